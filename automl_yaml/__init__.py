@@ -1,0 +1,70 @@
+"""automl-yaml: declarative AutoML from one YAML spec.
+
+The library does what the ``mlx`` command does::
+
+    import automl_yaml
+
+    loaded = automl_yaml.load_spec("spec.yaml", overrides=["search.budget.trials=20"])
+    report = automl_yaml.validate("spec.yaml")          # problems, never raises for spec errors
+    plan = automl_yaml.plan("spec.yaml")                # the graph of steps `mlx run` executes
+    result = automl_yaml.run("spec.yaml")               # best params, scores, paths, leaderboard
+    preds = automl_yaml.predict(result.model_path, df)  # predictions of a trained model
+
+Everything here is imported lazily: ``import automl_yaml`` is cheap.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__", "load_spec", "validate", "plan", "run", "predict", "json_schema"]
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .planner import Plan
+    from .spec import LoadedSpec, ValidationReport
+
+
+def load_spec(source, **kwargs) -> LoadedSpec:
+    """Load and validate a spec (a path or a mapping); raises ``SpecError``. See :func:`automl_yaml.spec.load_spec`."""
+    from .spec import load_spec as _load
+
+    return _load(source, **kwargs)
+
+
+def validate(source, **kwargs) -> ValidationReport:
+    """Check a spec and return a report of every problem. See :func:`automl_yaml.spec.validate`."""
+    from .spec import validate as _validate
+
+    return _validate(source, **kwargs)
+
+
+def plan(source, *, overrides=(), **kwargs) -> Plan:
+    """The compiled plan of a spec (a path, a mapping or a ``LoadedSpec``)."""
+    from .planner import plan as _plan
+    from .spec import LoadedSpec, load_spec as _load
+
+    loaded = source if isinstance(source, LoadedSpec) else _load(source, overrides=overrides)
+    return _plan(loaded, **kwargs)
+
+
+def run(source, *, overrides=(), **kwargs) -> Any:
+    """Run a spec end to end; returns a ``RunResult``. See :func:`automl_yaml.runner.run`."""
+    from .runner import run as _run
+
+    return _run(source, overrides=overrides, **kwargs)
+
+
+def predict(model, data, **kwargs) -> Any:
+    """Predictions of a trained model for a DataFrame or a data file. See :func:`automl_yaml.predict.predict`."""
+    from .predict import predict as _predict
+
+    return _predict(model, data, **kwargs)
+
+
+def json_schema() -> dict:
+    """The JSON Schema of the spec language."""
+    from .spec import json_schema as _schema
+
+    return _schema()

@@ -1,0 +1,323 @@
+"""The ``mlx`` command line: thin commands over the library.
+
+One error boundary (:func:`main`) maps every :class:`AutomlYamlError` to its
+named exit code and prints one clear message; tracebacks only with ``--debug``.
+Heavy libraries are imported inside the commands that need them, so
+``mlx --help`` and ``mlx validate`` start fast.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+
+import click
+
+from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, AutomlYamlError, UsageError
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+_set_option = click.option(
+    "--set",
+    "overrides",
+    metavar="KEY=VALUE",
+    multiple=True,
+    help="Override a spec value by its dotted path, e.g. --set search.budget.trials=20 (repeatable).",
+)
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
+class _Group(click.Group):
+    """Lists commands in the order they were added (the order of the workflow)."""
+
+    def list_commands(self, ctx):
+        return list(self.commands)
+
+
+@click.group(cls=_Group, context_settings=CONTEXT)
+@click.version_option(package_name="automl-yaml", prog_name="mlx", message="%(prog)s %(version)s")
+@click.option("--debug", is_flag=True, help="Show tracebacks of errors.")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """automl-yaml: declarative AutoML from one YAML spec.
+
+    \b
+    Start here:
+      mlx init --template quickstart myproject   copy an example
+      mlx validate myproject/spec.yaml           check it (fast, static)
+      mlx plan myproject/spec.yaml               show what will run
+      mlx run myproject/spec.yaml                run it, tracked in MLflow
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["debug"] = debug
+
+
+# ---------------------------------------------------------------------------- validate
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("specs", nargs=-1, required=True, type=click.Path(dir_okay=True, path_type=str))
+@click.option("--check-data", is_flag=True, help="Also open the sources: columns, join keys and target must exist.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="github prints workflow annotations (::error file=…,line=…).",
+)
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
+@_set_option
+def validate(specs: tuple[str, ...], check_data: bool, fmt: str, strict: bool, quiet: bool, overrides: tuple[str, ...]) -> int:
+    """Check specs: exit 0 when valid, 2 when not.
+
+    Every problem is reported at once, compiler-style:
+    spec.yaml:12:5: models.rf.params.max_dept: unknown parameter … did you mean 'max_depth'?
+    """
+    from .spec import validate as _validate
+
+    reports = [_validate(s, overrides=overrides, check_data=check_data) for s in specs]
+    failed = 0
+    for r in reports:
+        bad = not r.ok or (strict and r.problems)
+        failed += bool(bad)
+    if fmt == "json":
+        out = [
+            {"file": r.file, "valid": not (not r.ok or (strict and r.problems)), "problems": [p.to_dict() for p in r.problems]}
+            for r in reports
+        ]
+        click.echo(json.dumps(out if len(out) > 1 else out[0], indent=2))
+    elif fmt == "github":
+        for r in reports:
+            for p in r.problems:
+                click.echo(p.github())
+        if not quiet:
+            click.echo(f"{len(reports) - failed} valid, {failed} invalid", err=True)
+    else:
+        for r in reports:
+            for p in r.problems:
+                click.echo(p.render(), err=True)
+            if not quiet:
+                n_err = len(r.errors)
+                n_warn = len(r.problems) - n_err
+                if r.ok and not (strict and r.problems):
+                    extra = f" ({n_warn} warning{'s' if n_warn != 1 else ''})" if n_warn else ""
+                    click.echo(f"{r.file}: valid{extra}")
+                else:
+                    n = n_err + (n_warn if strict else 0)
+                    click.echo(f"{r.file}: {n} error{'s' if n != 1 else ''}", err=True)
+    return EXIT_USAGE if failed else EXIT_OK
+
+
+# -------------------------------------------------------------------------------- plan
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("spec", type=click.Path(path_type=str))
+@click.option("--format", "fmt", type=click.Choice(["text", "json", "mermaid"]), default="text", show_default=True)
+@_set_option
+def plan(spec: str, fmt: str, overrides: tuple[str, ...]) -> int:
+    """Show the graph of steps `mlx run` executes, the search space and the fits it implies."""
+    from .planner import plan as _plan
+    from .spec import load_spec
+
+    loaded = load_spec(spec, overrides=overrides)
+    for w in loaded.warnings:
+        click.echo(w.render(), err=True)
+    p = _plan(loaded)
+    if fmt == "json":
+        click.echo(json.dumps(p.to_dict(), indent=2, default=str))
+    elif fmt == "mermaid":
+        click.echo(p.mermaid())
+    else:
+        click.echo(p.text())
+    return EXIT_OK
+
+
+# --------------------------------------------------------------------------------- run
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("spec", type=click.Path(path_type=str))
+@_set_option
+@click.option("--resume", is_flag=True, help="Continue an interrupted run: finished trials are not run again.")
+@click.option("--no-cache", is_flag=True, help="Read every source again instead of using the Parquet cache.")
+@click.option("--output", "-o", type=click.Path(path_type=str), help="The output folder (overrides `output:`).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress display; print only the result line.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
+def run(spec: str, overrides: tuple[str, ...], resume: bool, no_cache: bool, output: str | None, quiet: bool, as_json: bool) -> int:
+    """Run the whole job: load, search, evaluate on the held-out test set, track."""
+    from .runner import run as _run
+
+    if output:
+        overrides = overrides + (f"output={output}",)
+    result = _run(spec, overrides=overrides, resume=resume, cache=not no_cache, quiet=quiet or as_json, progress=not (quiet or as_json))
+    if as_json:
+        click.echo(json.dumps(result.summary, indent=2, default=str))
+    elif quiet:
+        click.echo(result.one_line())
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- profile
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("spec", type=click.Path(path_type=str))
+@_set_option
+@click.option("--output", "-o", type=click.Path(path_type=str), help="Where to write the profile (default: <output>/profile).")
+@click.option("--no-cache", is_flag=True, help="Read the sources again.")
+@click.option("--json", "as_json", is_flag=True, help="Print profile.json on stdout.")
+def profile(spec: str, overrides: tuple[str, ...], output: str | None, no_cache: bool, as_json: bool) -> int:
+    """Profile the spec's data: types, missing values, statistics, correlations, plots, HTML."""
+    from .runner import profile as _profile
+
+    result = _profile(spec, overrides=overrides, output=output, cache=not no_cache, quiet=as_json)
+    if as_json:
+        click.echo(json.dumps(result, indent=2, default=str))
+    return EXIT_OK
+
+
+# ----------------------------------------------------------------------------- predict
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--model", "-m", "model", required=True, help="runs:/<run id>/model, models:/<name>@<alias>, or an output folder.")
+@click.option("--input", "-i", "input_", required=True, help="A data file (CSV, Parquet, ...) or a URL.")
+@click.option("--output", "-o", "output", required=True, type=click.Path(path_type=str), help="Where to write the predictions (.csv/.parquet/.json).")
+@click.option("--proba", is_flag=True, help="Also write class probabilities.")
+@click.option("--tracking-uri", help="The MLflow tracking URI (for runs:/ and models:/).")
+def predict(model: str, input_: str, output: str, proba: bool, tracking_uri: str | None) -> int:
+    """Predict with a trained model."""
+    from .predict import predict_cli
+
+    predict_cli(model=model, input=input_, output=output, proba=proba, tracking_uri=tracking_uri)
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------------ schema
+
+
+@cli.command(context_settings=CONTEXT)
+@click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=str), help="Write to a file instead of stdout.")
+def schema(output: str | None) -> int:
+    """Print the spec's JSON Schema (for editors and CI)."""
+    from .spec import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if output:
+        from .io import atomic_write_text
+
+        atomic_write_text(Path(output), text)
+    else:
+        click.echo(text, nl=False)
+    return EXIT_OK
+
+
+# -------------------------------------------------------------------------------- init
+
+
+@cli.command(context_settings=CONTEXT)
+@click.argument("directory", required=False, type=click.Path(file_okay=False, path_type=str))
+@click.option("--template", "-t", default="quickstart", show_default=True, help="The example to copy (see --list).")
+@click.option("--list", "list_", is_flag=True, help="List the templates.")
+@click.option("--force", is_flag=True, help="Copy into a folder that is not empty.")
+def init(directory: str | None, template: str, list_: bool, force: bool) -> int:
+    """Start a project by copying a template from examples/."""
+    from .templates import copy_template, templates
+
+    if list_:
+        for name, summary in templates().items():
+            click.echo(f"{name:<22} {summary}")
+        return EXIT_OK
+    if not directory:
+        raise UsageError("give the folder to create", hint=f"mlx init --template {template} my-project")
+    dest = copy_template(template, Path(directory), force=force)
+    click.echo(f"created {dest} from the '{template}' template")
+    spec = dest / "spec.yaml"
+    click.echo(f"next: mlx validate {spec} && mlx run {spec}")
+    return EXIT_OK
+
+
+# -------------------------------------------------------------------------------- list
+
+
+_FAMILIES = ["estimators", "models", "metrics", "transforms", "selectors", "strategies", "sources", "templates", "plugins"]
+
+
+@cli.command("list", context_settings=CONTEXT)
+@click.argument("family", required=False, type=click.Choice(_FAMILIES))
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def list_(family: str | None, as_json: bool) -> int:
+    """List registered components (estimators, metrics, transforms, selectors, strategies, ...)."""
+    from .listing import listing
+
+    rows = listing(family)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return EXIT_OK
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    for fam, items in rows.items():
+        table = Table(title=fam, title_justify="left", show_edge=False, pad_edge=False)
+        cols = list(items[0]) if items else ["name"]
+        for c in cols:
+            table.add_column(c)
+        for it in items:
+            table.add_row(*(str(it.get(c, "")) for c in cols))
+        console.print(table)
+        console.print()
+    return EXIT_OK
+
+
+# ------------------------------------------------------------------------ error boundary
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run ``mlx``; returns the exit code (the console script exits with it)."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in args or os.environ.get("MLX_DEBUG") == "1"
+    try:
+        rv = cli.main(args=args, prog_name="mlx", standalone_mode=False)
+        return rv if isinstance(rv, int) else EXIT_OK
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return exc.exit_code
+    except (click.Abort, KeyboardInterrupt):
+        click.echo("\ninterrupted", err=True)
+        return EXIT_INTERRUPTED
+    except AutomlYamlError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(exc.render(), err=True)
+        return exc.exit_code
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:  # the last line of defence: never a bare traceback
+        if debug:
+            traceback.print_exc()
+        click.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
+        if not debug:
+            click.echo("  hint: run again with --debug for the traceback, and please report it", err=True)
+        return EXIT_RUNTIME
+
+
+def entry() -> None:  # the console script
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    entry()

@@ -1,0 +1,322 @@
+"""The built-in names of every registry.
+
+This module is light on purpose (no scikit-learn, pandas or optuna import):
+validation resolves names here, and only running a step imports the code an
+entry points to. Estimators come from the metadata that
+:mod:`automl_yaml.components.metadata` keeps for the installed libraries.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+
+from .. import registry as R
+from ..errors import UsageError
+
+# --------------------------------------------------------------------------- sources
+R.sources.register("file", "automl_yaml.data.sources:FileSource", help="CSV/TSV, Parquet, JSON(L), Excel; local or any fsspec URL")
+R.sources.register("sql", "automl_yaml.data.sources:SqlSource", help="any SQLAlchemy database (PostgreSQL, SQLite, ...)")
+R.sources.register("mongo", "automl_yaml.data.sources:MongoSource", help="a MongoDB collection")
+R.sources.register("sample", "automl_yaml.data.sources:SampleSource", help="a data set shipped inside an installed package")
+
+#: Data sets the ``sample`` source can read offline, and the package that ships each.
+SAMPLE_DATASETS = {
+    "penguins": ("palmerpenguins", "species", "classification"),
+    "iris": ("scikit-learn", "target", "classification"),
+    "wine": ("scikit-learn", "target", "classification"),
+    "breast_cancer": ("scikit-learn", "target", "classification"),
+    "digits": ("scikit-learn", "target", "classification"),
+    "diabetes": ("scikit-learn", "target", "regression"),
+}
+
+# ------------------------------------------------------------------------ transforms
+# Qualified "<kind>:<name>" so one registry serves imputers, scalers, encoders
+# and outlier handlers; plugins register e.g. "scale:my_scaler".
+_PRE = "automl_yaml.preprocess.transforms"
+TRANSFORM_KINDS: dict[str, dict[str, str]] = {
+    "impute": {
+        "mean": "replace missing numbers by the training mean",
+        "median": "replace missing numbers by the training median",
+        "most_frequent": "replace missing values by the most frequent training value",
+        "constant": "replace missing values by fill_value",
+        "knn": "k-nearest-neighbours imputation (KNNImputer)",
+        "iterative": "model each column from the others (IterativeImputer)",
+        "drop": "drop training rows with missing values (training rows only)",
+        "none": "leave missing values (for models that handle NaN)",
+    },
+    "scale": {
+        "standard": "zero mean, unit variance (StandardScaler)",
+        "minmax": "to [0, 1] (MinMaxScaler)",
+        "robust": "median and IQR (RobustScaler)",
+        "maxabs": "to [-1, 1] keeping zeros (MaxAbsScaler)",
+        "power": "Yeo-Johnson power transform (PowerTransformer)",
+        "quantile": "to a normal distribution by quantiles (QuantileTransformer)",
+        "none": "no scaling",
+    },
+    "encode": {
+        "onehot": "one column per category, capped by max_categories (OneHotEncoder)",
+        "ordinal": "one integer per category (OrdinalEncoder)",
+        "target": "cross-fitted target mean (TargetEncoder)",
+        "frequency": "the category's share of the training rows",
+        "none": "pass through (for models that handle categories)",
+    },
+    "outliers": {
+        "iqr": "outside [Q1 - factor*IQR, Q3 + factor*IQR]",
+        "zscore": "more than factor standard deviations from the mean",
+        "isolation_forest": "IsolationForest on the numeric columns (action: drop)",
+        "none": "keep outliers",
+    },
+}
+for _kind, _names in TRANSFORM_KINDS.items():
+    for _name, _help in _names.items():
+        R.transforms.register(f"{_kind}:{_name}", f"{_PRE}:{_kind}", kind=_kind, help=_help)
+
+
+def transform_names(kind: str) -> list[str]:
+    """Registered names of one kind of transform, unqualified (``median``, ...)."""
+    prefix = kind + ":"
+    return [n[len(prefix) :] for n in R.transforms.names() if n.startswith(prefix)]
+
+
+# ------------------------------------------------------------------------- selectors
+_SEL = "automl_yaml.preprocess.selectors"
+for _name, _help in {
+    "correlation": "drop one feature of each pair correlated above a threshold",
+    "variance": "drop features whose variance is at most a threshold",
+    "univariate": "keep the k best (or a percentile) by a univariate test",
+    "sequential": "forward/backward (floating) sequential selection (mlxtend)",
+    "importance": "keep features important to a random forest or decision tree",
+    "rfe": "recursive feature elimination (RFE / RFECV)",
+}.items():
+    R.selectors.register(_name, f"{_SEL}:{_name}", help=_help)
+
+# ------------------------------------------------------------------------ strategies
+for _name, _target, _help in (
+    ("grid", "automl_yaml.search.grid:GridSearcher", "every combination (ParameterGrid semantics)"),
+    ("random", "automl_yaml.search.grid:RandomSearcher", "seeded random sampling (ParameterSampler semantics)"),
+    ("bayesian", "automl_yaml.search.optuna_search:BayesianSearcher", "Gaussian-process Bayesian optimisation"),
+    ("genetic", "automl_yaml.search.genetic:GeneticSearcher", "an evolutionary algorithm on DEAP"),
+    ("optuna", "automl_yaml.search.optuna_search:OptunaSearcher", "Optuna: TPE, CMA-ES, NSGA-II, QMC; pruning"),
+):
+    R.strategies.register(_name, _target, help=_help)
+
+# --------------------------------------------------------------------------- metrics
+# Every scikit-learn scorer is a greater-is-better score. Friendly aliases of the
+# ``neg_*`` ones are shown as positive losses (sign -1, lower is better).
+CLASSIFICATION_ONLY_BINARY = {
+    "roc_auc",
+    "average_precision",
+    "f1",
+    "precision",
+    "recall",
+    "jaccard",
+    "neg_brier_score",
+    "d2_brier_score",
+    "positive_likelihood_ratio",
+    "neg_negative_likelihood_ratio",
+}
+REGRESSION_SCORERS = {
+    "explained_variance",
+    "r2",
+    "neg_max_error",
+    "neg_mean_absolute_error",
+    "neg_mean_squared_error",
+    "neg_root_mean_squared_error",
+    "neg_mean_squared_log_error",
+    "neg_root_mean_squared_log_error",
+    "neg_median_absolute_error",
+    "neg_mean_absolute_percentage_error",
+    "neg_mean_poisson_deviance",
+    "neg_mean_gamma_deviance",
+    "d2_absolute_error_score",
+    "d2_pinball_score",
+    "d2_tweedie_score",
+}
+CLUSTERING_SCORERS = {
+    "adjusted_mutual_info_score",
+    "adjusted_rand_score",
+    "completeness_score",
+    "fowlkes_mallows_score",
+    "homogeneity_score",
+    "mutual_info_score",
+    "normalized_mutual_info_score",
+    "rand_score",
+    "v_measure_score",
+}
+CLASSIFICATION_SCORERS = {
+    "accuracy",
+    "balanced_accuracy",
+    "top_k_accuracy",
+    "average_precision",
+    "neg_brier_score",
+    "d2_brier_score",
+    "d2_log_loss_score",
+    "f1",
+    "f1_macro",
+    "f1_micro",
+    "f1_samples",
+    "f1_weighted",
+    "neg_log_loss",
+    "precision",
+    "precision_macro",
+    "precision_micro",
+    "precision_samples",
+    "precision_weighted",
+    "recall",
+    "recall_macro",
+    "recall_micro",
+    "recall_samples",
+    "recall_weighted",
+    "jaccard",
+    "jaccard_macro",
+    "jaccard_micro",
+    "jaccard_samples",
+    "jaccard_weighted",
+    "roc_auc",
+    "roc_auc_ovr",
+    "roc_auc_ovo",
+    "roc_auc_ovr_weighted",
+    "roc_auc_ovo_weighted",
+    "matthews_corrcoef",
+    "positive_likelihood_ratio",
+    "neg_negative_likelihood_ratio",
+}
+#: Scorers that need predicted probabilities (or a decision function).
+NEEDS_SCORES = {n for n in CLASSIFICATION_SCORERS if n.startswith(("roc_auc", "average_precision"))}
+NEEDS_PROBA = {"neg_log_loss", "neg_brier_score", "d2_brier_score", "d2_log_loss_score", "top_k_accuracy"}
+
+for _name in sorted(CLASSIFICATION_SCORERS | REGRESSION_SCORERS):
+    R.metrics.register(
+        _name,
+        None,
+        scorer=_name,
+        task="classification" if _name in CLASSIFICATION_SCORERS else "regression",
+        sign=1,
+        binary_only=_name in CLASSIFICATION_ONLY_BINARY,
+    )
+for _alias, _scorer in {
+    "rmse": "neg_root_mean_squared_error",
+    "mse": "neg_mean_squared_error",
+    "mae": "neg_mean_absolute_error",
+    "mape": "neg_mean_absolute_percentage_error",
+    "medae": "neg_median_absolute_error",
+    "rmsle": "neg_root_mean_squared_log_error",
+    "max_error": "neg_max_error",
+    "log_loss": "neg_log_loss",
+    "brier": "neg_brier_score",
+}.items():
+    R.metrics.register(
+        _alias,
+        None,
+        scorer=_scorer,
+        task="classification" if _scorer in CLASSIFICATION_SCORERS else "regression",
+        sign=-1,
+        binary_only=_scorer in CLASSIFICATION_ONLY_BINARY,
+    )
+R.metrics.register("auc", None, scorer="roc_auc", task="classification", sign=1, binary_only=True)
+# Secondary objectives for multi-objective search (minimised; measured, not scored).
+R.metrics.register("fit_time", None, scorer=None, task="any", sign=-1, binary_only=False, objective_only=True)
+R.metrics.register("predict_time", None, scorer=None, task="any", sign=-1, binary_only=False, objective_only=True)
+R.metrics.register("model_size", None, scorer=None, task="any", sign=-1, binary_only=False, objective_only=True)
+
+DEFAULT_METRIC = {"binary": "roc_auc", "multiclass": "accuracy", "classification": "accuracy", "regression": "r2"}
+
+# ------------------------------------------------------------------------ estimators
+# Family names that read better than the class names' snake_case.
+_FAMILY_ALIASES: dict[str, list[str]] = {
+    "svm": ["SVC", "SVR"],
+    "linear_svm": ["LinearSVC", "LinearSVR"],
+    "knn": ["KNeighborsClassifier", "KNeighborsRegressor"],
+    "lightgbm": ["LGBMClassifier", "LGBMRegressor"],
+    "lgbm": ["LGBMClassifier", "LGBMRegressor"],
+    "xgboost": ["XGBClassifier", "XGBRegressor"],
+    "catboost": ["CatBoostClassifier", "CatBoostRegressor"],
+    "naive_bayes": ["GaussianNB"],
+    "adaboost": ["AdaBoostClassifier", "AdaBoostRegressor"],
+    "linear": ["LogisticRegression", "Ridge"],
+}
+
+_SNAKE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+
+
+def snake_case(name: str) -> str:
+    """``HistGradientBoostingClassifier`` -> ``hist_gradient_boosting_classifier``."""
+    return _SNAKE.sub("_", name).lower()
+
+
+def family_name(class_name: str) -> str:
+    """``RandomForestClassifier`` -> ``random_forest``; ``Ridge`` -> ``ridge``."""
+    snake = snake_case(class_name)
+    for suffix in ("_classifier", "_regressor"):
+        if snake.endswith(suffix) and len(snake) > len(suffix):
+            return snake[: -len(suffix)]
+    return snake
+
+
+_estimators_loaded = False
+
+
+def ensure_estimators() -> None:
+    """Register every estimator known to the metadata (once, on first use)."""
+    global _estimators_loaded
+    if _estimators_loaded:
+        return
+    _estimators_loaded = True
+    from .metadata import load
+
+    meta = load()["estimators"]
+    families: dict[str, dict[str, str]] = {}
+    for cls_name, info in meta.items():
+        target = f"{info['module']}:{cls_name}"
+        fam = family_name(cls_name)
+        families.setdefault(fam, {}).setdefault(info["task"], target)
+        snake = snake_case(cls_name)
+        names = {cls_name: target}
+        if snake != fam:
+            names[snake] = target
+        for n, t in names.items():
+            if n not in R.estimators:
+                R.estimators.register(n, None, classes={info["task"]: t}, builtin=True)
+    for alias, classes in _FAMILY_ALIASES.items():
+        fam = {}
+        for cls_name in classes:
+            if cls_name in meta:
+                fam.setdefault(meta[cls_name]["task"], f"{meta[cls_name]['module']}:{cls_name}")
+        if fam:
+            families[alias] = fam
+    for fam, classes in families.items():
+        if fam in R.estimators._entries:  # a class name equal to its family (Ridge -> "ridge")
+            R.estimators.register(fam, None, classes=classes, builtin=True, replace=True)
+        elif fam not in R.estimators:
+            R.estimators.register(fam, None, classes=classes, builtin=True)
+
+
+def estimator_classes(name: str) -> dict[str, str]:
+    """``{task: "module:Class"}`` for a registered estimator name."""
+    ensure_estimators()
+    entry = R.estimators.get(name)
+    classes = entry.meta.get("classes")
+    if classes:
+        return dict(classes)
+    task = entry.meta.get("task")
+    if task is None:
+        raise UsageError(f"estimator '{name}' was registered without a task", hint="register it with task=...")
+    return {task: entry.target if isinstance(entry.target, str) else f"{entry.target.__module__}:{entry.target.__qualname__}"}
+
+
+def estimator_info(target: str) -> dict | None:
+    """Metadata (params, defaults, constraints) of ``"module:Class"``, if known."""
+    from .metadata import load
+
+    return load()["estimators"].get(target.rpartition(":")[2])
+
+
+def estimator_names() -> list[str]:
+    ensure_estimators()
+    return R.estimators.names(aliases=True)
+
+
+def selector_estimator_ok(name: str, tasks: Iterable[str]) -> bool:
+    classes = estimator_classes(name)
+    return any(t in classes for t in tasks)

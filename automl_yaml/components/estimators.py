@@ -1,0 +1,51 @@
+"""Build estimators from registered names (imports the library on use)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Any
+
+from ..errors import UsageError
+from . import catalog
+
+
+def estimator_class(name: str, task: str) -> type:
+    """The class registered under ``name`` for ``task``.
+
+    Raises:
+        UsageError: if ``name`` has no variant for ``task``.
+    """
+    from ..registry import Entry
+
+    classes = catalog.estimator_classes(name)
+    if task not in classes:
+        kind = "classifier" if "classification" in classes else "regressor"
+        raise UsageError(f"'{name}' is a {kind}, but the task is {task}", hint="set data.task or choose a model of that task")
+    return Entry(name, classes[task]).load()
+
+
+def make_estimator(name: str, params: dict[str, Any], task: str, *, seed: int | None = None, n_jobs: int | None = 1) -> Any:
+    """An unfitted estimator with ``params``, seeded and single-threaded by default.
+
+    ``random_state`` is set from the spec's seed (unless given) so that runs
+    repeat; ``n_jobs`` is 1 because trials already run in parallel processes.
+    """
+    cls = estimator_class(name, task)
+    params = dict(params)
+    accepted = _accepted(cls)
+    if seed is not None and "random_state" in accepted and "random_state" not in params:
+        params["random_state"] = seed
+    if n_jobs is not None and "n_jobs" in accepted and "n_jobs" not in params:
+        params["n_jobs"] = n_jobs
+    if cls.__name__.startswith("LGBM") and "verbose" not in params:
+        params["verbose"] = -1
+    if cls.__name__.startswith("SVC") and "probability" not in params:
+        params.setdefault("probability", False)
+    return cls(**params)
+
+
+def _accepted(cls: type) -> set[str]:
+    try:
+        return set(cls().get_params(deep=False))
+    except Exception:
+        return set(inspect.signature(cls.__init__).parameters)

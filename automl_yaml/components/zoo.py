@@ -1,0 +1,119 @@
+"""The default model zoo: what is searched when a spec has no ``models``.
+
+Written in the spec's own search-space syntax, so that ``mlx plan`` can show
+it and a user can copy any entry into a spec. Entries marked ``max_rows`` are
+only used on data sets up to that many training rows (k-NN and SVMs scale
+badly). LightGBM and XGBoost join when they are installed.
+
+Spaces follow common practice (FLAML's and Optuna's examples, scikit-learn's
+defaults as a centre): log scales for learning rates, regularisation and
+counts; the default value inside every range.
+"""
+
+from __future__ import annotations
+
+from importlib.util import find_spec
+from typing import Any
+
+# name -> {"params": {...}, "tasks": [...], "max_rows": int | None, "needs": module}
+ZOO: dict[str, dict[str, Any]] = {
+    "hist_gradient_boosting": {
+        "tasks": ["classification", "regression"],
+        "params": {
+            "learning_rate": {"float": [0.01, 0.3], "log": True},
+            "max_iter": {"int": [50, 500], "log": True},
+            "max_leaf_nodes": {"int": [8, 128], "log": True},
+            "min_samples_leaf": {"int": [5, 100], "log": True},
+            "l2_regularization": {"float": [1e-8, 10.0], "log": True},
+        },
+    },
+    "random_forest": {
+        "tasks": ["classification", "regression"],
+        "params": {
+            "n_estimators": {"int": [50, 300], "log": True},
+            "max_features": {"choice": ["sqrt", "log2", 0.5, 1.0]},
+            "min_samples_leaf": {"int": [1, 10], "log": True},
+            "max_depth": {"choice": [None, 8, 16, 32]},
+        },
+    },
+    "extra_trees": {
+        "tasks": ["classification", "regression"],
+        "params": {
+            "n_estimators": {"int": [50, 300], "log": True},
+            "max_features": {"choice": ["sqrt", "log2", 0.5, 1.0]},
+            "min_samples_leaf": {"int": [1, 10], "log": True},
+        },
+    },
+    "logistic_regression": {
+        "tasks": ["classification"],
+        "params": {"C": {"float": [0.001, 100.0], "log": True}, "max_iter": 2000},
+    },
+    "ridge": {
+        "tasks": ["regression"],
+        "params": {"alpha": {"float": [0.001, 100.0], "log": True}},
+    },
+    "knn": {
+        "tasks": ["classification", "regression"],
+        "max_rows": 20_000,
+        "params": {"n_neighbors": {"int": [3, 50], "log": True}, "weights": {"choice": ["uniform", "distance"]}},
+    },
+    "svm": {
+        "tasks": ["classification", "regression"],
+        "max_rows": 10_000,
+        "params": {"C": {"float": [0.01, 100.0], "log": True}, "gamma": {"choice": ["scale", "auto"]}},
+    },
+    "lightgbm": {
+        "tasks": ["classification", "regression"],
+        "needs": "lightgbm",
+        "params": {
+            "n_estimators": {"int": [50, 1000], "log": True},
+            "learning_rate": {"float": [0.01, 0.3], "log": True},
+            "num_leaves": {"int": [8, 256], "log": True},
+            "min_child_samples": {"int": [5, 100], "log": True},
+            "subsample": {"float": [0.5, 1.0]},
+            "subsample_freq": 1,
+            "colsample_bytree": {"float": [0.5, 1.0]},
+            "reg_lambda": {"float": [1e-8, 10.0], "log": True},
+            "verbose": -1,
+        },
+    },
+    "xgboost": {
+        "tasks": ["classification", "regression"],
+        "needs": "xgboost",
+        "params": {
+            "n_estimators": {"int": [50, 1000], "log": True},
+            "learning_rate": {"float": [0.01, 0.3], "log": True},
+            "max_depth": {"int": [3, 10]},
+            "min_child_weight": {"float": [0.5, 20.0], "log": True},
+            "subsample": {"float": [0.5, 1.0]},
+            "colsample_bytree": {"float": [0.5, 1.0]},
+            "reg_lambda": {"float": [1e-8, 10.0], "log": True},
+        },
+    },
+}
+
+
+def default_models(task: str | None, n_rows: int | None = None) -> dict[str, dict[str, Any]]:
+    """The zoo entries for ``task`` (both tasks when None) that fit ``n_rows``.
+
+    Returns:
+        ``{name: {"params": {...}}}`` in the spec's ``models`` syntax.
+    """
+    out: dict[str, dict[str, Any]] = {}
+    for name, entry in ZOO.items():
+        if task is not None and task not in entry["tasks"]:
+            continue
+        needs = entry.get("needs")
+        if needs and find_spec(needs) is None:
+            continue
+        limit = entry.get("max_rows")
+        if limit is not None and n_rows is not None and n_rows > limit:
+            continue
+        out[name] = {"params": dict(entry["params"])}
+    return out
+
+
+def default_params(name: str) -> dict[str, Any] | None:
+    """The zoo's space for one model name, if the zoo has it."""
+    entry = ZOO.get(name)
+    return dict(entry["params"]) if entry else None

@@ -1,0 +1,239 @@
+"""The error hierarchy and the exit codes of the command line.
+
+Every error a user can cause derives from :class:`AutomlYamlError`. The CLI has
+exactly one error boundary (``automl_yaml.cli.main``) that maps these classes to
+the named exit codes below and hides tracebacks unless ``--debug`` is given.
+
+Spec problems are collected, not raised one at a time: a :class:`SpecError`
+carries a list of :class:`Problem`, each rendered compiler-style as
+``spec.yaml:14:7: models.lr.params.C: must be > 0, got -1`` plus a hint line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Sequence
+
+#: Everything went well.
+EXIT_OK = 0
+#: A runtime failure: a database that cannot be reached, every trial failed, ...
+EXIT_RUNTIME = 1
+#: The user's input is wrong: the spec, a command-line option, a column name.
+EXIT_USAGE = 2
+#: Interrupted by the user (Ctrl+C); the conventional 128 + SIGINT.
+EXIT_INTERRUPTED = 130
+
+
+@dataclasses.dataclass(frozen=True)
+class Location:
+    """A position in a file, 1-based, as editors show it."""
+
+    file: str
+    line: int | None = None
+    col: int | None = None
+
+    def __str__(self) -> str:
+        parts = [self.file]
+        if self.line is not None:
+            parts.append(str(self.line))
+            if self.col is not None:
+                parts.append(str(self.col))
+        return ":".join(parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a spec.
+
+    Attributes:
+        message: What is wrong, starting lower-case, without the location.
+        path: The dotted path of the field (``models.rf.params.max_depth``), or "".
+        location: Where it is in the file, when known.
+        hint: What to do about it, when there is something useful to say.
+        severity: ``"error"`` or ``"warning"``; warnings never fail validation.
+    """
+
+    message: str
+    path: str = ""
+    location: Location | None = None
+    hint: str | None = None
+    severity: str = "error"
+
+    def render(self) -> str:
+        head = f"{self.location}: " if self.location else ""
+        where = f"{self.path}: " if self.path else ""
+        tag = "warning: " if self.severity == "warning" else ""
+        text = f"{head}{tag}{where}{self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def to_dict(self) -> dict:
+        loc = self.location
+        return {
+            "severity": self.severity,
+            "file": loc.file if loc else None,
+            "line": loc.line if loc else None,
+            "col": loc.col if loc else None,
+            "path": self.path,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
+    def github(self) -> str:
+        """A GitHub Actions workflow command (``::error file=…,line=…``)."""
+        loc = self.location
+        props = []
+        if loc:
+            props.append(f"file={loc.file}")
+            if loc.line is not None:
+                props.append(f"line={loc.line}")
+            if loc.col is not None:
+                props.append(f"col={loc.col}")
+        props.append("title=" + _gh_escape_prop(f"mlx validate: {self.path or 'spec'}"))
+        msg = self.message + (f" (hint: {self.hint})" if self.hint else "")
+        kind = "warning" if self.severity == "warning" else "error"
+        return f"::{kind} {','.join(props)}::{_gh_escape_data(msg)}"
+
+
+def _gh_escape_data(s: str) -> str:
+    return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _gh_escape_prop(s: str) -> str:
+    return _gh_escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+class AutomlYamlError(Exception):
+    """Base of every error this package raises on purpose."""
+
+    exit_code = EXIT_RUNTIME
+
+    def __init__(self, message: str, *, hint: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+
+    def render(self) -> str:
+        text = f"error: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+    def to_dict(self) -> dict:
+        return {"error": type(self).__name__, "message": self.message, "hint": self.hint}
+
+
+class UsageError(AutomlYamlError):
+    """The user asked for something that cannot be: a bad option, a missing file."""
+
+    exit_code = EXIT_USAGE
+
+
+class SpecError(UsageError):
+    """A spec is invalid. Holds every problem found, not only the first."""
+
+    def __init__(self, problems: Sequence[Problem]):
+        problems = list(problems)
+        self.problems = problems
+        errors = [p for p in problems if p.severity == "error"]
+        first = errors[0].render() if errors else "invalid spec"
+        more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+        super().__init__(first + more)
+
+    @classmethod
+    def single(
+        cls,
+        message: str,
+        *,
+        path: str = "",
+        location: Location | None = None,
+        hint: str | None = None,
+    ) -> SpecError:
+        return cls([Problem(message, path=path, location=location, hint=hint)])
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    def render(self) -> str:
+        errors = self.errors
+        lines = [p.render() for p in self.problems]
+        n = len(errors)
+        lines.append(f"{n} error{'s' if n != 1 else ''} found")
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict:
+        return {"error": "SpecError", "problems": [p.to_dict() for p in self.problems]}
+
+
+class DataError(AutomlYamlError):
+    """The data does not fit the spec: a column is missing, the target has one class.
+
+    ``exit_code`` is 1 by default (the data changed under a valid spec); pass
+    ``usage=True`` when the spec itself names something that cannot exist.
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        hint: str | None = None,
+        source: str | None = None,
+        usage: bool = False,
+    ):
+        if source:
+            message = f"source '{source}': {message}"
+        super().__init__(message, hint=hint)
+        self.source = source
+        if usage:
+            self.exit_code = EXIT_USAGE
+
+
+class SourceError(DataError):
+    """A source cannot be read: a missing file, an unreachable database."""
+
+
+class MissingDependencyError(UsageError):
+    """An optional library is needed for what the spec asks and is not installed."""
+
+    def __init__(self, package: str, *, extra: str | None = None, purpose: str = "", pip: str | None = None):
+        what = f" for {purpose}" if purpose else ""
+        install = pip or (f'pip install "automl-yaml[{extra}]"' if extra else f"pip install {package}")
+        super().__init__(f"the optional package '{package}' is needed{what} but is not installed", hint=install)
+        self.package = package
+
+
+class SearchError(AutomlYamlError):
+    """The search could not produce a model (for example: every trial failed)."""
+
+
+class TrackingError(AutomlYamlError):
+    """The tracking server cannot be used."""
+
+
+def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> list[str]:
+    """Close matches of ``word`` among ``choices`` (``difflib``, case-insensitive)."""
+    import difflib
+
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    found = difflib.get_close_matches(word.lower(), list(lowered), n=n, cutoff=0.6)
+    return [lowered[f] for f in found]
+
+
+def suggestion_hint(word: str, choices: Iterable[str], *, what: str = "", limit: int = 12) -> str:
+    """``did you mean 'x'?`` when something is close, else the list of known names."""
+    choices = sorted(set(choices))
+    close = did_you_mean(word, choices)
+    if close:
+        return "did you mean " + " or ".join(f"'{c}'" for c in close) + "?"
+    if not choices:
+        return ""
+    shown = ", ".join(choices[:limit]) + (f", … ({len(choices)} in all)" if len(choices) > limit else "")
+    return f"known {what + ' ' if what else ''}names: {shown}"
+
+
+def dumps_problems(problems: Sequence[Problem]) -> str:
+    return json.dumps([p.to_dict() for p in problems], indent=2)

@@ -1,0 +1,265 @@
+"""The spec language: load, check and describe a spec.
+
+This package imports pydantic and yaml only (``mlx validate`` stays fast);
+semantic checks read estimator metadata from JSON instead of importing
+scikit-learn.
+
+>>> from automl_yaml.spec import load_spec
+>>> loaded = load_spec({"sources": {"d": {"kind": "sample", "name": "iris"}}, "data": {"target": "target"}})
+>>> loaded.spec.search.strategy
+'optuna'
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import Location, Problem, SpecError, UsageError
+from .env import apply_overrides, interpolate
+from .loader import SourceMap, dotted, load_yaml
+
+__all__ = ["LoadedSpec", "ValidationReport", "load_spec", "validate", "json_schema", "redact", "dotted"]
+
+
+@dataclasses.dataclass
+class LoadedSpec:
+    """A valid spec and everything known about where it came from.
+
+    Attributes:
+        spec: The validated model (``${VAR}`` resolved: never print or log it whole).
+        path: The spec file, or None for a spec given as a mapping.
+        base_dir: Relative paths in the spec are relative to this folder.
+        smap: Positions of every value (for located runtime errors).
+        raw: The document after ``--set`` overrides and before interpolation:
+            safe to show, log and save (see :meth:`redacted`).
+        warnings: Problems of severity "warning".
+    """
+
+    spec: Any
+    path: Path | None
+    base_dir: Path
+    smap: SourceMap
+    raw: Any
+    warnings: list[Problem]
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    @property
+    def output_dir(self) -> Path:
+        out = self.spec.output or f"runs/{self.spec.name}"
+        p = Path(out).expanduser()
+        return p if p.is_absolute() else (self.base_dir / p)
+
+    def resolve(self, relative: str) -> str:
+        """A path from the spec, made absolute against the spec's folder (URLs unchanged)."""
+        if "://" in relative:
+            return relative
+        p = Path(relative).expanduser()
+        return str(p if p.is_absolute() else self.base_dir / p)
+
+    def redacted(self) -> Any:
+        """The spec as written (``${VAR}`` unresolved), with any literal secret masked."""
+        return redact(self.raw)
+
+    def spec_hash(self) -> str:
+        """A short hash of the redacted, normalised spec: equal specs, equal hashes."""
+        text = json.dumps(self.redacted(), sort_keys=True, default=str)
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    def locate(self, *path) -> Location:
+        return self.smap.locate(tuple(path))
+
+
+@dataclasses.dataclass
+class ValidationReport:
+    """What :func:`validate` found: problems (errors and warnings) and the spec if valid."""
+
+    file: str
+    problems: list[Problem]
+    loaded: LoadedSpec | None
+
+    @property
+    def ok(self) -> bool:
+        return not any(p.severity == "error" for p in self.problems)
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@/\s]+)(?P<at>@)")
+_SECRET_KEY = re.compile(r"(?i)(password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)$")
+
+
+def mask_url(text: str) -> str:
+    """``postgresql://u:pw@host/db`` -> ``postgresql://u:***@host/db``."""
+    return _URL_PASSWORD.sub(lambda m: m.group("head") + "***" + m.group("at"), text)
+
+
+def redact(data: Any) -> Any:
+    """A copy of ``data`` with URL passwords and secret-looking keys masked.
+
+    ``${VAR}`` references are kept as they are: they name a secret, they are not one.
+    """
+    if isinstance(data, str):
+        return mask_url(data)
+    if isinstance(data, list):
+        return [redact(v) for v in data]
+    if isinstance(data, dict):
+        out = {}
+        for k, v in data.items():
+            if isinstance(k, str) and _SECRET_KEY.search(k) and isinstance(v, (str, int)) and not (isinstance(v, str) and v.startswith("${")):
+                out[k] = "***"
+            else:
+                out[k] = redact(v)
+        return out
+    return data
+
+
+def _read(path: Path) -> bytes:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file", hint="check the path of the spec") from None
+    except IsADirectoryError:
+        candidates = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
+        hint = f"did you mean {candidates[0]}?" if candidates else "give the path of a .yaml file"
+        raise UsageError(f"{path}: is a folder, not a spec file", hint=hint) from None
+    except OSError as exc:
+        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+
+
+def _default_name(path: Path | None) -> str:
+    stem = path.stem if path else "spec"
+    if stem in ("spec", "automl", "mlx") and path is not None:
+        stem = path.resolve().parent.name or stem
+    name = re.sub(r"[^A-Za-z0-9_.\-]+", "-", stem).strip("-.") or "spec"
+    if not re.match(r"[A-Za-z_]", name):
+        name = "spec-" + name
+    return name[:100]
+
+
+def load_spec(
+    source: str | Path | Mapping,
+    *,
+    overrides: Iterable[str] = (),
+    environ: Mapping[str, str] | None = None,
+    base_dir: str | Path | None = None,
+    semantic: bool = True,
+) -> LoadedSpec:
+    """Load, interpolate and validate a spec.
+
+    Args:
+        source: A path to a YAML file, or the spec as a mapping.
+        overrides: ``"a.b.c=value"`` strings, as ``mlx run --set`` takes them.
+        environ: Where ``${VAR}`` is looked up (default ``os.environ``).
+        base_dir: The folder relative paths are resolved against
+            (default: the spec file's folder, or the current folder).
+        semantic: Also run the semantic checks (estimators, metrics, ...).
+
+    Returns:
+        The :class:`LoadedSpec`.
+
+    Raises:
+        SpecError: with every problem found, each located at ``file:line:col``.
+        UsageError: if the file cannot be read.
+    """
+    from pydantic import ValidationError
+
+    from ..components import catalog  # noqa: F401 - registers the built-in names
+    from .errors import translate
+    from .models import Spec
+    from .versions import upgrade
+
+    if isinstance(source, Mapping):
+        path = None
+        smap = SourceMap("<spec>")
+        data: Any = copy.deepcopy(dict(source))
+    else:
+        path = Path(source)
+        data, smap = load_yaml(_read(path), str(source))
+    file = smap.file
+    if data is None:
+        raise SpecError.single("the spec is empty", location=Location(file), hint="start from `mlx init`, or see examples/")
+    if not isinstance(data, dict):
+        raise SpecError.single(
+            f"a spec is a mapping of sections, not a {type(data).__name__}",
+            location=smap.locate(()),
+            hint="start with `sources:` and `data:`",
+        )
+    data = apply_overrides(data, overrides, smap)
+    data, warnings = upgrade(data, smap)
+    raw = copy.deepcopy(data)
+    data = interpolate(data, smap, environ)
+    if data.get("name") is None:
+        data["name"] = _default_name(path)
+    try:
+        spec = Spec.model_validate(data)
+    except ValidationError as exc:
+        problems = translate(exc, data, smap, Spec)
+        if semantic:
+            from .semantic import check_partial
+
+            problems += check_partial(data, smap, problems)
+            problems.sort(key=lambda p: (p.location.line or 0, p.location.col or 0) if p.location else (0, 0))
+        raise SpecError(problems + warnings) from None
+    problems = list(warnings)
+    if semantic:
+        from .semantic import check
+
+        problems += check(spec, smap)
+    if any(p.severity == "error" for p in problems):
+        raise SpecError(problems)
+    base = Path(base_dir) if base_dir is not None else (path.resolve().parent if path else Path.cwd())
+    return LoadedSpec(spec=spec, path=path, base_dir=base, smap=smap, raw=raw, warnings=problems)
+
+
+def validate(
+    source: str | Path | Mapping,
+    *,
+    overrides: Iterable[str] = (),
+    environ: Mapping[str, str] | None = None,
+    check_data: bool = False,
+) -> ValidationReport:
+    """Check a spec without raising on spec problems.
+
+    Args:
+        check_data: Also open the sources and check columns, join keys and
+            target (reads schemas and a few rows, not whole tables).
+    """
+    file = str(source) if not isinstance(source, Mapping) else "<spec>"
+    try:
+        loaded = load_spec(source, overrides=overrides, environ=environ)
+    except SpecError as exc:
+        return ValidationReport(file, exc.problems, None)
+    problems = list(loaded.warnings)
+    if check_data:
+        from ..data.check import check_data as _check
+
+        problems += _check(loaded)
+    return ValidationReport(file, problems, loaded)
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of the spec language (what ``mlx schema`` prints)."""
+    from ..components import catalog  # noqa: F401
+    from .models import Spec
+
+    schema = Spec.model_json_schema(by_alias=True, mode="validation")
+    out = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": "https://automl-yaml.dev/schemas/spec.schema.json",
+        "title": "automl-yaml spec",
+    }
+    out.update(schema)
+    out["title"] = "automl-yaml spec"
+    return out

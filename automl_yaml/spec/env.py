@@ -1,0 +1,157 @@
+"""``${VAR}`` interpolation and ``--set a.b.c=value`` overrides.
+
+Both work on the plain data tree between loading and validation, and both
+record in the ``SourceMap`` what they did: interpolated paths keep their raw
+text (so a resolved secret is never shown: messages, logs and saved copies of
+the spec use ``${PGPASSWORD}``), and overridden paths point at their ``--set``.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from ..errors import Location, Problem, SpecError, UsageError
+from .loader import Path, SourceMap, dotted, parse_value
+
+# ${NAME}, ${NAME:-default}; $${...} is a literal "${...}".
+_VAR = re.compile(r"\$(\$)?\{([^}:]*)(?::-([^}]*))?\}")
+_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+
+
+def interpolate(data: Any, smap: SourceMap, environ: Mapping[str, str] | None = None) -> Any:
+    """Return ``data`` with ``${VAR}`` references replaced from ``environ``.
+
+    Raises:
+        SpecError: naming every unset variable (without a default) and where it is used.
+    """
+    env = os.environ if environ is None else environ
+    problems: list[Problem] = []
+
+    def sub(text: str, path: Path) -> str:
+        def one(m: re.Match) -> str:
+            escaped, name, default = m.group(1), m.group(2), m.group(3)
+            if escaped:
+                return m.group(0)[1:]
+            if not _NAME.match(name):
+                problems.append(
+                    Problem(
+                        f"'{m.group(0)}' is not a valid variable reference",
+                        path=dotted(path),
+                        location=smap.locate(path),
+                        hint="use ${NAME} or ${NAME:-default}; write $${ for a literal '${'",
+                    )
+                )
+                return m.group(0)
+            value = env.get(name)
+            if value is None:
+                if default is not None:
+                    return default
+                problems.append(
+                    Problem(
+                        f"environment variable '{name}' is not set",
+                        path=dotted(path),
+                        location=smap.locate(path),
+                        hint=f"export {name}=… before running, or give a default: ${{{name}:-value}}",
+                    )
+                )
+                return ""
+            return value
+
+        new = _VAR.sub(one, text)
+        if new != text:
+            smap.raw[path] = text
+        return new
+
+    def walk(node: Any, path: Path) -> Any:
+        if isinstance(node, str):
+            return sub(node, path) if "${" in node else node
+        if isinstance(node, list):
+            return [walk(v, path + (i,)) for i, v in enumerate(node)]
+        if isinstance(node, dict):
+            return {k: walk(v, path + (k,)) for k, v in node.items()}
+        return node
+
+    out = walk(data, ())
+    if problems:
+        raise SpecError(problems)
+    return out
+
+
+def referenced_variables(data: Any) -> set[str]:
+    """Names of the environment variables a data tree refers to."""
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, str):
+            found.update(m.group(2) for m in _VAR.finditer(node) if not m.group(1) and _NAME.match(m.group(2)))
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+        elif isinstance(node, dict):
+            for v in node.values():
+                walk(v)
+
+    walk(data)
+    return found
+
+
+def parse_override(arg: str) -> tuple[Path, Any]:
+    """``"search.budget.trials=20"`` -> ``(("search", "budget", "trials"), 20)``."""
+    key, sep, value = arg.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise UsageError(
+            f"--set '{arg}': expected KEY=VALUE",
+            hint="for example: --set search.budget.trials=20",
+        )
+    parts: list[str | int] = []
+    for part in key.split("."):
+        if part == "":
+            raise UsageError(f"--set '{arg}': empty component in '{key}'", hint="write a.b.c=value")
+        parts.append(int(part) if part.lstrip("-").isdigit() else part)
+    return tuple(parts), parse_value(value)
+
+
+def apply_overrides(data: Any, overrides: Iterable[str], smap: SourceMap) -> Any:
+    """Set each ``KEY=VALUE`` in a copy of ``data``, creating mappings on the way."""
+    overrides = list(overrides)
+    if not overrides:
+        return data
+    data = copy.deepcopy(data) if data is not None else {}
+    if not isinstance(data, dict):
+        raise SpecError.single("the spec must be a mapping to apply --set", location=Location(smap.file))
+    for arg in overrides:
+        path, value = parse_override(arg)
+        node: Any = data
+        for i, part in enumerate(path[:-1]):
+            nxt = path[i + 1]
+            if isinstance(node, dict):
+                if node.get(part) is None:
+                    node[part] = [] if isinstance(nxt, int) else {}
+                node = node[part]
+            elif isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
+                node = node[part]
+            else:
+                raise UsageError(
+                    f"--set '{arg}': '{dotted(path[: i + 1])}' cannot be set here "
+                    f"('{dotted(path[:i])}' is a {type(node).__name__})",
+                )
+        last = path[-1]
+        if isinstance(node, dict):
+            node[last] = value
+        elif isinstance(node, list) and isinstance(last, int) and -len(node) <= last < len(node):
+            node[last] = value
+        elif isinstance(node, list) and isinstance(last, int) and last == len(node):
+            node.append(value)
+        else:
+            raise UsageError(f"--set '{arg}': cannot set '{dotted(path)}' in a {type(node).__name__}")
+        smap.origin[path] = f"--set {arg}"
+        # what the file said at or below this path no longer applies
+        for table in (smap.values, smap.keys, smap.raw):
+            for p in [p for p in table if p[: len(path)] == path]:
+                del table[p]
+    return data

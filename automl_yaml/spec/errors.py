@@ -1,0 +1,336 @@
+"""pydantic validation errors -> located, readable :class:`Problem` s.
+
+pydantic reports a ``loc`` that mixes data keys with union tags and model
+names. We map it back onto the document by walking the data itself (the
+deepest prefix of the path that exists there), which is what the
+``SourceMap`` knows the position of, and rewrite pydantic's messages in one
+house style: ``must be >= 2, got 1``, ``unknown key 'max_dept'`` + a did-you-mean.
+"""
+
+from __future__ import annotations
+
+import typing
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from ..errors import Problem, suggestion_hint
+from .loader import SourceMap, dotted
+
+_TYPE_NAMES = {
+    "int": "an integer",
+    "float": "a number",
+    "bool": "true or false",
+    "string": "a string",
+    "str": "a string",
+    "dict": "a mapping",
+    "list": "a list",
+    "tuple": "a list",
+    "model": "a mapping",
+    "none": "null",
+}
+
+_COMPARE = {
+    "greater_than": (">", "gt"),
+    "greater_than_equal": (">=", "ge"),
+    "less_than": ("<", "lt"),
+    "less_than_equal": ("<=", "le"),
+}
+
+
+def data_path(loc: tuple, data: Any) -> tuple:
+    """The part of ``loc`` that exists in ``data`` (drops union tags, model names)."""
+    path: list = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
+            node = node[part]
+            path.append(part)
+        elif isinstance(node, dict) and len(node) == 1 and part not in node and isinstance(part, str):
+            continue  # a tag such as the selector name of a select step already consumed
+    return tuple(path)
+
+
+def _unwrap(tp: Any) -> Any:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def _tag_of(tp: Any) -> str | None:
+    if typing.get_origin(tp) is typing.Annotated:
+        for meta in typing.get_args(tp)[1:]:
+            tag = getattr(meta, "tag", None)
+            if isinstance(tag, str):
+                return tag
+    return None
+
+
+def model_at(root: type[BaseModel], loc: tuple) -> type[BaseModel] | None:
+    """The model class whose field set applies at ``loc`` (for unknown-key hints)."""
+    tp: Any = root
+    for part in loc:
+        tp = _step(tp, part)
+        if tp is None:
+            return None
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp
+    return None
+
+
+def _step(tp: Any, part: Any) -> Any:
+    raw = tp
+    tp = _unwrap(tp)
+    origin = typing.get_origin(tp)
+    if origin is typing.Union or (origin is not None and str(origin) == "<class 'types.UnionType'>"):
+        members = typing.get_args(tp)
+        for m in members:
+            if _tag_of(m) == part:
+                return _unwrap(m)
+        for m in members:
+            inner = _step(m, part)
+            if inner is not None:
+                return inner
+        return None
+    if origin in (list, tuple) and isinstance(part, int):
+        return typing.get_args(tp)[0]
+    if origin is dict:
+        return typing.get_args(tp)[1]
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        for name, field in tp.model_fields.items():
+            if part in (name, field.alias):
+                ann = field.annotation
+                if field.metadata:
+                    ann = typing.Annotated[(ann, *field.metadata)]
+                return ann
+        return None
+    del raw
+    return None
+
+
+def field_names(model: type[BaseModel]) -> list[str]:
+    return [f.alias or n for n, f in model.model_fields.items()]
+
+
+def translate(exc: ValidationError, data: Any, smap: SourceMap, root: type[BaseModel]) -> list[Problem]:
+    """Every error of ``exc`` as a located Problem, merging union alternatives."""
+    by_path: dict[tuple, list[dict]] = {}
+    for err in exc.errors(include_url=False):
+        loc = tuple(err["loc"])
+        path = data_path(loc, data)
+        if err["type"] == "extra_forbidden":
+            path = path if path and path[-1] == loc[-1] else path + (loc[-1],)
+        by_path.setdefault(path, []).append(err)
+
+    problems: list[Problem] = []
+    for path, errs in by_path.items():
+        problems.append(_one(path, errs, data, smap, root))
+    problems.sort(key=lambda p: (p.location.line or 0, p.location.col or 0) if p.location else (0, 0))
+    return problems
+
+
+def _value_at(data: Any, path: tuple) -> Any:
+    node = data
+    for p in path:
+        try:
+            node = node[p]
+        except (KeyError, IndexError, TypeError):
+            return None
+    return node
+
+
+def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[BaseModel]) -> Problem:
+    # Prefer the most specific error: custom ones, then those deepest in the model.
+    custom = [e for e in errs if e["type"] not in _GENERIC]
+    if custom:
+        errs = [custom[0]]
+    if len(errs) > 1:
+        return _merged(path, errs, data, smap)
+    err = errs[0]
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    value = _value_at(data, path)
+    shown = smap.display(path, value)
+    hint = ctx.get("hint")
+    where = dotted(path)
+
+    if kind == "extra_forbidden":
+        key = path[-1] if path else err["loc"][-1]
+        model = model_at(root, tuple(err["loc"][:-1]))
+        allowed = field_names(model) if model else []
+        hint = suggestion_hint(str(key), allowed, what="allowed") if allowed else None
+        if allowed and hint and not hint.startswith("did you mean"):
+            hint = "allowed keys here: " + ", ".join(allowed)
+        return Problem(f"unknown key '{key}'", path=where, location=smap.locate(path, key=True), hint=hint)
+    if kind == "missing":
+        field = err["loc"][-1]
+        return Problem(
+            f"missing required key '{field}'",
+            path=where,
+            location=smap.locate(path),
+            hint=_MISSING_HINTS.get(field),
+        )
+    if kind in ("literal_error", "enum"):
+        expected = ctx.get("expected", "")
+        options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",") if o.strip()]
+        close = suggestion_hint(str(value), options) if isinstance(value, str) else None
+        msg = f"must be one of {expected}; got {shown}"
+        return Problem(msg, path=where, location=smap.locate(path), hint=close if close and close.startswith("did") else None)
+    if kind in _COMPARE:
+        op, key = _COMPARE[kind]
+        return Problem(f"must be {op} {ctx.get(key)}, got {shown}", path=where, location=smap.locate(path), hint=hint)
+    if kind in ("too_short", "too_long"):
+        n = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
+        what = "at least" if kind == "too_short" else "at most"
+        if isinstance(value, str):
+            return Problem(f"must have {what} {n} characters", path=where, location=smap.locate(path))
+        return Problem(f"must have {what} {n} item{'s' if n != 1 else ''}", path=where, location=smap.locate(path))
+    if kind == "string_pattern_mismatch":
+        return Problem(
+            f"{shown} is not a valid name",
+            path=where,
+            location=smap.locate(path),
+            hint="use letters, digits, '_', '-' and '.', starting with a letter or '_'",
+        )
+    if kind.endswith(("_type", "_parsing")) or kind in ("model_type", "model_attributes_type", "dict_type", "list_type"):
+        base = kind.rsplit("_", 1)[0]
+        expected = _TYPE_NAMES.get(base, base.replace("_", " "))
+        if kind in ("int_from_float",):
+            expected = "a whole number"
+        return Problem(f"expected {expected}, got {shown}", path=where, location=smap.locate(path), hint=hint)
+    if kind == "int_from_float":
+        return Problem(f"expected a whole number, got {shown}", path=where, location=smap.locate(path))
+    if kind == "search_space":
+        if isinstance(value, dict) and sum(k in value for k in ("choice", "int", "float")) > 1:
+            msg = "a search space has exactly one of `choice`, `int`, `float`"
+            return Problem(msg, path=where, location=smap.locate(path), hint="for example {int: [1, 10]} or {choice: [a, b]}")
+        return Problem(
+            "a numeric range cannot be searched here",
+            path=where,
+            location=smap.locate(path),
+            hint="list the values instead: {choice: [a, b, ...]}",
+        )
+    if kind == "source_kind":
+        v = value.get("kind") if isinstance(value, dict) else None
+        if v is not None:
+            msg = f"unknown source kind {v!r}"
+            hint = suggestion_hint(str(v), ["file", "sql", "mongo", "sample"], what="source kind")
+        else:
+            msg = "cannot tell the kind of this source"
+            hint = "add `kind: file` (with path), `kind: sql` (url + table or query), `kind: mongo` (uri, database, collection)"
+        return Problem(msg, path=where, location=smap.locate(path), hint=hint)
+    if kind == "selector":
+        from .models import _STEP_MODELS
+
+        known = list(_STEP_MODELS)
+        if isinstance(value, dict) and len(value) == 1:
+            name = next(iter(value))
+            sub = path + (name,)
+            return Problem(
+                f"unknown selector '{name}'",
+                path=dotted(sub),
+                location=smap.locate(sub, key=True),
+                hint=suggestion_hint(str(name), known, what="selector"),
+            )
+        if isinstance(value, str):
+            return Problem(f"unknown selector '{value}'", path=where, location=smap.locate(path), hint=suggestion_hint(value, known, what="selector"))
+        return Problem(
+            "a select step is a mapping with one selector name",
+            path=where,
+            location=smap.locate(path),
+            hint="for example: - univariate: {k: 10}; selectors: " + ", ".join(known),
+        )
+    if kind == "strategy":
+        s = value.get("strategy") if isinstance(value, dict) else None
+        sub = path + ("strategy",)
+        return Problem(
+            f"unknown search strategy {s!r}",
+            path=dotted(sub),
+            location=smap.locate(sub),
+            hint=suggestion_hint(str(s), ["grid", "random", "bayesian", "genetic", "optuna"], what="strategy"),
+        )
+    if kind == "unknown_name":
+        return Problem(
+            f"unknown {ctx.get('family')} {shown}",
+            path=where,
+            location=smap.locate(path),
+            hint=hint,
+        )
+    if kind in ("duration", "target_dropped", "missing_from"):
+        msg = err["msg"]
+        if kind == "duration":
+            msg = f"{shown} is not a duration"
+        loc_path = path
+        if kind == "target_dropped":
+            loc_path = path + ("drop",)
+        if kind == "missing_from":
+            loc_path = ("data",)
+        return Problem(msg, path=dotted(loc_path), location=smap.locate(loc_path), hint=hint)
+    if kind == "value_error":
+        msg = err["msg"].removeprefix("Value error, ")
+        return Problem(msg, path=where, location=smap.locate(path), hint=hint)
+    msg = err["msg"]
+    msg = msg[:1].lower() + msg[1:]
+    return Problem(f"{msg}, got {shown}" if value is not None else msg, path=where, location=smap.locate(path), hint=hint)
+
+
+_GENERIC = {
+    "model_type",
+    "model_attributes_type",
+    "dict_type",
+    "list_type",
+    "string_type",
+    "int_type",
+    "float_type",
+    "bool_type",
+    "int_parsing",
+    "float_parsing",
+    "bool_parsing",
+    "none_required",
+    "literal_error",
+    "greater_than",
+    "greater_than_equal",
+    "less_than",
+    "less_than_equal",
+    "tuple_type",
+    "int_from_float",
+    "string_pattern_mismatch",
+}
+
+_MISSING_HINTS = {
+    "target": "name the column to predict: data: {target: <column>}",
+    "data": "add a data section with at least the target: data: {target: <column>}",
+    "sources": "add at least one source: sources: {mydata: data.csv}",
+    "path": "a file source needs path: (a local path or a URL)",
+    "url": "an sql source needs url: (an SQLAlchemy URL)",
+    "uri": "a mongo source needs uri: (a MongoDB connection string)",
+}
+
+
+def _describe_expected(err: dict) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    if kind in _COMPARE:
+        op, key = _COMPARE[kind]
+        return f"a number {op} {ctx.get(key)}"
+    if kind == "literal_error":
+        return "one of " + str(ctx.get("expected"))
+    if kind.endswith(("_type", "_parsing")):
+        base = kind.rsplit("_", 1)[0]
+        return _TYPE_NAMES.get(base, base.replace("_", " "))
+    return err["msg"][:1].lower() + err["msg"][1:]
+
+
+def _merged(path: tuple, errs: list[dict], data: Any, smap: SourceMap) -> Problem:
+    value = _value_at(data, path)
+    seen: list[str] = []
+    for e in errs:
+        d = _describe_expected(e)
+        if d not in seen:
+            seen.append(d)
+    shown = smap.display(path, value)
+    return Problem(f"expected {' or '.join(seen)}; got {shown}", path=dotted(path), location=smap.locate(path))

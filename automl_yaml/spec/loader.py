@@ -1,0 +1,352 @@
+"""A safe YAML loader that remembers where every value came from.
+
+PyYAML's ``SafeLoader`` does the parsing (we never write a parser); this module
+only walks the composed node graph itself so that it can
+
+* keep the line and column of every key and value (``SourceMap``), which is what
+  lets every later error point at ``file:line:col``;
+* refuse what a spec never needs and an attacker likes: tags other than the
+  standard scalar ones (``!!python/object/apply:os.system`` is an error, never
+  constructed), duplicate keys, alias "bombs" (a node budget counts alias
+  expansions), absurd nesting depth, oversized files and non-UTF-8 bytes;
+* read scalars with YAML 1.2 core-schema rules instead of YAML 1.1's: ``on``,
+  ``yes`` and ``no`` stay strings (``join: [{on: id}]`` means what it says),
+  ``1e-3`` is a float, ``1:30`` is not sexagesimal and dates stay strings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from ..errors import Location, Problem, SpecError
+
+#: Larger files are refused before parsing: a spec is a page or two of text.
+MAX_BYTES = 1_000_000
+#: Deeper nesting is refused while composing (PyYAML's composer recurses).
+MAX_DEPTH = 64
+#: Nodes constructed, alias expansions included: bounds time and memory.
+MAX_NODES = 100_000
+
+Path = tuple  # of str | int
+
+_STD = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {_STD + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+
+
+class _Resolver(yaml.resolver.Resolver):
+    """YAML 1.2 core schema resolution of plain scalars."""
+
+
+_Resolver.yaml_implicit_resolvers = {}
+for _tag, _regexp, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("int", r"^(?:[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$", "-+0123456789"),
+    (
+        "float",
+        r"^(?:[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+):
+    _Resolver.add_implicit_resolver(_STD + _tag, re.compile(_regexp), list(_first))
+
+
+class _Composer(
+    yaml.reader.Reader,
+    yaml.scanner.Scanner,
+    yaml.parser.Parser,
+    yaml.composer.Composer,
+    yaml.constructor.SafeConstructor,
+    _Resolver,
+):
+    """PyYAML's safe pipeline with our resolver and a nesting-depth limit."""
+
+    def __init__(self, stream: str):
+        yaml.reader.Reader.__init__(self, stream)
+        yaml.scanner.Scanner.__init__(self)
+        yaml.parser.Parser.__init__(self)
+        yaml.composer.Composer.__init__(self)
+        yaml.constructor.SafeConstructor.__init__(self)
+        _Resolver.__init__(self)
+        self._depth = 0
+
+    def compose_node(self, parent, index):  # noqa: D102 - PyYAML hook
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _TooDeep(self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark):
+        self.mark = mark
+
+
+@dataclasses.dataclass
+class SourceMap:
+    """Where each value of a loaded document came from.
+
+    ``values`` maps a path (a tuple of keys and list indexes) to the position of
+    its value, ``keys`` to the position of the key naming it. ``raw`` holds the
+    text a value had before ``${VAR}`` interpolation, so that messages can show
+    ``${PGPASSWORD}`` instead of the secret. ``origin`` maps paths that were set
+    on the command line to that ``--set`` argument.
+    """
+
+    file: str
+    values: dict[Path, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    keys: dict[Path, tuple[int, int]] = dataclasses.field(default_factory=dict)
+    raw: dict[Path, str] = dataclasses.field(default_factory=dict)
+    origin: dict[Path, str] = dataclasses.field(default_factory=dict)
+
+    def locate(self, path: Path, *, key: bool = False) -> Location:
+        """The location of ``path``, or of its nearest ancestor that has one."""
+        path = tuple(path)
+        for n in range(len(path), -1, -1):
+            p = path[:n]
+            if p in self.origin:
+                return Location(self.origin[p])
+            table = (self.keys, self.values) if key else (self.values, self.keys)
+            for t in table:
+                if p in t:
+                    line, col = t[p]
+                    return Location(self.file, line, col)
+        return Location(self.file)
+
+    def is_interpolated(self, path: Path) -> bool:
+        path = tuple(path)
+        return any(path[: len(p)] == p for p in self.raw)
+
+    def display(self, path: Path, value: Any) -> str:
+        """``repr`` of a value for a message, never revealing an interpolated one."""
+        path = tuple(path)
+        if path in self.raw:
+            return repr(self.raw[path])
+        if self.is_interpolated(path):
+            return "<from the environment>"
+        return _short_repr(value)
+
+
+def _short_repr(value: Any, limit: int = 80) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _problem(message: str, file: str, mark=None, hint: str | None = None, path: str = "") -> Problem:
+    loc = Location(file, mark.line + 1, mark.column + 1) if mark is not None else Location(file)
+    return Problem(message, path=path, location=loc, hint=hint)
+
+
+def decode(data: bytes, file: str) -> str:
+    """UTF-8 bytes to text, or a spec error at the first bad byte."""
+    if len(data) > MAX_BYTES:
+        raise SpecError.single(
+            f"file is {len(data):,} bytes; a spec may be at most {MAX_BYTES:,}",
+            location=Location(file),
+            hint="keep data out of the spec: put it in a file and name it in 'sources'",
+        )
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = exc.start - (before.rfind(b"\n") + 1) + 1
+        raise SpecError.single(
+            f"the file is not valid UTF-8 (byte 0x{data[exc.start]:02x})",
+            location=Location(file, line, col),
+            hint="save the spec as UTF-8",
+        ) from None
+
+
+def load_yaml(text: str | bytes, file: str = "<spec>") -> tuple[Any, SourceMap]:
+    """Parse one YAML document into plain Python data and its ``SourceMap``.
+
+    Raises:
+        SpecError: on malformed YAML or anything refused above, located.
+    """
+    if isinstance(text, bytes):
+        text = decode(text, file)
+    elif len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise SpecError.single(f"the spec is larger than {MAX_BYTES:,} bytes", location=Location(file))
+    smap = SourceMap(file)
+    loader = _Composer(text)
+    try:
+        node = loader.get_single_node()
+    except _TooDeep as exc:
+        raise SpecError([_problem(f"nesting deeper than {MAX_DEPTH} levels", file, exc.mark)]) from None
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        what = exc.problem or "malformed YAML"
+        if exc.context and "expected a single document" in exc.context:
+            what = "more than one YAML document ('---'); a spec is one document"
+        raise SpecError([_problem(f"invalid YAML: {what}", file, mark, _yaml_hint(exc))]) from None
+    except yaml.YAMLError as exc:  # ReaderError: control characters and such
+        raise SpecError.single(f"invalid YAML: {exc}", location=Location(file)) from None
+    finally:
+        loader.dispose()
+    if node is None:
+        return None, smap
+    builder = _Builder(loader, smap)
+    data = builder.build(node, ())
+    if builder.problems:
+        raise SpecError(builder.problems)
+    return data, smap
+
+
+def _yaml_hint(exc: yaml.MarkedYAMLError) -> str | None:
+    problem = exc.problem or ""
+    if "found character '\\t'" in problem:
+        return "YAML indents with spaces, not tabs"
+    if "mapping values are not allowed" in problem:
+        return "a value containing ': ' must be quoted, or a nested mapping must be indented"
+    if "could not find expected ':'" in problem:
+        return "check the indentation of this line and the one before"
+    if "found undefined alias" in problem:
+        return "define the anchor (&name) before using the alias (*name)"
+    return None
+
+
+class _Builder:
+    def __init__(self, loader: _Composer, smap: SourceMap):
+        self.loader = loader
+        self.smap = smap
+        self.problems: list[Problem] = []
+        self.count = 0
+
+    def _fail(self, message: str, node: Node, hint: str | None = None, path: Path = ()) -> None:
+        self.problems.append(_problem(message, self.smap.file, node.start_mark, hint, dotted(path)))
+
+    def build(self, node: Node, path: Path, depth: int = 0) -> Any:
+        self.count += 1
+        if self.count > MAX_NODES:
+            raise SpecError(
+                [
+                    _problem(
+                        f"the document expands to more than {MAX_NODES:,} values",
+                        self.smap.file,
+                        node.start_mark,
+                        "is an alias (*name) repeated inside repeated aliases? ('billion laughs')",
+                    )
+                ]
+            )
+        if depth > MAX_DEPTH:
+            raise SpecError([_problem(f"nesting deeper than {MAX_DEPTH} levels", self.smap.file, node.start_mark)])
+        self.smap.values.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+        if node.tag not in _ALLOWED_TAGS:
+            tag = node.tag.replace(_STD, "!!")
+            hint = "a spec is plain data and names components by their registered names"
+            if "python" in tag:
+                hint = "Python tags are never executed; " + hint
+            self._fail(f"the YAML tag '{tag}' is not allowed", node, hint, path)
+            return None
+        if isinstance(node, ScalarNode):
+            return self._scalar(node, path)
+        if isinstance(node, SequenceNode):
+            return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
+        assert isinstance(node, MappingNode)
+        return self._mapping(node, path, depth)
+
+    def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict:
+        try:
+            self.loader.flatten_mapping(node)  # '<<' merge keys, PyYAML's own code
+        except yaml.MarkedYAMLError as exc:
+            self._fail(f"invalid merge key: {exc.problem}", node, path=path)
+            return {}
+        out: dict = {}
+        seen: dict = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                self._fail("a mapping key must be a plain value, not a list or mapping", key_node, path=path)
+                continue
+            key = self._scalar(key_node, path, as_key=True)
+            if isinstance(key, float) and math.isnan(key):
+                key = key_node.value
+            child = path + (key,)
+            try:
+                hash(key)
+            except TypeError:  # pragma: no cover - scalars are hashable
+                key = key_node.value
+            if key in seen:
+                first = seen[key]
+                self._fail(
+                    f"duplicate key '{key}' (first defined on line {first.line + 1})",
+                    key_node,
+                    "remove one of them: YAML would silently keep only the last",
+                    child,
+                )
+                continue
+            seen[key] = key_node.start_mark
+            self.smap.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            out[key] = self.build(value_node, child, depth + 1)
+        return out
+
+    def _scalar(self, node: ScalarNode, path: Path, as_key: bool = False) -> Any:
+        tag, text = node.tag, node.value
+        if tag == _STD + "str":
+            return text
+        try:
+            if tag == _STD + "null":
+                return None
+            if tag == _STD + "bool":
+                return text.lower() == "true"
+            if tag == _STD + "int":
+                return _parse_int(text)
+            if tag == _STD + "float":
+                return _parse_float(text)
+        except ValueError:
+            self._fail(f"'{text}' is not a valid {tag.replace(_STD, '')}", node, path=path)
+            return text
+        if tag not in _ALLOWED_TAGS:  # a tagged key; build() reports tagged values
+            self._fail(f"the YAML tag '{tag.replace(_STD, '!!')}' is not allowed", node, path=path)
+        return text
+
+
+def _parse_int(text: str) -> int:
+    t = text.replace("_", "")
+    if t.startswith(("0o", "0x")):
+        return int(t, 0)
+    return int(t)
+
+
+def _parse_float(text: str) -> float:
+    t = text.replace("_", "").lower()
+    if t.lstrip("+-") == ".inf":
+        return -math.inf if t.startswith("-") else math.inf
+    if t == ".nan":
+        return math.nan
+    return float(t)
+
+
+def dotted(path) -> str:
+    """``('models', 'rf', 'params', 0)`` -> ``models.rf.params[0]``."""
+    out = ""
+    for p in path:
+        if isinstance(p, int) and not isinstance(p, bool):
+            out += f"[{p}]"
+        else:
+            out += ("." if out else "") + str(p)
+    return out
+
+
+def parse_value(text: str) -> Any:
+    """A command-line value read as one YAML flow value, with the same rules.
+
+    ``20`` is an int, ``{choice: [3, 5]}`` a mapping, ``abc`` a string.
+    """
+    if text.strip() == "":
+        return ""
+    try:
+        data, _ = load_yaml(text, "--set")
+    except SpecError:
+        return text
+    return data

@@ -1,0 +1,381 @@
+"""Semantic checks: what the schema alone cannot say.
+
+Runs on a structurally valid :class:`~automl_yaml.spec.models.Spec` and
+reports every problem at once: unknown estimators and hyperparameters (with
+did-you-mean), values outside what the estimator declares, a metric that does
+not fit the task, a classifier on a regression task, a grid over a continuous
+range, references to sources that do not exist, and more.
+
+Only the estimator metadata (JSON) is read; nothing heavy is imported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib.util import find_spec
+from typing import Annotated, Any
+
+from .. import registry as R
+from ..components import catalog
+from ..components.params import check_value, options_of, takes_int_only
+from ..errors import Problem, suggestion_hint
+from .loader import SourceMap, dotted
+from .models import Spec
+from .space import Choice, FloatRange, IntRange, is_discrete, is_space
+
+
+class Checker:
+    """The checks. ``spec`` may be a partial view whose invalid sections are None."""
+
+    def __init__(self, spec: Spec | Any, smap: SourceMap, failed: frozenset[str] = frozenset()):
+        self.spec = spec
+        self.smap = smap
+        self.failed = failed
+        self.problems: list[Problem] = []
+
+    # ------------------------------------------------------------------ helpers
+    def error(self, path: tuple, message: str, hint: str | None = None, *, key: bool = False) -> None:
+        self.problems.append(Problem(message, path=dotted(path), location=self.smap.locate(path, key=key), hint=hint))
+
+    def warn(self, path: tuple, message: str, hint: str | None = None) -> None:
+        self.problems.append(
+            Problem(message, path=dotted(path), location=self.smap.locate(path), hint=hint, severity="warning")
+        )
+
+    def show(self, path: tuple, value: Any) -> str:
+        return self.smap.display(path, value)
+
+    # ------------------------------------------------------------------- checks
+    def run(self) -> list[Problem]:
+        self.check_sources()
+        task = self.static_task()
+        self.check_models(task)
+        self.check_metric(task)
+        self.check_select(task)
+        self.check_split(task)
+        self.check_preprocess()
+        self.check_search()
+        self.check_environment()
+        return self.problems
+
+    def check_sources(self) -> None:
+        spec = self.spec
+        if spec.sources is None or spec.data is None:
+            return
+        names = list(spec.sources)
+        main = spec.data.from_
+        if main is not None and main not in spec.sources:
+            self.error(("data", "from"), f"no source named '{main}'", suggestion_hint(main, names, what="source"))
+        seen = {main or names[0]}
+        for i, j in enumerate(spec.data.join):
+            path = ("data", "join", i, "source")
+            if j.source not in spec.sources:
+                self.error(path, f"no source named '{j.source}'", suggestion_hint(j.source, names, what="source"))
+            elif j.source in seen:
+                self.error(path, f"source '{j.source}' is already part of the table", "each source can be used once")
+            seen.add(j.source)
+        unused = [n for n in names if n not in seen]
+        for n in unused:
+            self.warn(("sources", n), f"source '{n}' is not used", "join it in data.join, or remove it")
+
+    def static_task(self) -> str | None:
+        """The task, when the spec alone tells it (explicit, or implied by metric or models)."""
+        spec = self.spec
+        if spec.data is not None and spec.data.task != "auto":
+            return spec.data.task
+        for m in spec.search.metrics() if spec.search else ():
+            if m in R.metrics:
+                t = R.metrics.get(m).meta.get("task")
+                if t in ("classification", "regression"):
+                    return t
+        tasks = set()
+        for key, model in (spec.models or {}).items():
+            try:
+                classes = catalog.estimator_classes(model.estimator or key)
+            except Exception:
+                continue
+            if len(classes) == 1:
+                tasks.add(next(iter(classes)))
+        if len(tasks) == 1:
+            return tasks.pop()
+        return None
+
+    def check_models(self, task: str | None) -> None:
+        spec = self.spec
+        if spec.models is None:
+            return
+        if not spec.models:
+            self.error(("models",), "no models given", "list at least one, or remove `models` to use the model zoo")
+            return
+        known = catalog.estimator_names()
+        tasks_seen: dict[str, str] = {}
+        for key, model in spec.models.items():
+            name = model.estimator or key
+            path = ("models", key) + (("estimator",) if model.estimator else ())
+            if name not in R.estimators:
+                self.error(path, f"unknown estimator '{name}'", suggestion_hint(name, known, what="estimator"), key=not model.estimator)
+                continue
+            classes = catalog.estimator_classes(name)
+            if task is not None and task not in classes:
+                other = next(iter(classes))
+                self.error(
+                    path,
+                    f"'{name}' is a {'classifier' if other == 'classification' else 'regressor'} but the task is {task}",
+                    _task_hint(name, task),
+                    key=not model.estimator,
+                )
+                continue
+            if task is None and len(classes) == 1:
+                tasks_seen[key] = next(iter(classes))
+            targets = [classes[task]] if task else list(classes.values())
+            if model.params:
+                self.check_params(("models", key, "params"), name, targets, model.params)
+        if task is None and len(set(tasks_seen.values())) > 1:
+            cls_ = [k for k, t in tasks_seen.items() if t == "classification"]
+            reg = [k for k, t in tasks_seen.items() if t == "regression"]
+            self.error(
+                ("models",),
+                f"classifiers ({', '.join(cls_)}) and regressors ({', '.join(reg)}) are mixed",
+                "set data.task, and keep the models of that task",
+            )
+
+    def check_params(self, path: tuple, name: str, targets: list[str], params: dict[str, Any]) -> None:
+        infos = [(t, catalog.estimator_info(t)) for t in targets]
+        infos = [(t, i) for t, i in infos if i is not None]
+        if not infos:
+            return  # a plugin estimator without metadata: nothing to check statically
+        for pname, value in params.items():
+            ppath = path + (pname,)
+            declared = [(t, i["params"][pname]) for t, i in infos if pname in i["params"]]
+            if not declared:
+                if any(i.get("kwargs") for _, i in infos):
+                    continue  # LightGBM/XGBoost pass unknown keyword arguments to the library
+                allowed = sorted(set().union(*(i["params"] for _, i in infos)))
+                cls = "/".join(t.rpartition(":")[2] for t, _ in infos)
+                self.error(
+                    ppath,
+                    f"unknown parameter '{pname}' for {cls}",
+                    suggestion_hint(pname, allowed, what="parameter"),
+                    key=True,
+                )
+                continue
+            if pname == "random_state":
+                self.warn(ppath, "random_state is set from the spec's seed", "remove it and set `seed:` instead")
+            for target, param in declared:
+                msg = self._check_param_value(ppath, param, value)
+                if msg:
+                    self.error(ppath, f"{target.rpartition(':')[2]}.{pname} {msg}", self._param_hint(param, value))
+                    break
+
+    def _check_param_value(self, path: tuple, param: dict, value: Any) -> str | None:
+        if isinstance(value, Choice):
+            for i, v in enumerate(value.choice):
+                err = check_value(param, v)
+                if err:
+                    return f"{err}; got {v!r} in choice[{i}]"
+            return None
+        if isinstance(value, IntRange):
+            for end, v in (("low", value.low), ("high", value.high)):
+                err = check_value(param, v)
+                if err:
+                    return f"{err}; got {v} as the range's {end} end"
+            return None
+        if isinstance(value, FloatRange):
+            if takes_int_only(param):
+                return "takes integers, but is searched with a float range: use {int: [...]}"
+            for end, v in (("low", value.low), ("high", value.high)):
+                err = check_value(param, float(v))
+                if err:
+                    return f"{err}; got {v} as the range's {end} end"
+            return None
+        err = check_value(param, value)
+        return f"{err}; got {self.show(path, value)}" if err else None
+
+    @staticmethod
+    def _param_hint(param: dict, value: Any) -> str | None:
+        opts = options_of(param)
+        if opts and isinstance(value, str):
+            hint = suggestion_hint(value, opts)
+            return hint or None
+        return None
+
+    def check_metric(self, task: str | None) -> None:
+        if self.spec.search is None:
+            return
+        metrics = self.spec.search.metrics()
+        for i, m in enumerate(metrics):
+            path = ("search", "metric") + ((i,) if isinstance(self.spec.search.metric, list) else ())
+            mt = R.metrics.get(m).meta.get("task")
+            if task and mt in ("classification", "regression") and mt != task:
+                self.error(
+                    path,
+                    f"'{m}' is a {mt} metric but the task is {task}",
+                    "for regression: r2, rmse, mae; for classification: accuracy, roc_auc, f1, log_loss",
+                )
+
+    def check_select(self, task: str | None) -> None:
+        for i, step in enumerate(self.spec.select or ()):
+            kind = next(iter(type(step).model_fields))
+            opts = getattr(step, kind)
+            path = ("select", i, kind)
+            est = getattr(opts, "estimator", None)
+            if est and est != "auto" and est in R.estimators and task:
+                classes = catalog.estimator_classes(est)
+                if task not in classes:
+                    self.error(path + ("estimator",), f"'{est}' has no {task} variant", _task_hint(est, task))
+            if kind == "univariate" and task:
+                score = opts.score
+                if (score == "f_regression" and task == "classification") or (score in ("f_classif", "chi2") and task == "regression"):
+                    self.error(path + ("score",), f"'{score}' does not fit a {task} task", "use score: auto")
+            if kind == "univariate" and opts.score == "chi2" and self.spec.preprocess is not None:
+                scale = self.spec.preprocess.numeric.scale
+                scales = scale.choice if isinstance(scale, Choice) else [scale]
+                if any(s in ("standard", "robust", "power", "quantile") for s in scales):
+                    self.warn(path + ("score",), "chi2 needs non-negative features, and this scaling makes negative ones", "use preprocess.numeric.scale: minmax")
+
+    def check_split(self, task: str | None) -> None:
+        if self.spec.data is None:
+            return
+        split = self.spec.data.split
+        if split.stratify and task == "regression":
+            self.error(("data", "split", "stratify"), "a regression target cannot be stratified", "remove stratify")
+        if split.column and split.column == self.spec.data.target:
+            self.error(("data", "split", "column"), "the split column is the target", "name a group or time column")
+        if split.column and split.column in self.spec.data.drop:
+            self.warn(("data", "split", "column"), f"'{split.column}' is dropped from the features; it is still used to split")
+
+    def check_preprocess(self) -> None:
+        spec = self.spec
+        if spec.preprocess is None or spec.data is None:
+            return
+        for col, ov in spec.preprocess.columns.items():
+            path = ("preprocess", "columns", col)
+            if col == spec.data.target:
+                self.error(path, "the target cannot be preprocessed", "remove it from preprocess.columns", key=True)
+            elif col in spec.data.drop:
+                self.warn(path, f"'{col}' is in data.drop, so this override does nothing")
+            if ov.type in ("numeric",) and ov.encode is not None:
+                self.error(path + ("encode",), "a numeric column has no categories to encode", "remove encode, or set type: categorical")
+            if ov.type in ("categorical", "text") and ov.scale is not None:
+                self.error(path + ("scale",), "a categorical column cannot be scaled", "remove scale, or set type: numeric")
+
+    def check_search(self) -> None:
+        search = self.spec.search
+        if search is None:
+            return
+        if search.strategy == "grid":
+            total = 1
+            for path, value in self.spaces():
+                if not is_discrete(value):
+                    self.error(
+                        path,
+                        "a grid search needs discrete values, and this float range has no `step`",
+                        f"add a step (e.g. {{float: [{value.low}, {value.high}], step: ...}}) or use {{choice: [...]}}",
+                    )
+            if self.spec.models is None and "models" not in self.failed:
+                self.error(
+                    ("search", "strategy"),
+                    "a grid search needs `models` with discrete params (the default zoo has continuous ranges)",
+                    "list models with {choice: [...]} params, or use strategy: random / optuna",
+                )
+            del total
+        if search.strategy == "optuna" and len(search.metrics()) > 1 and search.options.pruner != "none":
+            self.warn(("search", "options", "pruner"), "Optuna cannot prune multi-objective studies; pruning is off")
+        if search.budget.trials is None and search.budget.time is None and search.strategy not in ("grid",):
+            pass  # default budget applies; `mlx plan` shows it
+
+    def spaces(self) -> Iterator[tuple[tuple, Any]]:
+        """Every searched value in the spec, with its path."""
+        spec = self.spec
+        for key, model in (spec.models or {}).items():
+            for pname, value in (model.params or {}).items():
+                if is_space(value):
+                    yield ("models", key, "params", pname), value
+        yield from _walk_spaces(spec.preprocess, ("preprocess",))
+        for i, step in enumerate(spec.select or ()):
+            yield from _walk_spaces(step, ("select", i))
+
+    def check_environment(self) -> None:
+        spec = self.spec
+        s = spec.search
+        if s is not None and (s.strategy == "bayesian" or (s.strategy == "optuna" and s.options.sampler == "gp")):
+            if find_spec("torch") is None:
+                self.warn(
+                    ("search", "strategy"),
+                    "the Gaussian-process sampler needs PyTorch, which is not installed",
+                    "pip install torch==2.13.0   (a CPU build; an unpinned 'torch' may pull a large CUDA build)",
+                )
+        for name, src in (spec.sources or {}).items():
+            kind = src.kind
+            if kind == "mongo" and find_spec("pymongo") is None:
+                self.warn(("sources", name), "reading MongoDB needs pymongo", 'pip install "automl-yaml[mongo]"')
+            if kind == "sql":
+                scheme = src.url.split(":", 1)[0].split("+")[0]
+                needs = {"postgresql": "psycopg", "postgres": "psycopg", "mysql": "pymysql"}.get(scheme)
+                if needs and find_spec(needs) is None and find_spec("psycopg2") is None:
+                    self.warn(("sources", name, "url"), f"reading {scheme} needs {needs}", 'pip install "automl-yaml[sql]"')
+            if kind == "file" and src.path.startswith(("s3://", "s3a://")) and find_spec("s3fs") is None:
+                self.warn(("sources", name, "path"), "reading s3:// needs s3fs", 'pip install "automl-yaml[s3]"')
+        if spec.execution is not None and spec.execution.backend == "dask" and find_spec("distributed") is None:
+            self.warn(("execution", "backend"), "the dask backend needs dask.distributed", 'pip install "automl-yaml[dask]"')
+        if spec.tracking is not None and spec.tracking.register_as and not spec.tracking.enabled:
+            self.warn(("tracking", "register"), "tracking is off, so nothing is registered")
+
+
+def _walk_spaces(node: Any, path: tuple) -> Iterator[tuple[tuple, Any]]:
+    from pydantic import BaseModel
+
+    if is_space(node):
+        yield path, node
+    elif isinstance(node, BaseModel):
+        for name, field in type(node).model_fields.items():
+            yield from _walk_spaces(getattr(node, name), path + (field.alias or name,))
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from _walk_spaces(v, path + (k,))
+
+
+def _task_hint(name: str, task: str) -> str:
+    fam = catalog.family_name(name) if name[:1].isupper() else name
+    if fam in R.estimators:
+        classes = catalog.estimator_classes(fam)
+        if task in classes:
+            return f"use '{fam}', which picks the {task} variant ({classes[task].rpartition(':')[2]})"
+    return "for classification: logistic_regression, random_forest, ...; for regression: ridge, random_forest, ..."
+
+
+def check(spec: Spec, smap: SourceMap) -> list[Problem]:
+    """Every semantic problem of ``spec`` (errors and warnings)."""
+    catalog.ensure_estimators()
+    return Checker(spec, smap).run()
+
+
+def check_partial(data: dict, smap: SourceMap, structural: list[Problem]) -> list[Problem]:
+    """Semantic problems of the sections that are structurally valid.
+
+    Used when the whole spec failed structural validation, so that a typo in one
+    section does not hide an unknown hyperparameter in another: each top-level
+    section is validated on its own, and invalid ones are left out (None).
+    """
+    from types import SimpleNamespace
+
+    from pydantic import TypeAdapter, ValidationError
+
+    catalog.ensure_estimators()
+    view: dict[str, Any] = {}
+    failed = set()
+    for name, field in Spec.model_fields.items():
+        key = field.alias or name
+        if key not in data:
+            view[name] = None if field.is_required() else field.get_default(call_default_factory=True)
+            continue
+        try:
+            tp = Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+            view[name] = TypeAdapter(tp).validate_python(data[key])
+        except (ValidationError, Exception):
+            view[name] = None
+            failed.add(key)
+    found = Checker(SimpleNamespace(**view), smap, frozenset(failed)).run()
+    # a semantic problem at or under a path that already has a structural one is noise
+    seen = {p.path for p in structural}
+    return [p for p in found if not any(p.path == s or p.path.startswith(s + ".") for s in seen)]

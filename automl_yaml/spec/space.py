@@ -1,0 +1,190 @@
+"""The one search-space syntax of the spec language.
+
+A plain value is fixed. A mapping with exactly one of ``choice``, ``int`` or
+``float`` is searched::
+
+    n_estimators: {int: [50, 500], log: true}
+    learning_rate: {float: [0.001, 0.3], log: true}
+    max_depth: {choice: [null, 5, 10]}
+    alpha: {float: [0, 1], step: 0.1}
+
+The same syntax is valid in model params and in preprocess / select options
+(``scale: {choice: [standard, robust]}``), where :func:`searchable` builds the
+field type: the value's own type, or a space over it.
+
+Rules follow Optuna's distributions, and so do the messages:
+``low <= high`` must hold, ``log`` needs ``low > 0``, ``step`` and ``log``
+exclude each other.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any, Generic, TypeVar, Union
+
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+T = TypeVar("T")
+
+SPACE_KEYS = ("choice", "int", "float")
+
+
+class StrictModel(BaseModel):
+    """Base of every spec model: unknown keys are errors, instances are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+
+
+class Choice(StrictModel, Generic[T]):
+    """Search among a list of values (categorical)."""
+
+    choice: Annotated[list[T], Field(min_length=1, description="The values to choose from; at least one.")]
+
+    def size(self) -> int:
+        return len(self.choice)
+
+    def values(self) -> list:
+        return list(self.choice)
+
+
+class IntRange(StrictModel):
+    """Search integers in ``[low, high]`` (both included)."""
+
+    int_: tuple[int, int] = Field(alias="int", description="[low, high], both included.")
+    log: bool = Field(False, description="Sample on a log scale (needs low >= 1).")
+    step: int | None = Field(None, gt=0, description="Only every step-th value from low.")
+
+    @model_validator(mode="after")
+    def _check(self):
+        low, high = self.int_
+        _check_range(low, high, self.log, self.step, minimum_log=1)
+        return self
+
+    @property
+    def low(self) -> int:
+        return self.int_[0]
+
+    @property
+    def high(self) -> int:
+        return self.int_[1]
+
+    def size(self) -> int:
+        return (self.high - self.low) // (self.step or 1) + 1
+
+    def values(self) -> list[int]:
+        return list(range(self.low, self.high + 1, self.step or 1))
+
+
+class FloatRange(StrictModel):
+    """Search real numbers in ``[low, high]``."""
+
+    float_: tuple[float, float] = Field(alias="float", description="[low, high].")
+    log: bool = Field(False, description="Sample on a log scale (needs low > 0).")
+    step: float | None = Field(None, gt=0, description="Discretise: low, low + step, ... up to high.")
+
+    @model_validator(mode="after")
+    def _check(self):
+        low, high = self.float_
+        if not (math.isfinite(low) and math.isfinite(high)):
+            raise ValueError(f"low and high must be finite numbers, but got (low={low}, high={high})")
+        _check_range(low, high, self.log, self.step, minimum_log=0)
+        return self
+
+    @property
+    def low(self) -> float:
+        return self.float_[0]
+
+    @property
+    def high(self) -> float:
+        return self.float_[1]
+
+    def size(self) -> int | None:
+        """The number of values on a ``step`` grid; None when continuous."""
+        if self.step is None:
+            return None if self.high > self.low else 1
+        return int(math.floor((self.high - self.low) / self.step + 1e-9)) + 1
+
+    def values(self) -> list[float]:
+        n = self.size()
+        if n is None:
+            raise ValueError("a continuous range has no finite list of values")
+        return [round(self.low + i * (self.step or 0), 12) for i in range(n)]
+
+
+def _check_range(low, high, log: bool, step, minimum_log) -> None:
+    if low > high:
+        raise ValueError(f"`low <= high` must hold, but got (low={low}, high={high})")
+    if log and step is not None:
+        raise ValueError("`step` and `log: true` cannot be used together")
+    if log and low <= 0:
+        raise ValueError(f"`low > 0` must hold for `log: true`, but got (low={low}, high={high})")
+    if log and minimum_log and low < minimum_log:
+        raise ValueError(f"`low >= {minimum_log}` must hold for an integer `log: true` range, but got low={low}")
+
+
+Space = Union[Choice[Any], IntRange, FloatRange]
+
+
+def space_tag(value: Any) -> str:
+    """Which member of a searchable union ``value`` is meant to be."""
+    if isinstance(value, dict):
+        keys = [k for k in SPACE_KEYS if k in value]
+        if len(keys) == 1:
+            return keys[0]
+        if len(keys) > 1:
+            return "ambiguous"
+        return "value"
+    if isinstance(value, Choice):
+        return "choice"
+    if isinstance(value, IntRange):
+        return "int"
+    if isinstance(value, FloatRange):
+        return "float"
+    return "value"
+
+
+def searchable(value_type: Any, *, ranges: tuple[str, ...] = (), description: str | None = None) -> Any:
+    """A field type that takes a fixed ``value_type`` or a search space over it.
+
+    Args:
+        value_type: The type of a fixed value (and of each ``choice``).
+        ranges: Which of ``"int"`` / ``"float"`` ranges make sense here.
+    """
+    members: list[Any] = [Annotated[value_type, Tag("value")], Annotated[Choice[value_type], Tag("choice")]]
+    if "int" in ranges:
+        members.append(Annotated[IntRange, Tag("int")])
+    if "float" in ranges:
+        members.append(Annotated[FloatRange, Tag("float")])
+    disc = Discriminator(
+        space_tag,
+        custom_error_type="search_space",
+        custom_error_message="not a valid value or search space",
+    )
+    union = Annotated[Union[tuple(members)], disc]
+    if description:
+        union = Annotated[union, Field(description=description)]
+    return union
+
+
+#: A model hyperparameter: any fixed value, or any kind of space.
+ParamValue = searchable(Any, ranges=("int", "float"))
+SearchableInt = searchable(int, ranges=("int",))
+SearchableFloat = searchable(float, ranges=("float",))
+
+
+def is_space(value: Any) -> bool:
+    return isinstance(value, (Choice, IntRange, FloatRange))
+
+
+def is_discrete(value: Any) -> bool:
+    """Whether a grid can enumerate ``value``."""
+    if isinstance(value, FloatRange):
+        return value.size() is not None
+    return True
+
+
+def space_size(value: Any) -> int | None:
+    """The number of distinct values; 1 when fixed, None when continuous."""
+    if isinstance(value, (Choice, IntRange, FloatRange)):
+        return value.size()
+    return 1

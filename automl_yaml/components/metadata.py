@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGED = Path(__file__).with_name("estimators.json")
-FORMAT = 1
+FORMAT = 2
 
 #: The libraries introspected, with the classes to take from each. scikit-learn
 #: lists its own estimators (``all_estimators``, a public API).
@@ -225,7 +225,7 @@ def _constraint(c: Any) -> dict[str, Any]:
         t = _type_name(c)
         if t in ("int", "real", "dict", "list", "str", "bool", "float", "tuple"):
             return {"kind": "type", "type": t}
-        return {"kind": "other", "repr": t}
+        return {"kind": "instance", "type": t}  # an object of a class: never a YAML value
     cname = type(c).__name__
     hidden = bool(getattr(c, "hidden", False))
     if cname == "Hidden":

@@ -81,6 +81,8 @@ def _match(c: dict, v: Any) -> bool | None:
         return bool(lo_ok and hi_ok)
     if kind == "options":
         return v in c.get("values", [])
+    if kind == "instance":
+        return False  # YAML gives plain values, never instances of a class
     if kind in ("callable", "sparse matrix", "missing_values", "other"):
         return None if not isinstance(v, (bool, int, float)) or kind == "other" else False
     return None

@@ -254,7 +254,7 @@ def json_schema() -> dict[str, Any]:
     from ..components import catalog  # noqa: F401
     from .models import Spec
 
-    schema = Spec.model_json_schema(by_alias=True, mode="validation")
+    schema = _shorthands(_any_of(Spec.model_json_schema(by_alias=True, mode="validation")))
     out = {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": "https://automl-yaml.dev/schemas/spec.schema.json",
@@ -263,3 +263,36 @@ def json_schema() -> dict[str, Any]:
     out.update(schema)
     out["title"] = "automl-yaml spec"
     return out
+
+
+def _any_of(node: Any) -> Any:
+    """``oneOf`` -> ``anyOf``: a fixed param value (any) and a search space both
+    match ``{int: [1, 5]}``, and validation, not the schema, tells them apart."""
+    if isinstance(node, dict):
+        return {("anyOf" if k == "oneOf" else k): _any_of(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_any_of(v) for v in node]
+    return node
+
+
+def _shorthands(schema: dict[str, Any]) -> dict[str, Any]:
+    """Add the short forms the models accept through before-validators."""
+    from .models import _STEP_MODELS
+
+    props = schema["properties"]
+    src = props["sources"]["patternProperties"]
+    for key, sub in src.items():
+        src[key] = {"anyOf": [{"type": "string", "description": "Shorthand for {kind: file, path: ...}."}, sub]}
+    models = props["models"]["anyOf"][0]
+    models["additionalProperties"] = {"anyOf": [models["additionalProperties"], {"type": "null"}]}
+    props["models"]["anyOf"].append({"type": "array", "items": {"type": "string"}, "description": "Model names, each with its default search space."})
+    props["tracking"] = {
+        "anyOf": [{"type": "boolean"}, {"type": "string", "description": "The tracking URI."}, props["tracking"]],
+        "description": props["tracking"].get("description"),
+    }
+    props["select"]["items"]["anyOf"].append({"enum": sorted(_STEP_MODELS)})
+    defs = schema["$defs"]
+    for name in ("NumericSpec", "ColumnOverride"):
+        field = defs[name]["properties"]["outliers"]
+        field["anyOf"].append({"enum": ["none", "iqr", "zscore", "isolation_forest", False]})
+    return schema

@@ -124,6 +124,8 @@ def translate(exc: ValidationError, data: Any, smap: SourceMap, root: type[BaseM
         path = data_path(loc, data)
         if err["type"] == "extra_forbidden":
             path = path if path and path[-1] == loc[-1] else path + (loc[-1],)
+        elif err["type"] == "value_error" and len(path) >= 1 and path[-1] in ("int", "float") and loc[-1] == path[-1]:
+            path = path[:-1]  # a range's own check: report it on the searched field
         by_path.setdefault(path, []).append(err)
 
     problems: list[Problem] = []

@@ -56,6 +56,7 @@ for _tag, _regexp, _first in (
     ),
 ):
     _Resolver.add_implicit_resolver(_STD + _tag, re.compile(_regexp), list(_first))
+_Resolver.add_implicit_resolver(_STD + "merge", re.compile(r"^(?:<<)$"), ["<"])  # merge keys stay
 
 
 class _Composer(
@@ -108,6 +109,7 @@ class SourceMap:
     keys: dict[Path, tuple[int, int]] = dataclasses.field(default_factory=dict)
     raw: dict[Path, str] = dataclasses.field(default_factory=dict)
     origin: dict[Path, str] = dataclasses.field(default_factory=dict)
+    containers: set = dataclasses.field(default_factory=set)
 
     def locate(self, path: Path, *, key: bool = False) -> Location:
         """The location of ``path``, or of its nearest ancestor that has one."""
@@ -116,7 +118,9 @@ class SourceMap:
             p = path[:n]
             if p in self.origin:
                 return Location(self.origin[p])
-            table = (self.keys, self.values) if key else (self.values, self.keys)
+            # a block mapping or list starts on the line after its key: point at the key
+            prefer_key = key or p in self.containers
+            table = (self.keys, self.values) if prefer_key else (self.values, self.keys)
             for t in table:
                 if p in t:
                     line, col = t[p]
@@ -179,7 +183,10 @@ def load_yaml(text: str | bytes, file: str = "<spec>") -> tuple[Any, SourceMap]:
     elif len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise SpecError.single(f"the spec is larger than {MAX_BYTES:,} bytes", location=Location(file))
     smap = SourceMap(file)
-    loader = _Composer(text)
+    try:
+        loader = _Composer(text)
+    except yaml.reader.ReaderError as exc:
+        raise SpecError([_reader_problem(exc, text, file)]) from None
     try:
         node = loader.get_single_node()
     except _TooDeep as exc:
@@ -187,10 +194,14 @@ def load_yaml(text: str | bytes, file: str = "<spec>") -> tuple[Any, SourceMap]:
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         what = exc.problem or "malformed YAML"
+        if "found character '\\t'" in what:
+            what = "a tab character here; YAML indents with spaces, never tabs"
         if exc.context and "expected a single document" in exc.context:
             what = "more than one YAML document ('---'); a spec is one document"
         raise SpecError([_problem(f"invalid YAML: {what}", file, mark, _yaml_hint(exc))]) from None
-    except yaml.YAMLError as exc:  # ReaderError: control characters and such
+    except yaml.reader.ReaderError as exc:
+        raise SpecError([_reader_problem(exc, text, file)]) from None
+    except yaml.YAMLError as exc:
         raise SpecError.single(f"invalid YAML: {exc}", location=Location(file)) from None
     finally:
         loader.dispose()
@@ -203,14 +214,30 @@ def load_yaml(text: str | bytes, file: str = "<spec>") -> tuple[Any, SourceMap]:
     return data, smap
 
 
+def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
+    pos = max(0, min(exc.position, len(text)))
+    before = text[:pos]
+    line = before.count("\n") + 1
+    col = pos - (before.rfind("\n") + 1) + 1
+    return Problem(
+        f"invalid YAML: the control character U+{exc.character:04X} is not allowed",
+        location=Location(file, line, col),
+        hint="remove it; a spec is plain text",
+    )
+
+
 def _yaml_hint(exc: yaml.MarkedYAMLError) -> str | None:
     problem = exc.problem or ""
     if "found character '\\t'" in problem:
-        return "YAML indents with spaces, not tabs"
+        return "replace the tabs at the start of this line by spaces"
     if "mapping values are not allowed" in problem:
         return "a value containing ': ' must be quoted, or a nested mapping must be indented"
     if "could not find expected ':'" in problem:
         return "check the indentation of this line and the one before"
+    line = (exc.problem_mark.buffer or "").splitlines() if exc.problem_mark is not None and exc.problem_mark.buffer else []
+    row = exc.problem_mark.line if exc.problem_mark is not None else -1
+    if 0 <= row < len(line) and "${" in line[row]:
+        return "quote a value that holds ${...} inside {...} or [...]: key: \"${VAR}\""
     if "found undefined alias" in problem:
         return "define the anchor (&name) before using the alias (*name)"
     return None
@@ -251,44 +278,58 @@ class _Builder:
             return None
         if isinstance(node, ScalarNode):
             return self._scalar(node, path)
+        self.smap.containers.add(path)
         if isinstance(node, SequenceNode):
             return [self.build(child, path + (i,), depth + 1) for i, child in enumerate(node.value)]
         assert isinstance(node, MappingNode)
         return self._mapping(node, path, depth)
 
     def _mapping(self, node: MappingNode, path: Path, depth: int) -> dict:
+        # duplicate keys among the mapping's own keys are errors; keys merged in
+        # with '<<' are overridden by own keys, as YAML's merge-key spec says
+        own: dict = {}
+        for key_node, _ in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _STD + "merge":
+                continue
+            key = self._key(key_node, path, report=False)
+            if key in own:
+                self._fail(
+                    f"duplicate key '{key}' (first defined on line {own[key].line + 1})",
+                    key_node,
+                    "remove one of them: YAML would silently keep only the last",
+                    path + (key,),
+                )
+            else:
+                own[key] = key_node.start_mark
         try:
             self.loader.flatten_mapping(node)  # '<<' merge keys, PyYAML's own code
         except yaml.MarkedYAMLError as exc:
             self._fail(f"invalid merge key: {exc.problem}", node, path=path)
             return {}
         out: dict = {}
-        seen: dict = {}
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 self._fail("a mapping key must be a plain value, not a list or mapping", key_node, path=path)
                 continue
-            key = self._scalar(key_node, path, as_key=True)
-            if isinstance(key, float) and math.isnan(key):
-                key = key_node.value
+            key = self._key(key_node, path)
             child = path + (key,)
-            try:
-                hash(key)
-            except TypeError:  # pragma: no cover - scalars are hashable
-                key = key_node.value
-            if key in seen:
-                first = seen[key]
-                self._fail(
-                    f"duplicate key '{key}' (first defined on line {first.line + 1})",
-                    key_node,
-                    "remove one of them: YAML would silently keep only the last",
-                    child,
-                )
-                continue
-            seen[key] = key_node.start_mark
             self.smap.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = self.build(value_node, child, depth + 1)
         return out
+
+    def _key(self, key_node: ScalarNode, path: Path, report: bool = True) -> Any:
+        if not report:
+            saved = list(self.problems)
+        key = self._scalar(key_node, path, as_key=True)
+        if not report:
+            self.problems = saved
+        if isinstance(key, float) and math.isnan(key):
+            key = key_node.value
+        try:
+            hash(key)
+        except TypeError:  # pragma: no cover - scalars are hashable
+            key = key_node.value
+        return key
 
     def _scalar(self, node: ScalarNode, path: Path, as_key: bool = False) -> Any:
         tag, text = node.tag, node.value

@@ -128,7 +128,11 @@ def _as_list(value: Any) -> Any:
     return [value] if isinstance(value, str) else value
 
 
-StrList = Annotated[list[str], BeforeValidator(_as_list)]
+StrList = Annotated[
+    list[str],
+    BeforeValidator(_as_list),
+    WithJsonSchema({"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}),
+]
 
 # ----------------------------------------------------------------------------- sources
 
@@ -204,7 +208,8 @@ def _source_tag(value: Any) -> str | None:
     if not isinstance(value, dict):
         return "file" if isinstance(value, str) else None
     if "kind" in value:
-        return value["kind"] if value["kind"] in ("file", "sql", "mongo", "sample") else "bad-kind"
+        kind = value["kind"]
+        return kind if isinstance(kind, str) and kind in ("file", "sql", "mongo", "sample") else "bad-kind"
     if "path" in value:
         return "file"
     if "url" in value or "query" in value or "table" in value:
@@ -651,7 +656,7 @@ def _strategy_tag(value: Any) -> str | None:
         return getattr(value, "strategy", None)
     if isinstance(value, dict):
         s = value.get("strategy", "optuna")
-        return s if s in _STRATEGIES else "unknown"
+        return s if isinstance(s, str) and s in _STRATEGIES else "unknown"
     return None
 
 

@@ -287,6 +287,8 @@ def list_(family: str | None, as_json: bool) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Run ``mlx``; returns the exit code (the console script exits with it)."""
     args = list(sys.argv[1:] if argv is None else argv)
+    # our spec models need no pydantic plugins, and looking for them costs start-up time
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
     debug = "--debug" in args or os.environ.get("MLX_DEBUG") == "1"
     try:
         rv = cli.main(args=args, prog_name="mlx", standalone_mode=False)

@@ -139,6 +139,10 @@ class Registry:
             raise UnknownComponentError(self.family, name, self.names(aliases=True))
         return entry
 
+    def has(self, name: str) -> bool:
+        """Whether ``name`` is registered already, without loading plugins."""
+        return self._find(name) is not None
+
     def __contains__(self, name: object) -> bool:
         if not isinstance(name, str):
             return False

@@ -276,7 +276,7 @@ def ensure_estimators() -> None:
         if snake != fam:
             names[snake] = target
         for n, t in names.items():
-            if n not in R.estimators:
+            if not R.estimators.has(n):
                 R.estimators.register(n, None, classes={info["task"]: t}, builtin=True)
     for alias, classes in _FAMILY_ALIASES.items():
         fam = {}
@@ -286,9 +286,9 @@ def ensure_estimators() -> None:
         if fam:
             families[alias] = fam
     for fam, classes in families.items():
-        if fam in R.estimators._entries:  # a class name equal to its family (Ridge -> "ridge")
+        if R.estimators.has(fam):  # a snake_case name equal to its family (Ridge -> "ridge")
             R.estimators.register(fam, None, classes=classes, builtin=True, replace=True)
-        elif fam not in R.estimators:
+        else:
             R.estimators.register(fam, None, classes=classes, builtin=True)
 
 

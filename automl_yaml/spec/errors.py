@@ -206,6 +206,11 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
         return Problem(f"expected {expected}, got {shown}", path=where, location=smap.locate(path), hint=hint)
     if kind == "int_from_float":
         return Problem(f"expected a whole number, got {shown}", path=where, location=smap.locate(path))
+    if kind == "choice_item":
+        inner = dict(ctx["inner"])
+        sub = path + ("choice", ctx["index"])
+        inner_path = sub + data_path(tuple(inner.get("loc", ())), _value_at(data, sub))
+        return _one(inner_path, [inner], data, smap, root)
     if kind == "search_space":
         if isinstance(value, dict) and sum(k in value for k in ("choice", "int", "float")) > 1:
             msg = "a search space has exactly one of `choice`, `int`, `float`"

@@ -10,7 +10,7 @@ unions. Open sets — estimators, transforms, selectors, metrics — are strings
 checked against the registries, so that plugins can add names.
 """
 
-from __future__ import annotations
+# (no `from __future__ import annotations`: pydantic would eval every annotation string at import)
 
 import re
 from typing import Annotated, Any, Literal, Union

@@ -107,13 +107,13 @@ class Checker:
         if not spec.models:
             self.error(("models",), "no models given", "list at least one, or remove `models` to use the model zoo")
             return
-        known = catalog.estimator_names()
         tasks_seen: dict[str, str] = {}
         for key, model in spec.models.items():
             name = model.estimator or key
             path = ("models", key) + (("estimator",) if model.estimator else ())
             if name not in R.estimators:
-                self.error(path, f"unknown estimator '{name}'", suggestion_hint(name, known, what="estimator"), key=not model.estimator)
+                hint = suggestion_hint(name, catalog.estimator_names(), what="estimator")
+                self.error(path, f"unknown estimator '{name}'", hint, key=not model.estimator)
                 continue
             classes = catalog.estimator_classes(name)
             if task is not None and task not in classes:

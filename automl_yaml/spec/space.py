@@ -17,14 +17,13 @@ Rules follow Optuna's distributions, and so do the messages:
 exclude each other.
 """
 
-from __future__ import annotations
+# (no `from __future__ import annotations`: pydantic would eval every annotation string at import)
 
 import math
-from typing import Annotated, Any, Generic, TypeVar, Union
+from typing import Annotated, Any, Union
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
-
-T = TypeVar("T")
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic_core import PydanticCustomError
 
 SPACE_KEYS = ("choice", "int", "float")
 
@@ -35,10 +34,14 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
-class Choice(StrictModel, Generic[T]):
-    """Search among a list of values (categorical)."""
+class Choice(StrictModel):
+    """Search among a list of values (categorical).
 
-    choice: Annotated[list[T], Field(min_length=1, description="The values to choose from; at least one.")]
+    Not generic on purpose: parametrising a pydantic model per field type costs
+    milliseconds each at import. :func:`searchable` checks the items instead.
+    """
+
+    choice: list[Any] = Field(min_length=1, description="The values to choose from; at least one.")
 
     def size(self) -> int:
         return len(self.choice)
@@ -122,7 +125,7 @@ def _check_range(low, high, log: bool, step, minimum_log) -> None:
         raise ValueError(f"`low >= {minimum_log}` must hold for an integer `log: true` range, but got low={low}")
 
 
-Space = Union[Choice[Any], IntRange, FloatRange]
+Space = Union[Choice, IntRange, FloatRange]
 
 
 def space_tag(value: Any) -> str:
@@ -143,6 +146,76 @@ def space_tag(value: Any) -> str:
     return "value"
 
 
+_ADAPTERS: dict[Any, Any] = {}
+
+
+def _adapter(value_type: Any):
+    from pydantic import TypeAdapter
+
+    key = repr(value_type)
+    if key not in _ADAPTERS:
+        _ADAPTERS[key] = TypeAdapter(value_type)
+    return _ADAPTERS[key]
+
+
+def _check_items(value_type: Any):
+    """An after-validator: each ``choice`` item must be a valid ``value_type``."""
+
+    def check(value: Any) -> Any:
+        if not isinstance(value, Choice):
+            return value
+        from pydantic import ValidationError
+
+        items = []
+        for i, item in enumerate(value.choice):
+            try:
+                items.append(_adapter(value_type).validate_python(item))
+            except ValidationError as exc:
+                inner = exc.errors(include_url=False)[0]
+                raise PydanticCustomError(
+                    "choice_item",
+                    "choice[{index}]: {message}",
+                    {"index": i, "message": inner["msg"], "inner": inner},
+                ) from None
+        return Choice(choice=items)
+
+    return check
+
+
+class _ChoiceJsonSchema:
+    """JSON Schema of ``{choice: [...]}`` with the items typed (editors complete them)."""
+
+    def __init__(self, value_type: Any):
+        self.value_type = value_type
+
+    def __get_pydantic_json_schema__(self, core_schema, handler):
+        item = _inline(_adapter(self.value_type).json_schema())
+        return {
+            "type": "object",
+            "title": "Choice",
+            "description": "Search among these values.",
+            "properties": {"choice": {"type": "array", "minItems": 1, "items": item}},
+            "required": ["choice"],
+            "additionalProperties": False,
+        }
+
+
+def _inline(schema: dict) -> dict:
+    """Resolve a small schema's local ``$ref`` s into itself (to embed it elsewhere)."""
+    defs = schema.pop("$defs", {})
+
+    def walk(node):
+        if isinstance(node, dict):
+            if "$ref" in node and node["$ref"].startswith("#/$defs/"):
+                return walk(dict(defs[node["$ref"].split("/")[-1]]))
+            return {k: walk(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [walk(v) for v in node]
+        return node
+
+    return walk(schema)
+
+
 def searchable(value_type: Any, *, ranges: tuple[str, ...] = (), description: str | None = None) -> Any:
     """A field type that takes a fixed ``value_type`` or a search space over it.
 
@@ -150,7 +223,9 @@ def searchable(value_type: Any, *, ranges: tuple[str, ...] = (), description: st
         value_type: The type of a fixed value (and of each ``choice``).
         ranges: Which of ``"int"`` / ``"float"`` ranges make sense here.
     """
-    members: list[Any] = [Annotated[value_type, Tag("value")], Annotated[Choice[value_type], Tag("choice")]]
+    typed = value_type is not Any
+    choice = Annotated[Choice, Tag("choice"), _ChoiceJsonSchema(value_type)] if typed else Annotated[Choice, Tag("choice")]
+    members: list[Any] = [Annotated[value_type, Tag("value")], choice]
     if "int" in ranges:
         members.append(Annotated[IntRange, Tag("int")])
     if "float" in ranges:
@@ -161,6 +236,8 @@ def searchable(value_type: Any, *, ranges: tuple[str, ...] = (), description: st
         custom_error_message="not a valid value or search space",
     )
     union = Annotated[Union[tuple(members)], disc]
+    if typed:
+        union = Annotated[union, AfterValidator(_check_items(value_type))]
     if description:
         union = Annotated[union, Field(description=description)]
     return union

@@ -1,0 +1,749 @@
+"""From the spec's sources to a split, typed, encoded :class:`Dataset`.
+
+:func:`build_dataset` runs the steps in the order the data flows; each is
+public so that the planner can run, cache and report them one by one::
+
+    frames, infos = load_sources(loaded)       # each source, from the cache when unchanged
+    frame = assemble(loaded, frames)           # from + joins + drop + types: ignore
+    dataset = split(loaded, frame)             # task, column types, target codes, test split
+
+Every problem a user can cause is one :class:`~automl_yaml.errors.DataError`
+naming the spec field (``spec.yaml:12:5: data.drop: ...``) and what to do;
+``usage=True`` (exit 2) when the spec names something the data does not have.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import time
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ..errors import DataError, suggestion_hint
+from ..spec.loader import dotted
+from . import cache as _cache
+from .sources import open_source
+
+__all__ = [
+    "SourceInfo",
+    "Dataset",
+    "load_sources",
+    "assemble",
+    "infer_task",
+    "infer_types",
+    "split",
+    "build_dataset",
+    "used_sources",
+    "MAX_CLASSES",
+]
+
+#: An integer target with at most this many distinct values is a class label
+#: (when there are at least 5 rows per value on average).
+MAX_CLASSES = 20
+#: A string column is text (not categorical) above this many distinct values...
+TEXT_MIN_DISTINCT = 50
+#: ... when they are also more than this share of its non-missing values,
+TEXT_DISTINCT_SHARE = 0.5
+#: ... or when its strings are this long on average.
+TEXT_MEAN_LENGTH = 50
+#: Labels that mark the positive class of a binary target, compared lower-case.
+OBVIOUS_POSITIVE = ("1", "true", "yes", "y", "positive", "pos")
+
+_DATE_LIKE = re.compile(
+    r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"
+    r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?)?\s*$",
+    re.I,
+)
+
+
+@dataclasses.dataclass
+class SourceInfo:
+    """What loading one source did (for the run summary and tracking)."""
+
+    name: str
+    kind: str
+    rows: int
+    columns: int
+    fingerprint: str
+    from_cache: bool
+    seconds: float
+    description: str
+
+
+@dataclasses.dataclass
+class Dataset:
+    """The assembled table, split into a training and a held-out test side.
+
+    Attributes:
+        frame: The assembled table (after joins and drops, target in its
+            original labels, date strings parsed), for the profile.
+        X_train, y_train, X_test, y_test: The two sides; indexes are the
+            frame's row labels, so they never overlap. Classification targets
+            are codes ``0..K-1`` (``classes[code]`` is the label).
+        groups_train: With ``split.by: group``, the group of each training
+            row (for GroupKFold); else None.
+        task: ``"classification"`` or ``"regression"``.
+        task_reason: Why, in words.
+        classes: Classification: the original labels, index = code.
+        positive: Binary: the label encoded as 1.
+        column_types: Every feature column of ``X_*``: numeric, categorical,
+            boolean, datetime or text.
+        target: The target column's name.
+        sources: How each source was loaded.
+        notes: What the user should be told (rows dropped, columns renamed...).
+    """
+
+    frame: pd.DataFrame
+    X_train: pd.DataFrame
+    y_train: pd.Series
+    X_test: pd.DataFrame
+    y_test: pd.Series
+    groups_train: pd.Series | None
+    task: str
+    task_reason: str
+    classes: list | None
+    positive: Any | None
+    column_types: dict[str, str]
+    target: str
+    sources: dict[str, SourceInfo]
+    notes: list[str]
+
+    @property
+    def fingerprints(self) -> dict[str, str]:
+        """Source name -> fingerprint: the data version a run used."""
+        return {name: info.fingerprint for name, info in self.sources.items()}
+
+    @property
+    def n_classes(self) -> int | None:
+        return None if self.classes is None else len(self.classes)
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _spec_error(loaded: Any, path: tuple, message: str, hint: str | None = None, *, usage: bool = True) -> DataError:
+    """A DataError about a spec field, located as ``spec.yaml:12:5: data.drop: ...``."""
+    where = f"{loaded.smap.locate(path)}: " if loaded.path is not None else ""
+    return DataError(f"{where}{dotted(path)}: {message}", hint=hint, usage=usage)
+
+
+def _columns_hint(name: str, columns: Any) -> str:
+    return suggestion_hint(name, [str(c) for c in columns], what="column")
+
+
+def used_sources(spec: Any) -> list[str]:
+    """The sources the table is built from: the main one, then the joined ones."""
+    return [spec.main_source] + [j.source for j in spec.data.join]
+
+
+def _native(value: Any) -> Any:
+    """A numpy scalar as the Python value (labels go to JSON, MLflow, reports)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+# ------------------------------------------------------------------------- load sources
+
+
+def load_sources(loaded: Any, *, cache: bool = True, progress: Any = None) -> tuple[dict[str, pd.DataFrame], dict[str, SourceInfo]]:
+    """Load every source the table is built from, from the Parquet cache when unchanged.
+
+    Args:
+        loaded: The :class:`~automl_yaml.spec.LoadedSpec`.
+        cache: False to read every source again (``mlx run --no-cache``); a
+            source's own ``cache: false`` also turns it off for that source.
+        progress: A ``rich.progress.Progress``, or None.
+
+    Returns:
+        The tables and how each was loaded, by source name.
+
+    Raises:
+        SourceError: a source cannot be read, or has no rows.
+    """
+    spec = loaded.spec
+    frames: dict[str, pd.DataFrame] = {}
+    infos: dict[str, SourceInfo] = {}
+    for name in used_sources(spec):
+        source_spec = spec.sources[name]
+        reader = open_source(name, source_spec, base_dir=loaded.base_dir)
+        start = time.perf_counter()
+        fingerprint = reader.fingerprint()
+        use_cache = cache and source_spec.cache
+        frame = _cache.read(loaded.output_dir, name, fingerprint) if use_cache else None
+        hit = frame is not None
+        if frame is None:
+            frame = reader.load(progress=progress)
+            if len(frame) == 0:
+                hint = "check the query's WHERE clause and `params`" if source_spec.kind == "sql" else "check the source"
+                raise reader.error(f"{reader.describe()} has no rows", hint=hint)
+            if use_cache:
+                _cache.write(loaded.output_dir, name, fingerprint, frame)
+        elif progress is not None:
+            progress.add_task(f"{name} (cached)", total=len(frame), completed=len(frame))
+        frames[name] = frame
+        infos[name] = SourceInfo(
+            name=name,
+            kind=source_spec.kind,
+            rows=len(frame),
+            columns=frame.shape[1],
+            fingerprint=fingerprint,
+            from_cache=hit,
+            seconds=time.perf_counter() - start,
+            description=reader.describe(),
+        )
+    return frames, infos
+
+
+# ----------------------------------------------------------------------------- assemble
+
+
+def assemble(loaded: Any, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The one table: the main source, the joins in order, then ``drop`` and ``types: ignore``.
+
+    The split column is kept even when it is in ``drop`` (it is still needed
+    to split; :func:`split` keeps it out of the features).
+
+    Raises:
+        DataError: a join key, the target or a dropped column does not exist
+            (usage), or a join would repeat rows (``validate``).
+    """
+    return _assemble(loaded, frames)[0]
+
+
+def _assemble(loaded: Any, frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
+    spec = loaded.spec
+    data = spec.data
+    notes: list[str] = []
+    frame = frames[spec.main_source]
+    for i, join in enumerate(data.join):
+        frame = _join(loaded, i, join, frame, frames[join.source], notes)
+
+    if data.target not in frame.columns:
+        raise _spec_error(loaded, ("data", "target"), f"the target '{data.target}' is not a column of the table", _columns_hint(data.target, frame.columns))
+    for i, col in enumerate(data.drop):
+        if col not in frame.columns:
+            raise _spec_error(loaded, ("data", "drop", i), f"no column '{col}' to drop", _columns_hint(col, frame.columns))
+    for col, kind in data.types.items():
+        if col not in frame.columns:
+            raise _spec_error(loaded, ("data", "types", col), f"no column '{col}' in the table", _columns_hint(col, frame.columns))
+        if col == data.target and kind == "ignore":
+            raise _spec_error(loaded, ("data", "types", col), "the target cannot be ignored", "remove it from data.types")
+
+    keep = {data.split.column} if data.split.column else set()
+    gone = [c for c in data.drop if c not in keep] + [c for c, t in data.types.items() if t == "ignore" and c not in keep]
+    if gone:
+        frame = frame.drop(columns=list(dict.fromkeys(gone)))
+    return frame, notes
+
+
+def _join(loaded: Any, i: int, join: Any, left: pd.DataFrame, right: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+    path = ("data", "join", i)
+    label = f"join with '{join.source}'"
+    left_on = list(join.on or join.left_on)
+    right_on = list(join.on or join.right_on)
+    for keys, table, field, side in ((left_on, left, "left_on", "the table so far"), (right_on, right, "right_on", f"source '{join.source}'")):
+        for k in keys:
+            if k not in table.columns:
+                key_path = path + ("on" if join.on else field,)
+                raise _spec_error(loaded, key_path, f"{label}: the key '{k}' is not a column of {side}", _columns_hint(k, table.columns))
+
+    key_names = set(join.on or [])
+    overlap = [c for c in right.columns if c in left.columns and c not in key_names]
+    suffix = f"_{join.source}"
+    keys_text = ", ".join(join.on or [f"{a}={b}" for a, b in zip(left_on, right_on)])
+    try:
+        if join.on:
+            merged = left.merge(right, how=join.how, on=left_on, validate=join.validate_, suffixes=("", suffix))
+        else:
+            merged = left.merge(right, how=join.how, left_on=left_on, right_on=right_on, validate=join.validate_, suffixes=("", suffix))
+    except pd.errors.MergeError:
+        raise _join_blowup(loaded, path, label, join, left, right, left_on, right_on) from None
+    except (ValueError, TypeError) as exc:
+        raise _spec_error(
+            loaded,
+            path,
+            f"{label}: cannot join on {keys_text}: {str(exc).splitlines()[0]}",
+            "give the key columns the same type on both sides (e.g. `dtypes: {id: int64}` on a file source, or a CAST in the query)",
+            usage=False,
+        ) from None
+    if overlap:
+        renamed = ", ".join(f"'{c}' -> '{c}{suffix}'" for c in overlap)
+        notes.append(f"{label}: columns in both tables were renamed on the joined side: {renamed}")
+    if len(merged) == 0:
+        raise _spec_error(
+            loaded,
+            path,
+            f"{label}: no row matches on {keys_text}, so the table is empty",
+            "check that the key values agree on both sides (type, case, leading zeros), or use how: left",
+            usage=False,
+        )
+    if join.how == "inner" and len(merged) < len(left):
+        notes.append(f"{label}: {len(left) - len(merged)} of {len(left)} rows had no match and were dropped (how: inner)")
+    return merged
+
+
+def _join_blowup(loaded, path, label, join, left, right, left_on, right_on) -> DataError:
+    """The error for a join that breaks its ``validate``: which side, how many keys."""
+    sides = {"many_to_one": [(right, right_on, f"source '{join.source}'")], "one_to_many": [(left, left_on, "the table so far")]}
+    sides["one_to_one"] = sides["one_to_many"] + sides["many_to_one"]
+    for table, keys, where in sides.get(join.validate_, []):
+        counts = table.groupby(keys, dropna=False, sort=False).size()
+        repeated = counts[counts > 1]
+        if len(repeated):
+            example_key = repeated.index[0] if len(keys) > 1 else (repeated.index[0],)
+            example = ", ".join(f"{k}={_native(v)!r}" for k, v in zip(keys, example_key))
+            key_text = ", ".join(f"'{k}'" for k in keys)
+            return _spec_error(
+                loaded,
+                path,
+                f"{label}: the key {key_text} is not unique in {where}: {len(repeated)} key values appear more than once "
+                f"(e.g. {example}, {int(repeated.iloc[0])} times), so the join would repeat rows (validate: {join.validate_})",
+                "remove the duplicate keys (e.g. SELECT DISTINCT or GROUP BY in the query), "
+                "or set `validate: many_to_many` on this join if repeated rows are intended",
+                usage=False,
+            )
+    return _spec_error(loaded, path, f"{label}: the join breaks validate: {join.validate_}", usage=False)  # pragma: no cover
+
+
+# ---------------------------------------------------------------------------------- task
+
+
+def _as_numbers(values: pd.Series) -> pd.Series | None:
+    """The values as numbers if they all are numbers (an object column from JSON), else None."""
+    if pd.api.types.is_bool_dtype(values):
+        return None
+    if pd.api.types.is_numeric_dtype(values):
+        return values
+    if values.dtype == object and all(isinstance(v, (int, float, np.number)) and not isinstance(v, bool) for v in values.head(1000)):
+        converted = pd.to_numeric(values, errors="coerce")
+        if converted.notna().sum() == values.notna().sum():
+            return converted
+    return None
+
+
+def _is_boolean(values: pd.Series) -> bool:
+    if pd.api.types.is_bool_dtype(values):
+        return True
+    return values.dtype == object and len(values) > 0 and all(isinstance(v, (bool, np.bool_)) for v in values.head(1000))
+
+
+def infer_task(y: pd.Series, requested: str) -> tuple[str, str]:
+    """Classification or regression, and why, from the target's type and distinct values.
+
+    Strings, booleans and categories are classes; numbers with a fraction are
+    regression; integers (or whole floats) are classes when there are at most
+    :data:`MAX_CLASSES` distinct values and at least 5 rows per value on average.
+
+    Args:
+        y: The target column (missing values are ignored).
+        requested: ``data.task``: ``"auto"``, ``"classification"`` or ``"regression"``.
+
+    Returns:
+        ``(task, reason)``, e.g. ``("classification", "the target 'species' has 3 distinct string values")``.
+
+    Raises:
+        DataError: regression on a target that is not numeric (usage), a
+            target with no values, or a date/time target.
+    """
+    name = y.name
+    values = y.dropna()
+    numbers = _as_numbers(values)
+    if requested == "classification":
+        return "classification", "data.task is classification"
+    if requested == "regression":
+        if numbers is None and not _is_boolean(values):
+            example = _native(values.iloc[0]) if len(values) else None
+            raise DataError(
+                f"data.task is regression, but the target '{name}' is not numeric (e.g. {example!r})",
+                hint="remove data.task (it is then inferred: classification), or give a numeric target",
+                usage=True,
+            )
+        return "regression", "data.task is regression"
+    if values.empty:
+        raise DataError(f"the target '{name}' has no values", hint="check the target column and the sources' rows")
+    if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_timedelta64_dtype(values):
+        raise DataError(
+            f"the target '{name}' holds dates or times", hint="predict a number (e.g. days until) or a category instead", usage=True
+        )
+    n = int(values.nunique())
+    if _is_boolean(values):
+        return "classification", f"the target '{name}' is boolean"
+    if numbers is None:
+        return "classification", f"the target '{name}' has {n} distinct {'category' if isinstance(values.dtype, pd.CategoricalDtype) else 'string'} values"
+    whole = pd.api.types.is_integer_dtype(numbers) or bool(np.all(np.mod(numbers.to_numpy(dtype=float), 1) == 0))
+    if not whole:
+        example = next(v for v in numbers if v != int(v))
+        return "regression", f"the target '{name}' has numbers with a fraction (e.g. {_native(example)})"
+    limit = min(MAX_CLASSES, max(2, len(values) // 5))
+    if n <= limit:
+        return "classification", f"the target '{name}' has {n} distinct integer values in {len(values)} rows"
+    return "regression", f"the target '{name}' has {n} distinct integer values in {len(values)} rows (too many for classes)"
+
+
+def _sorted_labels(values: pd.Series) -> list:
+    uniques = [_native(v) for v in pd.unique(values)]
+    try:
+        return sorted(uniques)
+    except TypeError:  # mixed types
+        return sorted(uniques, key=lambda v: (type(v).__name__, str(v)))
+
+
+def _encode_target(y: pd.Series, requested_positive: Any, notes: list[str]) -> tuple[pd.Series, list, Any]:
+    """Codes 0..K-1 for the labels; for a binary target the positive label gets 1."""
+    numbers = _as_numbers(y)
+    if numbers is not None and not pd.api.types.is_integer_dtype(numbers) and bool(np.all(np.mod(numbers.to_numpy(dtype=float), 1) == 0)):
+        y = numbers.astype("int64")  # 0.0/1.0 from a CSV with missing targets: the labels are 0 and 1
+    labels = _sorted_labels(y)
+    positive = None
+    if len(labels) == 2:
+        positive, why = _positive(labels, y, requested_positive)
+        labels = [labels[0] if labels[1] == positive else labels[1], positive]
+        notes.append(f"the positive class (code 1) is {positive!r} ({why})")
+    elif requested_positive is not None:
+        notes.append(f"data.positive is ignored: the target has {len(labels)} classes")
+    codes = pd.Categorical(y, categories=labels).codes
+    return pd.Series(codes.astype("int64"), index=y.index, name=y.name), labels, positive
+
+
+def _positive(labels: list, y: pd.Series, requested: Any) -> tuple[Any, str]:
+    if requested is not None:
+        for label in labels:
+            if label == requested and type(label) is type(requested):
+                return label, "data.positive"
+        for label in labels:
+            if str(label).lower() == str(requested).lower():
+                return label, "data.positive"
+        raise DataError(
+            f"data.positive is {requested!r}, which is not a class of the target",
+            hint="the classes are " + ", ".join(repr(c) for c in labels),
+            usage=True,
+        )
+    for label in labels:
+        if str(label).strip().lower() in OBVIOUS_POSITIVE:
+            other = labels[0] if labels[1] == label else labels[1]
+            if str(other).strip().lower() not in OBVIOUS_POSITIVE:
+                return label, "the usual positive label; set data.positive to choose"
+    counts = y.value_counts()
+    counts.index = [_native(v) for v in counts.index]
+    a, b = labels
+    minority = b if counts[b] <= counts[a] else a
+    return minority, "the minority class; set data.positive to choose"
+
+
+# --------------------------------------------------------------------------------- types
+
+
+def _looks_like_dates(values: pd.Series) -> bool:
+    """Strings that all look like dates (a sample) and parse as dates."""
+    if values.empty or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        return False
+    sample = values.head(10_000).drop_duplicates().head(200)
+    if not all(isinstance(v, str) and _DATE_LIKE.match(v) for v in sample):
+        return False
+    parsed = _to_datetime(sample)
+    return parsed is not None and bool(parsed.notna().all())
+
+
+def _to_datetime(values: pd.Series) -> pd.Series | None:
+    try:
+        return pd.to_datetime(values, errors="coerce")
+    except (ValueError, TypeError, OverflowError):  # mixed time zones, ...
+        return None
+
+
+def _infer_column(s: pd.Series) -> str:
+    if _is_boolean(s.dropna()) or pd.api.types.is_bool_dtype(s):
+        return "boolean"
+    if isinstance(s.dtype, pd.CategoricalDtype):
+        return "categorical"
+    if pd.api.types.is_datetime64_any_dtype(s):
+        return "datetime"
+    if pd.api.types.is_numeric_dtype(s) or pd.api.types.is_timedelta64_dtype(s):
+        return "numeric"
+    values = s.dropna()
+    if values.empty:
+        return "categorical"
+    if _as_numbers(values) is not None:
+        return "numeric"
+    if _looks_like_dates(values):
+        return "datetime"
+    text = values.astype(str)
+    distinct = int(text.nunique())
+    if distinct > TEXT_MIN_DISTINCT and distinct > TEXT_DISTINCT_SHARE * len(text):
+        return "text"
+    if distinct > TEXT_MIN_DISTINCT // 2 and text.str.len().mean() >= TEXT_MEAN_LENGTH:
+        return "text"
+    return "categorical"
+
+
+def infer_types(X: pd.DataFrame, overrides: dict[str, str]) -> dict[str, str]:
+    """The type of every column: numeric, categorical, boolean, datetime or text.
+
+    Datetime columns are datetime dtypes and strings that all parse as dates;
+    text is strings with many distinct values (more than 50, and more than
+    half of the rows) or long strings. ``overrides`` (``data.types``) win;
+    ``ignore`` leaves the column out of the result.
+    """
+    types = {}
+    for col in X.columns:
+        kind = overrides.get(col) or _infer_column(X[col])
+        if kind != "ignore":
+            types[col] = kind
+    return types
+
+
+_TRUE = {"true", "t", "yes", "y", "1"}
+_FALSE = {"false", "f", "no", "n", "0"}
+
+
+def _coerce(loaded: Any, frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, str], notes: list[str]) -> pd.DataFrame:
+    """Give each column the values its type needs: dates parsed, numbers from strings, ...
+
+    Returns a new frame (the input is not modified); ``types`` is updated when
+    a column that looked like dates has values that are not.
+    """
+    out = frame.copy(deep=False)
+    for col, kind in list(types.items()):
+        s = out[col]
+        forced = col in overrides
+        path = ("data", "types", col)
+        if kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(s):
+            parsed = None if pd.api.types.is_bool_dtype(s) else _to_datetime(s)
+            bad = s.notna() & (parsed.isna() if parsed is not None else True)
+            if parsed is not None and not bad.any():
+                out[col] = parsed
+            elif forced:
+                example = s[bad].iloc[0]
+                raise _spec_error(loaded, path, f"'{col}' is typed datetime, but values such as {_native(example)!r} are not dates", "remove the override, or fix the values")
+            else:
+                types[col] = "categorical"
+                notes.append(f"column '{col}' looked like dates, but {int(bad.sum())} values are not: it is categorical")
+        elif kind == "numeric" and not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_timedelta64_dtype(s)):
+            numbers = pd.to_numeric(s, errors="coerce")
+            bad = s.notna() & numbers.isna()
+            if bad.any():
+                raise _spec_error(loaded, path, f"'{col}' is typed numeric, but values such as {_native(s[bad].iloc[0])!r} are not numbers", "remove the override, or fix the values")
+            out[col] = numbers
+        elif kind == "numeric" and pd.api.types.is_timedelta64_dtype(s):
+            out[col] = s.dt.total_seconds()
+            notes.append(f"column '{col}' holds durations: they are used as seconds")
+        elif kind == "boolean" and not pd.api.types.is_bool_dtype(s) and not _is_boolean(s.dropna()):
+            lowered = s.map(lambda v: str(v).strip().lower() if pd.notna(v) else v)
+            known = lowered.isna() | lowered.isin(_TRUE | _FALSE)
+            if not known.all():
+                raise _spec_error(loaded, path, f"'{col}' is typed boolean, but values such as {_native(s[~known].iloc[0])!r} are not true/false", "remove the override, or fix the values")
+            out[col] = lowered.map(lambda v: v in _TRUE if pd.notna(v) else pd.NA).astype("boolean")
+        elif kind in ("categorical", "text") and s.dtype == object:
+            if not all(isinstance(v, str) for v in s.dropna()):
+                # Mixed numbers and strings: encoders need one type per column.
+                out[col] = s.map(lambda v: str(v) if pd.notna(v) else v)
+    return out
+
+
+# --------------------------------------------------------------------------------- split
+
+
+def _n_test(loaded: Any, test_size: float | int, n: int) -> int:
+    k = math.ceil(test_size * n) if isinstance(test_size, float) else int(test_size)
+    if k >= n:
+        raise _spec_error(
+            loaded, ("data", "split", "test_size"), f"a test set of {k} rows leaves no training rows (the table has {n})", "use a share such as 0.2"
+        )
+    return max(k, 1)
+
+
+def _check_folds(loaded: Any, y: pd.Series, classes: list | None, folds: int, where: str) -> None:
+    """Enough rows, and enough rows of every class, for k-fold cross-validation."""
+    path = ("search", "cv", "folds")
+    if len(y) < folds:
+        raise _spec_error(
+            loaded, path, f"{where} has {len(y)} rows, fewer than the {folds} cross-validation folds", "lower search.cv.folds, or add data", usage=False
+        )
+    if classes is None:
+        return
+    counts = np.bincount(y.to_numpy(), minlength=len(classes))
+    rare = [(classes[i], int(c)) for i, c in enumerate(counts) if c < folds]
+    if rare:
+        label, count = min(rare, key=lambda lc: lc[1])
+        more = f" (and {len(rare) - 1} more classes)" if len(rare) > 1 else ""
+        raise _spec_error(
+            loaded,
+            path,
+            f"class {label!r} has {count} rows in {where}{more}; {folds}-fold cross-validation needs at least {folds} of each class",
+            "lower search.cv.folds, merge or remove rare classes, or add data",
+            usage=False,
+        )
+
+
+def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
+    """Task, column types, target codes and the held-out test split of the table.
+
+    Rows with a missing target are dropped (with a note). ``split.by``:
+
+    * ``random``: stratified for classification (unless ``stratify: false``);
+    * ``group``: ``GroupShuffleSplit`` on ``split.column``, so no group is on
+      both sides (an integer ``test_size`` is turned into a share of rows);
+    * ``time``: rows sorted by ``split.column``; the latest are the test set.
+
+    Everything is seeded with ``spec.seed``. ``Dataset.sources`` is empty
+    here (:func:`build_dataset` fills it).
+
+    Raises:
+        DataError: an all-null target, one class, too few rows or class
+            members for the folds, a bad split column, a type override that
+            the values contradict.
+    """
+    spec = loaded.spec
+    data = spec.data
+    target = data.target
+    folds = spec.search.cv.folds
+    notes: list[str] = []
+    if target not in frame.columns:
+        raise _spec_error(loaded, ("data", "target"), f"the target '{target}' is not a column of the table", _columns_hint(target, frame.columns))
+
+    missing = frame[target].isna()
+    if missing.all():
+        raise DataError(f"the target '{target}' has no values (all {len(frame)} rows are empty)", hint="check the target column and the sources")
+    if missing.any():
+        notes.append(f"{int(missing.sum())} rows with a missing target '{target}' were dropped")
+    task, reason = infer_task(frame.loc[~missing, target], data.task)
+
+    # Features: everything but the target, a dropped split column and preprocess `drop: true` columns.
+    split_col = data.split.column
+    excluded = {target}
+    if split_col and split_col in data.drop:
+        excluded.add(split_col)
+    for col, override in spec.preprocess.columns.items():
+        if col in data.drop or data.types.get(col) == "ignore":
+            continue  # the spec check warns that such an override does nothing
+        if col not in frame.columns:
+            raise _spec_error(loaded, ("preprocess", "columns", col), f"no column '{col}' in the table", _columns_hint(col, frame.columns))
+        if override.drop:
+            excluded.add(col)
+    overrides = {c: o.type for c, o in spec.preprocess.columns.items() if o.type}
+    overrides.update(data.types)
+    features = [c for c in frame.columns if c not in excluded]
+    types = infer_types(frame[features], overrides)
+    frame = _coerce(loaded, frame, types, overrides, notes)
+
+    work = frame.loc[~missing]
+    if task == "classification":
+        y, classes, positive = _encode_target(work[target], data.positive, notes)
+        if len(classes) < 2:
+            raise DataError(
+                f"the target '{target}' has one class only ({classes[0]!r})",
+                hint="a classifier needs at least two classes: check the data (a filter?), or set data.task: regression",
+            )
+        _check_folds(loaded, y, classes, folds, "the table")
+    else:
+        classes = positive = None
+        y = pd.to_numeric(work[target], errors="coerce").astype("float64")
+        _check_folds(loaded, y, None, folds, "the table")
+
+    X = work[list(types)]
+    train_idx, test_idx, groups = _split_rows(loaded, work, y, task, notes)
+    y_train, y_test = y.iloc[train_idx], y.iloc[test_idx]
+    _check_folds(loaded, y_train, classes, folds, "the training set")
+    if groups is not None:
+        n_groups = groups.iloc[train_idx].nunique(dropna=False)
+        if n_groups < folds:
+            raise _spec_error(
+                loaded,
+                ("data", "split", "column"),
+                f"the training set has {n_groups} groups of '{split_col}', fewer than the {folds} cross-validation folds",
+                "lower search.cv.folds, or use a column with more groups",
+                usage=False,
+            )
+    return Dataset(
+        frame=frame,
+        X_train=X.iloc[train_idx],
+        y_train=y_train,
+        X_test=X.iloc[test_idx],
+        y_test=y_test,
+        groups_train=None if groups is None else groups.iloc[train_idx],
+        task=task,
+        task_reason=reason,
+        classes=classes,
+        positive=positive,
+        column_types=types,
+        target=target,
+        sources={},
+        notes=notes,
+    )
+
+
+def _split_rows(loaded: Any, work: pd.DataFrame, y: pd.Series, task: str, notes: list[str]) -> tuple[np.ndarray, np.ndarray, pd.Series | None]:
+    """Positions of the training and test rows (and the groups, for a group split)."""
+    from sklearn.model_selection import GroupShuffleSplit, train_test_split
+
+    spec = loaded.spec
+    sp = spec.data.split
+    n = len(work)
+    n_test = _n_test(loaded, sp.test_size, n)
+    positions = np.arange(n)
+    if sp.by in ("group", "time") and sp.column not in work.columns:
+        raise _spec_error(loaded, ("data", "split", "column"), f"no column '{sp.column}' in the table", _columns_hint(sp.column, work.columns))
+
+    if sp.by == "random":
+        stratify = sp.stratify if sp.stratify is not None else task == "classification"
+        if stratify and task == "regression":
+            raise _spec_error(loaded, ("data", "split", "stratify"), "a regression target cannot be stratified", "remove stratify")
+        if stratify and not sp.shuffle:
+            raise _spec_error(loaded, ("data", "split", "shuffle"), "a stratified split needs shuffle: true", "set shuffle: true, or stratify: false")
+        try:
+            train, test = train_test_split(
+                positions, test_size=n_test, random_state=spec.seed, shuffle=sp.shuffle, stratify=y.to_numpy() if stratify else None
+            )
+        except ValueError as exc:
+            raise _spec_error(loaded, ("data", "split"), f"cannot split: {str(exc).splitlines()[0]}", "use a larger test_size, or stratify: false") from None
+        return np.sort(train), np.sort(test), None
+
+    if sp.by == "group":
+        groups = work[sp.column]
+        codes = pd.factorize(groups, use_na_sentinel=False)[0]
+        n_groups = int(codes.max()) + 1
+        if n_groups < 2:
+            raise _spec_error(loaded, ("data", "split", "column"), f"'{sp.column}' has {n_groups} group; a group split needs at least 2", usage=False)
+        share = sp.test_size if isinstance(sp.test_size, float) else n_test / n
+        try:
+            train, test = next(GroupShuffleSplit(n_splits=1, test_size=share, random_state=spec.seed).split(positions, groups=codes))
+        except ValueError as exc:
+            raise _spec_error(loaded, ("data", "split"), f"cannot split by groups: {str(exc).splitlines()[0]}", "use another test_size") from None
+        notes.append(f"test set: {len(np.unique(codes[test]))} of {n_groups} groups of '{sp.column}' ({len(test)} rows)")
+        return np.sort(train), np.sort(test), groups
+
+    # by: time
+    times = work[sp.column]
+    if not (pd.api.types.is_datetime64_any_dtype(times) or pd.api.types.is_numeric_dtype(times)):
+        parsed = _to_datetime(times)
+        if parsed is None or (times.notna() & parsed.isna()).any():
+            raise _spec_error(loaded, ("data", "split", "column"), f"'{sp.column}' holds values that are not dates or numbers", "split on a date/time or numeric column")
+        times = parsed
+    if times.isna().any():
+        raise _spec_error(
+            loaded, ("data", "split", "column"), f"{int(times.isna().sum())} rows have no '{sp.column}', so they cannot be placed in time", "fill or remove them in the source", usage=False
+        )
+    order = np.argsort(times.to_numpy(), kind="stable")
+    return order[: n - n_test], order[n - n_test :], None
+
+
+# -------------------------------------------------------------------------------- build
+
+
+def build_dataset(loaded: Any, *, cache: bool = True, progress: Any = None) -> Dataset:
+    """Load, assemble and split: the whole data side of a run.
+
+    Args:
+        loaded: The :class:`~automl_yaml.spec.LoadedSpec`.
+        cache: False to ignore the source cache (``--no-cache``).
+        progress: A ``rich.progress.Progress``, or None.
+    """
+    frames, infos = load_sources(loaded, cache=cache, progress=progress)
+    frame, notes = _assemble(loaded, frames)
+    dataset = split(loaded, frame)
+    dataset.sources = infos
+    dataset.notes = notes + dataset.notes
+    return dataset

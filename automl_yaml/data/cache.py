@@ -1,0 +1,95 @@
+"""The source cache: each loaded source kept as Parquet, keyed by its fingerprint.
+
+Layout: ``<output_dir>/.cache/sources/<source>-<fingerprint>.parquet``. A
+source whose fingerprint changed (the file was edited, the query's row count
+moved, the reader options changed) finds no file under its new name and is
+read again; the new file replaces the old ones of that source. Files are
+written atomically (:func:`automl_yaml.io.atomic_path`), so an interrupted
+run never leaves a half-written cache that a later run would trust.
+
+Reading Parquet back is several times faster than parsing CSV or fetching
+rows from a database (``benchmarks/load.py`` measures it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from ..io import atomic_path
+
+__all__ = ["cache_dir", "cache_path", "read", "write", "clear"]
+
+log = logging.getLogger(__name__)
+
+
+def cache_dir(output_dir: str | Path) -> Path:
+    """Where the source cache of a run's output folder lives."""
+    return Path(output_dir) / ".cache" / "sources"
+
+
+def cache_path(output_dir: str | Path, source: str, fingerprint: str) -> Path:
+    """The cache file of one version of a source."""
+    return cache_dir(output_dir) / f"{source}-{fingerprint}.parquet"
+
+
+def _versions(output_dir: str | Path, source: str) -> list[Path]:
+    """Every cache file of ``source`` (and of no other source whose name it prefixes)."""
+    folder = cache_dir(output_dir)
+    if not folder.is_dir():
+        return []
+    pattern = re.compile(re.escape(source) + r"-[0-9a-f]+\.parquet")
+    return [p for p in folder.iterdir() if pattern.fullmatch(p.name)]
+
+
+def read(output_dir: str | Path, source: str, fingerprint: str) -> pd.DataFrame | None:
+    """The cached table of this version of the source, or None.
+
+    A cache file that cannot be read (truncated by a full disk, written by an
+    incompatible version) is removed and treated as missing.
+    """
+    path = cache_path(output_dir, source, fingerprint)
+    if not path.is_file():
+        return None
+    try:
+        return pd.read_parquet(path)
+    except Exception as exc:  # noqa: BLE001 - a broken cache is a miss, never a failure
+        log.warning("ignoring the unreadable cache file %s: %s", path, exc)
+        with contextlib.suppress(OSError):
+            path.unlink()
+        return None
+
+
+def write(output_dir: str | Path, source: str, fingerprint: str, frame: pd.DataFrame) -> Path | None:
+    """Cache ``frame`` and remove older versions of the source.
+
+    Returns:
+        The cache file, or None when the table cannot be stored as Parquet
+        (columns mixing numbers and strings, ...): the run goes on uncached.
+    """
+    path = cache_path(output_dir, source, fingerprint)
+    try:
+        with atomic_path(path, suffix=".tmp") as tmp:
+            frame.to_parquet(tmp, index=False)
+    except Exception as exc:  # noqa: BLE001 - caching is an optimisation, never a failure
+        log.warning("source '%s' is not cached: %s", source, exc)
+        return None
+    for old in _versions(output_dir, source):
+        if old != path:
+            with contextlib.suppress(OSError):
+                old.unlink()
+    return path
+
+
+def clear(output_dir: str | Path, source: str | None = None) -> int:
+    """Remove the cache of one source (or of every source); returns the files removed."""
+    folder = cache_dir(output_dir)
+    files = _versions(output_dir, source) if source else (list(folder.glob("*.parquet")) if folder.is_dir() else [])
+    for f in files:
+        with contextlib.suppress(OSError):
+            f.unlink()
+    return len(files)

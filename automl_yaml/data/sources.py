@@ -1,0 +1,991 @@
+"""Source readers: one class per ``kind`` of the spec's ``sources`` section.
+
+Each reader takes the validated pydantic model of its source (from
+:mod:`automl_yaml.spec.models`) and offers the same five calls, in the order a
+run uses them::
+
+    src = open_source("penguins", loaded.spec.sources["penguins"], base_dir=loaded.base_dir)
+    src.describe()       # 'file /data/penguins.csv (csv)', credentials masked
+    src.schema()         # {'species': 'str', 'bill_length_mm': 'float64', ...}: no full read
+    src.fingerprint()    # changes when the data (or how it is read) changes: the cache key
+    src.head(1000)       # the first rows, for checks
+    src.load()           # the whole table
+
+The readers are thin: pandas, pyarrow, fsspec, SQLAlchemy and pymongo do the
+reading; this module decides which call to make, keeps credentials out of
+every message and turns library exceptions into one :class:`SourceError`
+naming the source and what to do. Sources are only ever read: SQL runs in a
+read-only session, SQLite files are opened read-only, nothing is committed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as _dt
+import hashlib
+import json
+import numbers
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from .. import registry as R
+from ..errors import AutomlYamlError, MissingDependencyError, SourceError, suggestion_hint
+from ..spec import mask_url
+
+__all__ = ["BaseSource", "FileSource", "SqlSource", "MongoSource", "SampleSource", "open_source", "CONTENT_HASH_LIMIT", "READER_VERSION"]
+
+#: Local files up to this size are fingerprinted by a hash of their bytes (a
+#: touched but unchanged file keeps its cache); larger ones by size and mtime,
+#: since hashing them would cost a good part of what the cache saves.
+CONTENT_HASH_LIMIT = 64 * 1024 * 1024
+#: Bumped when a reader changes what it returns, so old cache files are not reused.
+READER_VERSION = 1
+#: Rows read by :meth:`BaseSource.schema` where a format has no metadata to ask.
+SCHEMA_ROWS = 100
+#: How long to wait for a MongoDB server before giving up.
+MONGO_TIMEOUT_MS = 10_000
+#: Seconds to wait for a database connection.
+SQL_CONNECT_TIMEOUT = 10
+
+
+def _digest(*parts: Any) -> str:
+    """A short, stable hash of JSON-able parts."""
+    text = json.dumps(parts, sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _first_line(exc: BaseException) -> str:
+    """The useful first line of a library's exception message."""
+    text = str(exc).strip()
+    if not text:
+        return type(exc).__name__
+    line = text.splitlines()[0].strip()
+    # SQLAlchemy prefixes the DBAPI class: "(psycopg.errors.UndefinedTable) relation ..."
+    return re.sub(r"^\([\w.]+\)\s*", "", line)
+
+
+def _missing_optional(exc: ImportError) -> str | None:
+    """The package pandas/fsspec say is missing (``Missing optional dependency 'x'``)."""
+    m = re.search(r"(?:optional dependency|install|No module named)\s+'?\"?([\w.\-]+)", str(exc))
+    if m:
+        return m.group(1).split(".")[0]
+    return getattr(exc, "name", None)
+
+
+_EXTRAS = {"s3fs": "s3", "sqlalchemy": "sql", "psycopg": "sql", "pymongo": "mongo"}
+
+
+class BaseSource:
+    """The interface every source reader implements.
+
+    Subclasses implement ``_load``, ``_head``, ``fingerprint`` and ``describe``
+    (and ``schema`` where the format can tell it without reading rows). The
+    public :meth:`load` and :meth:`head` translate library errors into
+    :class:`SourceError` and make column names strings.
+
+    Args:
+        name: The source's name in the spec (used in every message).
+        spec: The validated source model (``automl_yaml.spec.models.FileSource`` ...).
+        base_dir: The spec's folder: relative paths are relative to it.
+    """
+
+    kind: ClassVar[str] = ""
+
+    def __init__(self, name: str, spec: Any, *, base_dir: Path):
+        self.name = name
+        self.spec = spec
+        self.base_dir = Path(base_dir)
+
+    # ------------------------------------------------------------------ interface
+    def fingerprint(self) -> str:
+        """A short hash that changes when the data, or the way it is read, changes."""
+        raise NotImplementedError
+
+    def load(self, *, progress: Any = None) -> pd.DataFrame:
+        """The whole table.
+
+        Args:
+            progress: A ``rich.progress.Progress`` to report to, or None (quiet).
+
+        Raises:
+            SourceError: naming the source and what to do.
+        """
+        with self._guard("read"):
+            return _normalise(self._load(progress))
+
+    def head(self, n: int = 1000) -> pd.DataFrame:
+        """The first ``n`` rows (fewer if the table is smaller), for type and target checks."""
+        with self._guard("read"):
+            return _normalise(self._head(n)).head(n)
+
+    def schema(self) -> dict[str, str]:
+        """Column name -> pandas dtype string, from a few rows unless the format has metadata."""
+        return {c: str(t) for c, t in self.head(SCHEMA_ROWS).dtypes.items()}
+
+    def describe(self) -> str:
+        """What the source is, in one line, with credentials masked."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ helpers
+    def _load(self, progress: Any) -> pd.DataFrame:
+        raise NotImplementedError
+
+    def _head(self, n: int) -> pd.DataFrame:
+        return self._load(None).head(n)
+
+    def _secrets(self) -> list[str]:
+        """Literal secrets that must never appear in a message."""
+        return []
+
+    def _mask(self, text: str) -> str:
+        text = mask_url(text)
+        for secret in self._secrets():
+            if secret and len(secret) >= 3:
+                text = text.replace(secret, "***")
+        return text
+
+    def error(self, message: str, *, hint: str | None = None, usage: bool = False) -> SourceError:
+        """A :class:`SourceError` about this source, credentials masked."""
+        return SourceError(self._mask(message), hint=self._mask(hint) if hint else None, source=self.name, usage=usage)
+
+    @contextlib.contextmanager
+    def _guard(self, action: str) -> Iterator[None]:
+        """Turn whatever a library raises into one located, masked error."""
+        try:
+            yield
+        except AutomlYamlError:
+            raise
+        except ImportError as exc:
+            package = _missing_optional(exc) or "?"
+            raise MissingDependencyError(package, extra=_EXTRAS.get(package), purpose=f"source '{self.name}'") from None
+        except MemoryError:
+            raise self.error("not enough memory to load this source", hint="read fewer columns (`columns:`) or rows (a query)") from None
+        except Exception as exc:  # noqa: BLE001 - every library error becomes a SourceError
+            raise self._translate(exc, action) from exc
+
+    def _translate(self, exc: Exception, action: str) -> AutomlYamlError:
+        return self.error(f"cannot {action} {self.describe()}: {_first_line(exc)}")
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name!r}: {self.describe()}>"
+
+
+def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
+    """A plain table: a meaningful index becomes columns, column names are strings.
+
+    A Parquet file saved with ``set_index("id")`` gives ``id`` back as a column
+    (so it can be joined on or dropped); a header-less CSV gets "0", "1", ...
+    """
+    index = frame.index
+    if not (isinstance(index, pd.RangeIndex) and index.name is None and index.start == 0 and index.step == 1):
+        unnamed_numbers = all(n is None for n in index.names) and index.dtype.kind in "iu"
+        frame = frame.reset_index(drop=unnamed_numbers)
+    if not all(isinstance(c, str) for c in frame.columns):
+        frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def _task(progress: Any, description: str, total: int | None = None) -> Any:
+    return None if progress is None else progress.add_task(description, total=total)
+
+
+def _advance(progress: Any, task: Any, n: int) -> None:
+    if progress is not None:
+        progress.update(task, advance=n)
+
+
+def _finish(progress: Any, task: Any, total: int) -> None:
+    if progress is not None:
+        progress.update(task, total=total, completed=total)
+
+
+def open_source(name: str, spec: Any, *, base_dir: Path) -> BaseSource:
+    """The reader of a source, looked up in the ``sources`` registry by its kind."""
+    cls = R.sources.get(spec.kind).load()
+    return cls(name, spec, base_dir=base_dir)
+
+
+# ------------------------------------------------------------------------------- files
+
+_COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zip": "zip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz"}
+_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+}
+_NAMES = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet", "json": "JSON", "jsonl": "JSON Lines", "excel": "Excel"}
+#: fsspec ``info()`` keys that identify a version of a remote object.
+_VERSION_KEYS = ("ETag", "etag", "VersionId", "LastModified", "last_modified", "mtime", "md5", "md5Hash", "crc32c", "generation", "updated")
+
+
+class FileSource(BaseSource):
+    """A file: CSV/TSV, Parquet, JSON, JSON Lines or Excel; local or any fsspec URL.
+
+    The format comes from the suffix (under a compression suffix: ``.csv.gz``)
+    or from ``format:``. Local paths are read by pandas directly; URLs are
+    opened with fsspec (``storage_options`` are its options: ``anon``,
+    ``endpoint_url``, ``key``, ...; S3 credentials and ``AWS_ENDPOINT_URL``
+    also come from the environment, as boto does it).
+    """
+
+    kind = "file"
+
+    def __init__(self, name: str, spec: Any, *, base_dir: Path):
+        super().__init__(name, spec, base_dir=base_dir)
+        path = spec.path
+        if path.startswith("file://"):
+            path = path[len("file://") :]
+        self.remote = "://" in path
+        if self.remote:
+            self.location = path
+        else:
+            p = Path(path).expanduser()
+            self.location = str(p if p.is_absolute() else self.base_dir / p)
+        self.compression, self.format = self._detect(path)
+
+    # --------------------------------------------------------------- detection
+    def _detect(self, path: str) -> tuple[str | None, str]:
+        name = path.rstrip("/").rsplit("/", 1)[-1].lower()
+        stem, dot, suffix = name.rpartition(".")
+        compression = _COMPRESSIONS.get("." + suffix) if dot else None
+        if compression:
+            name = stem
+        inner = "." + name.rpartition(".")[2] if "." in name else ""
+        fmt = self.spec.format or _FORMATS.get(inner)
+        if fmt is None:
+            raise self.error(
+                f"cannot tell the format of '{self.spec.path}' from its suffix",
+                hint="add `format:` (csv, tsv, parquet, json, jsonl or excel)",
+                usage=True,
+            )
+        if compression and fmt in ("parquet", "excel"):
+            raise self.error(
+                f"{_NAMES[fmt]} files are compressed inside; a '.{suffix}' file cannot be read as {_NAMES[fmt]}",
+                hint="decompress it, or save the table as plain Parquet",
+                usage=True,
+            )
+        return compression, fmt
+
+    # ----------------------------------------------------------------- options
+    def _storage_options(self) -> dict[str, Any]:
+        return dict(self.spec.storage_options)
+
+    def _secrets(self) -> list[str]:
+        so = self.spec.storage_options
+        found = [str(v) for k, v in so.items() if k in ("secret", "key", "token", "password", "aws_secret_access_key", "aws_session_token")]
+        ck = so.get("client_kwargs") or {}
+        found += [str(v) for k, v in ck.items() if "secret" in k or "token" in k or k in ("aws_access_key_id",)]
+        return found
+
+    def _reader_config(self) -> dict[str, Any]:
+        s = self.spec
+        return {
+            "format": self.format,
+            "compression": self.compression,
+            "sep": s.sep,
+            "encoding": s.encoding,
+            "sheet": s.sheet,
+            "columns": s.columns,
+            "dtypes": s.dtypes,
+            "options": s.options,
+            "reader": READER_VERSION,
+        }
+
+    def describe(self) -> str:
+        extra = f", sheet {self.spec.sheet!r}" if self.format == "excel" and self.spec.sheet is not None else ""
+        comp = f", {self.compression}" if self.compression else ""
+        return f"file {self._mask(self.location)} ({self.format}{comp}{extra})"
+
+    # ------------------------------------------------------------- fingerprint
+    def fingerprint(self) -> str:
+        with self._guard("open"):
+            if self.remote:
+                return _digest("file", self._mask(self.location), self._remote_version(), self._reader_config())
+            return _digest("file", self._local_version(), self._reader_config())
+
+    def _local_version(self) -> Any:
+        p = Path(self.location)
+        try:
+            st = p.stat()
+        except FileNotFoundError as exc:
+            raise self._not_found(exc) from None
+        if p.is_dir():  # a Parquet dataset: a folder of files
+            files = sorted(f for f in p.rglob("*") if f.is_file())
+            return [(str(f.relative_to(p)), f.stat().st_size, f.stat().st_mtime_ns) for f in files]
+        if st.st_size <= CONTENT_HASH_LIMIT:
+            with open(p, "rb") as f:
+                return {"sha256": hashlib.file_digest(f, "sha256").hexdigest()}
+        return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+    def _remote_version(self) -> Any:
+        import fsspec
+
+        fs, path = fsspec.core.url_to_fs(self.location, **self._storage_options())
+        info = fs.info(path)
+        version = {k: info[k] for k in _VERSION_KEYS if k in info}
+        if not version and (info.get("size") or 0) <= CONTENT_HASH_LIMIT:
+            # Nothing tells the version (a plain HTTP server): hash the bytes.
+            with fs.open(path, "rb") as f:
+                version = {"sha256": hashlib.file_digest(f, "sha256").hexdigest()}
+        version["size"] = info.get("size")
+        return version
+
+    # ----------------------------------------------------------------- reading
+    @contextlib.contextmanager
+    def _handle(self) -> Iterator[tuple[Any, str | None]]:
+        """What to give the pandas reader, and the compression it must undo.
+
+        Local paths go to pandas as strings (its fastest path). URLs are opened
+        with fsspec, so that every remote file system and its options work the
+        same way. zstd is undone by pyarrow (a required dependency) so that the
+        optional ``zstandard`` package is not needed.
+        """
+        compression = self.compression
+        if not self.remote and compression != "zstd":
+            yield self.location, compression
+            return
+        with contextlib.ExitStack() as stack:
+            if self.remote:
+                import fsspec
+
+                handle: Any = stack.enter_context(fsspec.open(self.location, "rb", **self._storage_options()))
+            else:
+                handle = stack.enter_context(open(self.location, "rb"))
+            if compression == "zstd":
+                import pyarrow as pa
+
+                handle = stack.enter_context(pa.CompressedInputStream(handle, "zstd"))
+                compression = None
+            yield handle, compression
+
+    def _csv_kwargs(self, compression: str | None) -> dict[str, Any]:
+        s = self.spec
+        kw: dict[str, Any] = {"sep": s.sep or ("\t" if self.format == "tsv" else ","), "compression": compression}
+        if s.encoding:
+            kw["encoding"] = s.encoding
+        if s.columns:
+            kw["usecols"] = list(s.columns)
+        if s.dtypes:
+            kw["dtype"] = dict(s.dtypes)
+        # The default C engine: with pandas 3 it parses large files on several
+        # threads and, measured on a 1M x 20 CSV, beats engine="pyarrow" on time
+        # and peak memory (benchmarks/load.py). `options: {engine: pyarrow}` still works.
+        kw.update(s.options)
+        return kw
+
+    def _read(self, nrows: int | None = None) -> pd.DataFrame:
+        s = self.spec
+        fmt = self.format
+        if fmt == "parquet":
+            return self._read_parquet(nrows)
+        with self._handle() as (src, compression):
+            if fmt in ("csv", "tsv"):
+                kw = self._csv_kwargs(compression)
+                if nrows is not None:
+                    kw["nrows"] = nrows
+                    if kw.get("engine") == "pyarrow":
+                        kw.pop("engine")  # pyarrow cannot stop after n rows
+                return pd.read_csv(src, **kw)
+            if fmt in ("json", "jsonl"):
+                kw = {"lines": fmt == "jsonl", "compression": compression}
+                if s.encoding:
+                    kw["encoding"] = s.encoding
+                if s.dtypes:
+                    kw["dtype"] = dict(s.dtypes)
+                if nrows is not None and fmt == "jsonl":
+                    kw["nrows"] = nrows
+                kw.update(s.options)
+                frame = pd.read_json(src, **kw)
+                if not isinstance(frame, pd.DataFrame):
+                    raise self.error("the JSON file does not hold a table", hint="use a list of records, or JSON Lines (format: jsonl)")
+                return self._select(frame)
+            if fmt == "excel":
+                kw = {"sheet_name": s.sheet if s.sheet is not None else 0}
+                if s.columns:
+                    kw["usecols"] = list(s.columns)
+                if s.dtypes:
+                    kw["dtype"] = dict(s.dtypes)
+                if nrows is not None:
+                    kw["nrows"] = nrows
+                kw.update(s.options)
+                return pd.read_excel(src, **kw)
+        raise AssertionError(fmt)  # pragma: no cover - _detect accepts these formats only
+
+    def _read_parquet(self, nrows: int | None) -> pd.DataFrame:
+        s = self.spec
+        kw: dict[str, Any] = {}
+        if s.columns:
+            kw["columns"] = list(s.columns)
+        if nrows is None:
+            if self.remote:
+                kw["storage_options"] = self._storage_options()
+            kw.update(s.options)
+            frame = pd.read_parquet(self.location, **kw)
+        else:
+            frame = self._dataset().head(nrows, columns=kw.get("columns")).to_pandas()
+        return frame.astype(dict(s.dtypes)) if s.dtypes else frame
+
+    def _dataset(self) -> Any:
+        import pyarrow.dataset as ds
+
+        if self.remote:
+            import fsspec
+
+            fs, path = fsspec.core.url_to_fs(self.location, **self._storage_options())
+            return ds.dataset(path, format="parquet", filesystem=fs)
+        return ds.dataset(self.location, format="parquet")
+
+    def _select(self, frame: pd.DataFrame) -> pd.DataFrame:
+        cols = self.spec.columns
+        if not cols:
+            return frame
+        missing = [c for c in cols if c not in frame.columns]
+        if missing:
+            raise self._unknown_columns(missing, list(frame.columns))
+        return frame[list(cols)]
+
+    def _load(self, progress: Any) -> pd.DataFrame:
+        task = _task(progress, f"reading {self.name}")
+        frame = self._read()
+        _finish(progress, task, len(frame))
+        return frame
+
+    def _head(self, n: int) -> pd.DataFrame:
+        return self._read(nrows=n)
+
+    def schema(self) -> dict[str, str]:
+        if self.format != "parquet":
+            return super().schema()
+        with self._guard("read"):
+            # Parquet keeps its schema (and pandas' dtypes) in the footer: no rows read.
+            frame = self._dataset().schema.empty_table().to_pandas()
+            if self.spec.columns:
+                frame = self._select(frame)
+            if self.spec.dtypes:
+                frame = frame.astype(dict(self.spec.dtypes))
+            return {str(c): str(t) for c, t in frame.dtypes.items()}
+
+    # ------------------------------------------------------------------ errors
+    def _not_found(self, exc: Exception) -> SourceError:
+        where = self._mask(self.location)
+        hint = "check `path`"
+        if not self.remote:
+            p = Path(self.location)
+            hint += f" (relative paths are relative to the spec's folder, {self.base_dir})"
+            if p.parent.is_dir():
+                close = suggestion_hint(p.name, [c.name for c in p.parent.iterdir()])
+                if close.startswith("did you mean"):
+                    hint = close
+        return self.error(f"file not found: {where}", hint=hint)
+
+    def _unknown_columns(self, missing: list[str], known: list[str]) -> SourceError:
+        names = ", ".join(f"'{m}'" for m in missing)
+        return self.error(
+            f"`columns` names {names}, not in {self.describe()}",
+            hint=suggestion_hint(missing[0], [str(k) for k in known], what="column"),
+            usage=True,
+        )
+
+    def _header(self) -> list[str]:
+        """The file's column names, ignoring `columns` (for did-you-mean hints)."""
+        s = self.spec
+        if self.format == "parquet":
+            return list(self._dataset().schema.names)
+        with self._handle() as (src, compression):
+            if self.format in ("csv", "tsv"):
+                kw = self._csv_kwargs(compression)
+                for k in ("usecols", "dtype", "engine"):
+                    kw.pop(k, None)
+                return list(pd.read_csv(src, nrows=0, **kw).columns)
+            if self.format == "excel":
+                return list(pd.read_excel(src, sheet_name=s.sheet if s.sheet is not None else 0, nrows=0).columns)
+        return []
+
+    def _sheets(self) -> list[str]:
+        with self._handle() as (src, _):
+            return list(pd.ExcelFile(src).sheet_names)
+
+    def _translate(self, exc: Exception, action: str) -> AutomlYamlError:
+        what = _NAMES[self.format]
+        where = self._mask(self.location)
+        text = _first_line(exc)
+        name = type(exc).__name__
+        if isinstance(exc, FileNotFoundError):
+            return self._not_found(exc)
+        if isinstance(exc, IsADirectoryError) or (isinstance(exc, OSError) and "directory" in text.lower() and self.format != "parquet"):
+            return self.error(f"{where} is a folder, not a {what} file", hint="give the path of a file")
+        if isinstance(exc, PermissionError) or name in ("NoCredentialsError", "PartialCredentialsError", "ClientError") and "Denied" in text:
+            hint = (
+                "set AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY (or storage_options: {key: ${...}, secret: ${...}}), or {anon: true} for a public bucket"
+                if self.location.startswith(("s3://", "s3a://"))
+                else "check the file's permissions and the credentials in storage_options"
+            )
+            return self.error(f"access denied to {where}", hint=hint)
+        if name in ("NoCredentialsError", "PartialCredentialsError"):
+            return self.error(
+                f"no credentials to read {where}",
+                hint="set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, or storage_options: {anon: true} for a public bucket",
+            )
+        if isinstance(exc, UnicodeDecodeError):
+            enc = self.spec.encoding or "utf-8"
+            return self.error(f"{where} is not valid {enc} text", hint="set `encoding:` (for example latin-1 or cp1252)")
+        if isinstance(exc, pd.errors.EmptyDataError):
+            return self.error(f"{where} is empty", hint="check the file (it has no header and no rows)")
+        if self.spec.columns and re.search(r"usecols|not in (?:the )?(?:index|schema)|no match|field named|not found", text, re.I):
+            with contextlib.suppress(Exception):
+                known = self._header()
+                missing = [c for c in self.spec.columns if c not in known]
+                if missing:
+                    return self._unknown_columns(missing, known)
+        if self.format == "excel" and re.search(r"worksheet|sheet", text, re.I):
+            with contextlib.suppress(Exception):
+                sheets = self._sheets()
+                return self.error(
+                    f"{where} has no sheet {self.spec.sheet!r}",
+                    hint=suggestion_hint(str(self.spec.sheet), sheets, what="sheet") if isinstance(self.spec.sheet, str) else f"it has {len(sheets)} sheets: " + ", ".join(sheets),
+                    usage=True,
+                )
+        if isinstance(exc, (ConnectionError, TimeoutError)) or "ClientConnector" in name or "EndpointConnection" in name:
+            return self.error(f"cannot reach {where}: {text}", hint="check the URL, the network and storage_options (endpoint_url)")
+        if isinstance(exc, TypeError) and "unexpected keyword" in text:
+            return self.error(f"`options` has an argument the {what} reader does not take: {text}", hint="see the pandas reader's documentation", usage=True)
+        hint = {
+            "csv": "check `format:`, `sep:` and `encoding:`, or pass pandas options in `options:`",
+            "tsv": "check `format:`, `sep:` and `encoding:`",
+            "json": "a JSON file must hold a list of records (or use format: jsonl for one object per line)",
+            "jsonl": "a JSON Lines file holds one JSON object per line",
+            "parquet": "check that the file is Parquet (format:)",
+            "excel": "check that the file is an .xlsx workbook (format:) and `sheet:`",
+        }[self.format]
+        return self.error(f"cannot {action} {where} as {what}: {text}", hint=hint)
+
+
+# --------------------------------------------------------------------------------- SQL
+
+_READ_ONLY_SESSION = {
+    "postgresql": "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY",
+    "mysql": "SET SESSION TRANSACTION READ ONLY",
+    "mariadb": "SET SESSION TRANSACTION READ ONLY",
+}
+_WRITE_REFUSED = re.compile(r"read-only transaction|readonly database|read only transaction|READ ONLY option", re.I)
+_SPEC_MISTAKE = re.compile(r"no such (table|column)|does not exist|syntax error|unknown column|doesn't exist|required for bind parameter", re.I)
+
+
+class SqlSource(BaseSource):
+    """A table or a query of any SQLAlchemy database, read in a read-only session.
+
+    ``postgresql://`` URLs use psycopg 3. Writes are refused three ways: the
+    session is read-only (PostgreSQL, MySQL), SQLite files are opened with
+    ``mode=ro``, and the query is first run wrapped as a sub-query (for the row
+    count), which refuses anything but a single SELECT. Nothing is committed.
+    Other databases get no read-only guarantee beyond "never committed".
+    """
+
+    kind = "sql"
+
+    def __init__(self, name: str, spec: Any, *, base_dir: Path):
+        super().__init__(name, spec, base_dir=base_dir)
+        self._engine: Any = None
+        self._count_cache: int | None = None
+
+    # ----------------------------------------------------------------- engine
+    def _url(self) -> Any:
+        sa = _sqlalchemy()
+        try:
+            url = sa.make_url(self.spec.url)
+        except Exception:  # noqa: BLE001 - SQLAlchemy raises ArgumentError or ValueError
+            raise self.error(
+                f"cannot parse the database URL {self._mask(self.spec.url)}",
+                hint="write it as dialect://user:password@host:port/database (e.g. postgresql://..., sqlite:///file.db)",
+                usage=True,
+            ) from None
+        backend = url.get_backend_name()
+        if backend in ("postgresql", "postgres") and url.drivername in ("postgresql", "postgres"):
+            url = url.set(drivername="postgresql+psycopg")
+        if backend == "sqlite":
+            url = self._sqlite_read_only(url)
+        return url
+
+    def _sqlite_read_only(self, url: Any) -> Any:
+        db = url.database
+        if not db or db == ":memory:" or db.startswith("file:"):
+            return url
+        p = Path(db).expanduser()
+        p = p if p.is_absolute() else self.base_dir / p
+        if not p.is_file():
+            raise self.error(f"database file not found: {p}", hint="check the path in `url` (relative to the spec's folder)")
+        # mode=ro: SQLite itself refuses every write (and never creates the file).
+        return url.set(database=p.resolve().as_uri() + "?mode=ro", query={**url.query, "uri": "true"})
+
+    def engine(self) -> Any:
+        """The SQLAlchemy engine (no pooling: a run opens a few connections and closes them)."""
+        if self._engine is None:
+            sa = _sqlalchemy()
+            from sqlalchemy.pool import NullPool
+
+            url = self._url()
+            connect_args = {"connect_timeout": SQL_CONNECT_TIMEOUT} if url.get_backend_name() == "postgresql" else {}
+            try:
+                engine = sa.create_engine(url, poolclass=NullPool, connect_args=connect_args)
+            except ImportError as exc:
+                package = _missing_optional(exc) or url.get_driver_name()
+                raise MissingDependencyError(package, extra=_EXTRAS.get(package), purpose=f"source '{self.name}'") from None
+            except Exception as exc:  # noqa: BLE001 - unknown dialect, bad driver options
+                raise self.error(f"cannot use the database URL {self._display_url()}: {_first_line(exc)}", usage=True) from None
+            statement = _READ_ONLY_SESSION.get(url.get_backend_name())
+            if statement:
+
+                def _read_only(dbapi_conn: Any, _record: Any) -> None:
+                    cur = dbapi_conn.cursor()
+                    cur.execute(statement)
+                    cur.close()
+                    dbapi_conn.commit()
+
+                sa.event.listen(engine, "connect", _read_only)
+            self._engine = engine
+        return self._engine
+
+    @contextlib.contextmanager
+    def _connect(self) -> Iterator[Any]:
+        try:
+            conn = self.engine().connect()
+        except AutomlYamlError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - OperationalError, InterfaceError, driver errors
+            raise self._connection_error(exc) from None
+        try:
+            with self._guard("query"):
+                yield conn
+        finally:
+            conn.close()  # rolls back: a source is never committed to
+
+    def _display_url(self) -> str:
+        try:
+            return self._url().render_as_string(hide_password=True)
+        except AutomlYamlError:
+            return self._mask(self.spec.url)
+
+    def _secrets(self) -> list[str]:
+        try:
+            sa = _sqlalchemy()
+            pw = sa.make_url(self.spec.url).password
+        except Exception:  # noqa: BLE001
+            return []
+        return [str(pw)] if pw else []
+
+    # -------------------------------------------------------------- statements
+    def _query_text(self) -> str:
+        return self.spec.query.strip().rstrip(";").strip()
+
+    def _table(self) -> Any:
+        sa = _sqlalchemy()
+        name, schema = self.spec.table, self.spec.db_schema
+        if schema is None and "." in name:
+            schema, name = name.split(".", 1)
+        return sa.table(name, schema=schema)
+
+    def _from(self) -> Any:
+        """What to select from: the table, or the query as a sub-query."""
+        sa = _sqlalchemy()
+        if self.spec.table is not None:
+            return self._table()
+        return sa.text(self._query_text()).columns().subquery("mlx_query")
+
+    def _select_all(self, limit: int | None = None) -> Any:
+        sa = _sqlalchemy()
+        if self.spec.table is None and limit is None:
+            return sa.text(self._query_text())
+        stmt = sa.select(sa.literal_column("*")).select_from(self._from())
+        return stmt.limit(limit) if limit is not None else stmt
+
+    def _params(self) -> dict[str, Any]:
+        return dict(self.spec.params) if self.spec.table is None else {}
+
+    def _count(self, conn: Any) -> int:
+        sa = _sqlalchemy()
+        if self._count_cache is None:
+            stmt = sa.select(sa.func.count()).select_from(self._from())
+            self._count_cache = int(conn.execute(stmt, self._params()).scalar_one())
+        return self._count_cache
+
+    # --------------------------------------------------------------- interface
+    def describe(self) -> str:
+        what = f"table {self._table_name()}" if self.spec.table is not None else f"query {_short(self._query_text())}"
+        return f"sql {self._display_url()} {what}"
+
+    def _table_name(self) -> str:
+        return f"{self.spec.db_schema}.{self.spec.table}" if self.spec.db_schema else self.spec.table
+
+    def fingerprint(self) -> str:
+        with self._connect() as conn:
+            rows = self._count(conn)
+        what = {"table": self._table_name()} if self.spec.table is not None else {"query": self._query_text(), "params": self.spec.params}
+        return _digest("sql", self._display_url(), what, rows, READER_VERSION)
+
+    def _load(self, progress: Any) -> pd.DataFrame:
+        with self._connect() as conn:
+            # Counting first also checks the query: wrapped as a sub-query, only a
+            # single SELECT passes (not "SELECT 1; COMMIT; DELETE ...").
+            total = self._count(conn)
+            task = _task(progress, f"reading {self.name}", total)
+            # A server-side cursor: memory holds one chunk of rows, not all of them.
+            conn = conn.execution_options(stream_results=True, max_row_buffer=self.spec.chunksize)
+            chunks = []
+            for chunk in pd.read_sql(self._select_all(), conn, params=self._params() or None, chunksize=self.spec.chunksize):
+                chunks.append(chunk)
+                _advance(progress, task, len(chunk))
+            _finish(progress, task, total)
+        if not chunks:
+            return self._head(0)
+        return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
+
+    def _head(self, n: int) -> pd.DataFrame:
+        with self._connect() as conn:
+            return pd.read_sql(self._select_all(limit=n), conn, params=self._params() or None)
+
+    # ------------------------------------------------------------------ errors
+    def _connection_error(self, exc: Exception) -> SourceError:
+        reason = _first_line(getattr(exc, "orig", None) or exc)
+        reason = re.sub(r"^connection failed:\s*", "", reason)
+        hint = "check the host, port, database name and credentials in `url` (use ${VAR} for the password)"
+        if re.search(r"password authentication|authentication failed|access denied", reason, re.I):
+            hint = "check the user name and password (e.g. url: postgresql://${PGUSER}:${PGPASSWORD}@host/db)"
+        elif re.search(r"does not exist", reason, re.I):
+            hint = "check the database name at the end of `url`"
+        return self.error(f"cannot connect to {self._display_url()}: {reason}", hint=hint)
+
+    def _translate(self, exc: Exception, action: str) -> AutomlYamlError:
+        orig = getattr(exc, "orig", None) or exc
+        reason = _first_line(orig)
+        if _WRITE_REFUSED.search(str(exc)):
+            return self.error(
+                f"the query tries to write to the database ({reason}); sources are only ever read",
+                hint="give a SELECT query in `query:`",
+                usage=True,
+            )
+        if type(exc).__name__ == "ResourceClosedError":
+            return self.error("the query returns no rows (is it a SELECT?)", hint="give a SELECT query in `query:`", usage=True)
+        if self.spec.table is not None and re.search(r"no such table|does not exist|doesn't exist", reason, re.I):
+            return self.error(f"no table {self._table_name()} in {self._display_url()}", hint=self._table_hint(), usage=True)
+        if "required for bind parameter" in str(exc):
+            m = re.search(r"bind parameter '(\w+)'", str(exc))
+            param = m.group(1) if m else "?"
+            return self.error(f"the query uses :{param}, which `params` does not give", hint=f"add params: {{{param}: ...}}", usage=True)
+        usage = bool(_SPEC_MISTAKE.search(reason))
+        return self.error(f"the query failed: {reason}", hint="run the query in a SQL client to see what is wrong" if usage else None, usage=usage)
+
+    def _table_hint(self) -> str:
+        sa = _sqlalchemy()
+        table = self._table()
+        try:
+            with self.engine().connect() as conn:
+                names = sa.inspect(conn).get_table_names(schema=table.schema) + sa.inspect(conn).get_view_names(schema=table.schema)
+        except Exception:  # noqa: BLE001 - the hint is a courtesy
+            return "check `table` and `schema`"
+        return suggestion_hint(table.name, names, what="table") or "check `table` and `schema`"
+
+
+def _sqlalchemy() -> Any:
+    try:
+        import sqlalchemy
+    except ImportError:
+        raise MissingDependencyError("sqlalchemy", extra="sql", purpose="SQL sources") from None
+    return sqlalchemy
+
+
+def _short(text: str, n: int = 60) -> str:
+    text = " ".join(text.split())
+    return repr(text if len(text) <= n else text[: n - 1] + "…")
+
+
+# ------------------------------------------------------------------------------- Mongo
+
+
+class MongoSource(BaseSource):
+    """A MongoDB collection (pymongo); nested documents become ``a.b`` columns.
+
+    Values pandas and Parquet cannot hold as they are become strings:
+    ObjectIds as their hex, lists and sub-documents inside lists as JSON.
+    """
+
+    kind = "mongo"
+    batch_size: ClassVar[int] = 50_000
+
+    def _client(self) -> Any:
+        try:
+            import pymongo
+        except ImportError:
+            raise MissingDependencyError("pymongo", extra="mongo", purpose="MongoDB sources") from None
+        try:
+            return pymongo.MongoClient(self.spec.uri, serverSelectionTimeoutMS=MONGO_TIMEOUT_MS)
+        except Exception as exc:  # noqa: BLE001 - InvalidURI, ConfigurationError
+            raise self.error(f"cannot use the MongoDB URI {self._mask(self.spec.uri)}: {_first_line(exc)}", usage=True) from None
+
+    @contextlib.contextmanager
+    def _collection(self) -> Iterator[Any]:
+        client = self._client()
+        try:
+            with self._guard("read"):
+                yield client[self.spec.database][self.spec.collection]
+        finally:
+            client.close()
+
+    def _secrets(self) -> list[str]:
+        m = re.match(r"^[\w+.\-]+://[^:/@]*:([^@/]+)@", self.spec.uri)
+        return [m.group(1)] if m else []
+
+    def _projection(self) -> dict[str, Any] | None:
+        proj = self.spec.projection
+        if isinstance(proj, list):
+            proj = {f: 1 for f in proj}
+        proj = dict(proj) if proj else {}
+        if not self.spec.include_id:
+            proj["_id"] = 0
+        elif proj and any(v for v in proj.values()):
+            proj.setdefault("_id", 1)
+        return proj or None
+
+    def _find(self, coll: Any, limit: int | None) -> Any:
+        s = self.spec
+        kw: dict[str, Any] = {}
+        if s.sort:
+            kw["sort"] = list(s.sort.items())
+        n = min(x for x in (limit, s.limit) if x is not None) if (limit or s.limit) else 0
+        return coll.find(s.filter, self._projection(), limit=n, **kw)
+
+    def _count(self, coll: Any) -> int:
+        kw = {"limit": self.spec.limit} if self.spec.limit else {}
+        return int(coll.count_documents(self.spec.filter, **kw))
+
+    def describe(self) -> str:
+        filt = f" filter {json.dumps(self.spec.filter, default=str)}" if self.spec.filter else ""
+        return f"mongo {self._mask(self.spec.uri)} {self.spec.database}.{self.spec.collection}{filt}"
+
+    def fingerprint(self) -> str:
+        s = self.spec
+        with self._collection() as coll:
+            count = self._count(coll)
+        what = {"filter": s.filter, "projection": s.projection, "sort": s.sort, "limit": s.limit, "include_id": s.include_id}
+        return _digest("mongo", self._mask(s.uri), s.database, s.collection, what, count, READER_VERSION)
+
+    def _frame(self, docs: list[dict]) -> pd.DataFrame:
+        frame = pd.json_normalize(docs) if docs else pd.DataFrame()
+        for col in frame.columns:
+            if frame[col].dtype == object:
+                frame[col] = frame[col].map(_plain)
+        return frame
+
+    def _load(self, progress: Any) -> pd.DataFrame:
+        with self._collection() as coll:
+            total = self._count(coll)
+            task = _task(progress, f"reading {self.name}", total)
+            parts, batch = [], []
+            for doc in self._find(coll, None):
+                batch.append(doc)
+                if len(batch) >= self.batch_size:
+                    parts.append(self._frame(batch))
+                    _advance(progress, task, len(batch))
+                    batch = []
+            if batch or not parts:
+                parts.append(self._frame(batch))
+                _advance(progress, task, len(batch))
+            _finish(progress, task, total)
+        return parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
+
+    def _head(self, n: int) -> pd.DataFrame:
+        with self._collection() as coll:
+            return self._frame(list(self._find(coll, n)))
+
+    def schema(self) -> dict[str, str]:
+        # One document tells the fields (those it has: documents may differ).
+        return {c: str(t) for c, t in self.head(1).dtypes.items()}
+
+    def _translate(self, exc: Exception, action: str) -> AutomlYamlError:
+        name = type(exc).__name__
+        reason = _first_line(exc)
+        if name in ("ServerSelectionTimeoutError", "AutoReconnect", "NetworkTimeout", "ConnectionFailure"):
+            return self.error(f"cannot reach MongoDB at {self._mask(self.spec.uri)}: {reason}", hint="is the server running? check `uri`")
+        if name == "OperationFailure" and (getattr(exc, "code", None) in (13, 18) or "auth" in reason.lower()):
+            return self.error(
+                f"MongoDB refused {self._mask(self.spec.uri)}: {reason}",
+                hint="check the user and password in `uri` (e.g. uri: ${MONGO_URI})",
+            )
+        if name == "OperationFailure":
+            return self.error(f"the MongoDB query failed: {reason}", hint="check `filter`, `projection` and `sort`", usage=True)
+        return self.error(f"cannot {action} {self.describe()}: {reason}")
+
+
+def _plain(value: Any) -> Any:
+    """A cell value pandas and Parquet can hold: BSON types become strings or floats."""
+    if value is None or isinstance(value, (str, numbers.Number, _dt.datetime, _dt.date)):
+        return value
+    if isinstance(value, (list, tuple, dict)):
+        return json.dumps(value, default=str, sort_keys=True)
+    if type(value).__name__ == "Decimal128":
+        return float(value.to_decimal())
+    return str(value)  # ObjectId, UUID, Binary, ...
+
+
+# ------------------------------------------------------------------------------ sample
+
+
+class SampleSource(BaseSource):
+    """A small data set shipped inside an installed package: works offline.
+
+    ``penguins`` comes from palmerpenguins (target ``species``); the others are
+    scikit-learn's bundled sets with the target in a column named ``target``,
+    holding class names where scikit-learn has them (iris species, ...).
+    """
+
+    kind = "sample"
+
+    def _package(self) -> tuple[str, str]:
+        from importlib.metadata import version
+
+        package = "palmerpenguins" if self.spec.name == "penguins" else "scikit-learn"
+        try:
+            return package, version(package)
+        except Exception:  # noqa: BLE001 - installed without metadata
+            return package, "?"
+
+    def describe(self) -> str:
+        package, ver = self._package()
+        return f"sample '{self.spec.name}' ({package} {ver})"
+
+    def fingerprint(self) -> str:
+        return _digest("sample", *self._package(), self.spec.name, READER_VERSION)
+
+    def _load(self, progress: Any) -> pd.DataFrame:
+        task = _task(progress, f"reading {self.name}")
+        frame = self._read()
+        _finish(progress, task, len(frame))
+        return frame
+
+    def _read(self) -> pd.DataFrame:
+        name = self.spec.name
+        if name == "penguins":
+            from palmerpenguins import load_penguins
+
+            return load_penguins()
+        import numpy as np
+        from sklearn import datasets
+
+        bunch = getattr(datasets, f"load_{name}")(as_frame=True)
+        frame = bunch.frame.copy()
+        names = getattr(bunch, "target_names", None)
+        if names is not None and len(names) and isinstance(names[0], str):
+            frame["target"] = pd.Series(np.asarray(names)[frame["target"].to_numpy()], index=frame.index, dtype="str")
+        return frame
+

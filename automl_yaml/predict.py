@@ -1,0 +1,118 @@
+"""Predictions with a trained model: ``mlx predict`` and ``automl_yaml.predict``.
+
+A model is named as MLflow names it — ``runs:/<run id>/model``,
+``models:/<name>@<alias>``, ``models:/<name>/<version>`` — or by a folder:
+the output folder of a run, or a model folder itself.
+
+Loading a model runs code stored in it (scikit-learn models are pickles;
+MLflow 3 refuses unless ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION`` is true).
+``mlx predict`` sets that flag for the model *you* name; load only models
+you trust.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from .errors import UsageError
+
+
+def _model_uri(model: str | os.PathLike) -> str:
+    text = str(model)
+    if text.startswith(("runs:/", "models:/", "s3://", "gs://", "https://", "http://", "mlflow-artifacts:")):
+        return text
+    path = Path(text).expanduser()
+    if (path / "MLmodel").is_file():
+        return str(path.resolve())
+    if (path / "model" / "MLmodel").is_file():
+        return str((path / "model").resolve())
+    if path.exists():
+        raise UsageError(f"{path} holds no model", hint="give a run's output folder, its model/ folder, runs:/<id>/model or models:/<name>@<alias>")
+    raise UsageError(f"no model at '{text}'", hint="give a run's output folder, runs:/<run id>/model or models:/<name>@<alias>")
+
+
+def load_model(model: str | os.PathLike, *, tracking_uri: str | None = None):
+    """The :class:`~automl_yaml.model.TrainedModel` behind a model URI or folder."""
+    from .errors import AutomlYamlError
+    from .tracking import _quiet_mlflow
+
+    uri = _model_uri(model)
+    _quiet_mlflow()
+    import mlflow
+
+    if tracking_uri:
+        mlflow.set_tracking_uri(tracking_uri)
+        mlflow.set_registry_uri(tracking_uri)
+    os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "true"  # the user named this model
+    try:
+        return mlflow.sklearn.load_model(uri)
+    except AutomlYamlError:
+        raise
+    except Exception as exc:
+        from .spec import mask_url
+
+        msg = mask_url(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__
+        raise UsageError(f"cannot load the model '{mask_url(uri)}': {msg}", hint="check the URI, and the tracking URI (--tracking-uri / MLFLOW_TRACKING_URI)") from None
+
+
+def read_input(path: str, *, base_dir: Path | None = None):
+    """Read a data file through the same file-source layer runs use."""
+    from .data.sources import FileSource as Reader
+    from .spec.models import FileSource
+
+    spec = FileSource(path=path)
+    return Reader("input", spec, base_dir=base_dir or Path.cwd()).load()
+
+
+def predict(model, data, *, proba: bool = False, tracking_uri: str | None = None):
+    """Predictions as a DataFrame (``prediction`` and, with ``proba``, ``proba_<class>`` columns).
+
+    Args:
+        model: A :class:`TrainedModel`, a model URI, or a folder.
+        data: A DataFrame, or the path/URL of a data file.
+    """
+    import pandas as pd
+
+    from .model import TrainedModel
+
+    m = model if isinstance(model, TrainedModel) else load_model(model, tracking_uri=tracking_uri)
+    frame = data if isinstance(data, pd.DataFrame) else read_input(str(data))
+    return m.predict_frame(frame, proba=proba)
+
+
+def write_output(frame, path: str) -> Path:
+    from .io import atomic_path
+
+    out = Path(path)
+    suffix = out.suffix.lower()
+    with atomic_path(out) as tmp:
+        if suffix == ".csv":
+            frame.to_csv(tmp, index=False)
+        elif suffix == ".parquet":
+            frame.to_parquet(tmp, index=False)
+        elif suffix in (".json", ".jsonl"):
+            frame.to_json(tmp, orient="records", lines=suffix == ".jsonl")
+        else:
+            raise UsageError(f"cannot write predictions as '{suffix or out.name}'", hint="use .csv, .parquet, .json or .jsonl")
+    return out
+
+
+def predict_cli(*, model: str, input: str, output: str, proba: bool, tracking_uri: str | None) -> None:
+    import warnings
+
+    from rich.console import Console
+
+    console = Console(stderr=True, highlight=False)
+    suffix = Path(output).suffix.lower()
+    if suffix not in (".csv", ".parquet", ".json", ".jsonl"):
+        raise UsageError(f"cannot write predictions as '{suffix or output}'", hint="use .csv, .parquet, .json or .jsonl")
+    frame = read_input(input)
+    m = load_model(model, tracking_uri=tracking_uri)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = m.predict_frame(frame, proba=proba)
+    for w in caught:
+        if "ignoring" in str(w.message):
+            console.print(f"[yellow]warning:[/yellow] {w.message}")
+    write_output(result, output)
+    console.print(f"wrote {len(result):,} predictions to {output}")

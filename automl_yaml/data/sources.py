@@ -68,6 +68,21 @@ def _first_line(exc: BaseException) -> str:
     return re.sub(r"^\([\w.]+\)\s*", "", line)
 
 
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and its causes (fsspec wraps a refused connection in FileNotFoundError)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _is_connection_error(exc: BaseException) -> bool:
+    name = type(exc).__name__
+    return isinstance(exc, (ConnectionError, TimeoutError)) or any(k in name for k in ("ClientConnector", "EndpointConnection", "ConnectTimeout"))
+
+
 def _missing_optional(exc: ImportError) -> str | None:
     """The package pandas/fsspec say is missing (``Missing optional dependency 'x'``)."""
     m = re.search(r"(?:optional dependency|install|No module named)\s+'?\"?([\w.\-]+)", str(exc))
@@ -522,6 +537,9 @@ class FileSource(BaseSource):
         where = self._mask(self.location)
         text = _first_line(exc)
         name = type(exc).__name__
+        unreachable = next((e for e in _chain(exc) if _is_connection_error(e)), None)
+        if unreachable is not None:
+            return self.error(f"cannot reach {where}: {_first_line(unreachable)}", hint="check the URL, the network and storage_options (endpoint_url)")
         if isinstance(exc, FileNotFoundError):
             return self._not_found(exc)
         if isinstance(exc, IsADirectoryError) or (isinstance(exc, OSError) and "directory" in text.lower() and self.format != "parquet"):
@@ -557,8 +575,6 @@ class FileSource(BaseSource):
                     hint=suggestion_hint(str(self.spec.sheet), sheets, what="sheet") if isinstance(self.spec.sheet, str) else f"it has {len(sheets)} sheets: " + ", ".join(sheets),
                     usage=True,
                 )
-        if isinstance(exc, (ConnectionError, TimeoutError)) or "ClientConnector" in name or "EndpointConnection" in name:
-            return self.error(f"cannot reach {where}: {text}", hint="check the URL, the network and storage_options (endpoint_url)")
         if isinstance(exc, TypeError) and "unexpected keyword" in text:
             return self.error(f"`options` has an argument the {what} reader does not take: {text}", hint="see the pandas reader's documentation", usage=True)
         hint = {
@@ -579,7 +595,10 @@ _READ_ONLY_SESSION = {
     "mysql": "SET SESSION TRANSACTION READ ONLY",
     "mariadb": "SET SESSION TRANSACTION READ ONLY",
 }
-_WRITE_REFUSED = re.compile(r"read-only transaction|readonly database|read only transaction|READ ONLY option", re.I)
+_WRITE_REFUSED = re.compile(r"read-only transaction|readonly database|read only transaction|READ ONLY option|data-modifying statement", re.I)
+#: Words of statements that write; only used to explain a refused query (the
+#: database's read-only mode and the sub-query check are what refuse it).
+_WRITE_WORDS = re.compile(r"\b(insert|update|delete|merge|create|drop|alter|truncate|grant|revoke|commit|vacuum|copy)\b", re.I)
 _SPEC_MISTAKE = re.compile(r"no such (table|column)|does not exist|syntax error|unknown column|doesn't exist|required for bind parameter", re.I)
 
 
@@ -769,10 +788,12 @@ class SqlSource(BaseSource):
     def _translate(self, exc: Exception, action: str) -> AutomlYamlError:
         orig = getattr(exc, "orig", None) or exc
         reason = _first_line(orig)
-        if _WRITE_REFUSED.search(str(exc)):
+        writes = self.spec.query is not None and _WRITE_WORDS.search(self._query_text())
+        if _WRITE_REFUSED.search(str(exc)) or (writes and re.search(r"syntax error|one statement", reason, re.I)):
+            word = f" ({writes.group(1).upper()})" if writes else ""
             return self.error(
-                f"the query tries to write to the database ({reason}); sources are only ever read",
-                hint="give a SELECT query in `query:`",
+                f"the query was refused: it writes to the database{word}, and sources are only ever read (database: {reason})",
+                hint="give a single SELECT statement in `query:`",
                 usage=True,
             )
         if type(exc).__name__ == "ResourceClosedError":

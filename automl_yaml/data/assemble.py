@@ -18,6 +18,7 @@ import dataclasses
 import math
 import re
 import time
+import warnings
 from typing import Any
 
 import numpy as np
@@ -448,8 +449,13 @@ def _looks_like_dates(values: pd.Series) -> bool:
 
 
 def _to_datetime(values: pd.Series) -> pd.Series | None:
+    """Parsed dates (NaT where a value is not one), or None when pandas cannot parse the column."""
     try:
-        return pd.to_datetime(values, errors="coerce")
+        with warnings.catch_warnings():
+            # "Could not infer format": pandas then parses each value alone, which is
+            # what we want for a check; the user cannot act on the warning.
+            warnings.simplefilter("ignore", UserWarning)
+            return pd.to_datetime(values, errors="coerce")
     except (ValueError, TypeError, OverflowError):  # mixed time zones, ...
         return None
 

@@ -1,0 +1,147 @@
+"""``mlx validate --check-data``: names checked against the sources, problems located."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pandas as pd
+import pytest
+
+from automl_yaml.data import check_data
+from automl_yaml.spec import load_spec, validate
+
+PEOPLE = pd.DataFrame({"id": [1, 2, 3, 4, 5, 6], "age": [30, 41, 52, 33, 24, 65], "city_id": [1, 2, 1, 2, 1, 2], "label": ["a", "b"] * 3})
+CITIES = pd.DataFrame({"city_id": [1, 2], "city": ["Oslo", "Lima"]})
+
+
+@pytest.fixture
+def project(tmp_path):
+    PEOPLE.to_csv(tmp_path / "people.csv", index=False)
+    CITIES.to_parquet(tmp_path / "cities.parquet")
+    return tmp_path
+
+
+def write_spec(project, text: str):
+    path = project / "spec.yaml"
+    path.write_text(textwrap.dedent(text).lstrip())
+    return load_spec(path)
+
+
+GOOD = """
+sources:
+  people: people.csv
+  cities: cities.parquet
+data:
+  from: people
+  join:
+    - {source: cities, on: city_id}
+  target: label
+  drop: [id]
+  types: {age: numeric}
+  split: {by: group, column: city}
+preprocess:
+  columns:
+    city: {encode: ordinal}
+"""
+
+
+def by_path(problems) -> dict:
+    return {p.path: p for p in problems}
+
+
+def test_a_matching_spec_has_no_problems(project):
+    assert check_data(write_spec(project, GOOD)) == []
+
+
+def test_wrong_names_are_located_with_suggestions(project):
+    loaded = write_spec(
+        project,
+        """
+        sources:
+          people: people.csv
+          cities: cities.parquet
+        data:
+          from: people
+          join:
+            - {source: cities, on: cityid}
+          target: lable
+          drop: [id, ag]
+          types: {agee: numeric}
+          split: {by: group, column: cty}
+        preprocess:
+          columns:
+            citi: {encode: ordinal}
+        """,
+    )
+    found = check_data(loaded)
+    problems = by_path(found)
+    assert set(problems) == {"data.join[0].on", "data.target", "data.drop[1]", "data.types.agee", "data.split.column", "preprocess.columns.citi"}
+    assert all(p.severity == "error" for p in problems.values())
+    expect = {
+        "data.join[0].on": (7, "city_id"),
+        "data.target": (8, "label"),
+        "data.drop[1]": (9, "age"),
+        "data.types.agee": (10, "age"),
+        "data.split.column": (11, "city"),
+        "preprocess.columns.citi": (14, "city"),
+    }
+    for path, (line, suggestion) in expect.items():
+        p = problems[path]
+        assert p.location.file.endswith("spec.yaml") and p.location.line == line, (path, p.location)
+        assert f"'{suggestion}'" in p.hint, (path, p.hint)
+    join_messages = [p.message for p in found if p.path == "data.join[0].on"]
+    assert len(join_messages) == 2  # missing on both sides, both said
+    assert "of the table so far" in join_messages[0] and "of source 'cities'" in join_messages[1]
+
+
+def test_join_key_missing_on_the_right(project):
+    CITIES.rename(columns={"city_id": "cid"}).to_parquet(project / "cities.parquet")
+    problems = check_data(write_spec(project, GOOD))
+    assert [p.path for p in problems] == ["data.join[0].on"]
+    assert "source 'cities'" in problems[0].message
+
+
+def test_an_unreadable_source_is_located_at_the_source(project):
+    (project / "cities.parquet").unlink()
+    (p,) = check_data(write_spec(project, GOOD))
+    assert p.path == "sources.cities" and p.location.line == 3
+    assert "file not found" in p.message
+
+
+def test_unreachable_database_is_a_problem(project):
+    loaded = write_spec(
+        project,
+        """
+        sources:
+          db: {url: "sqlite:///missing.db", table: t}
+        data: {target: y}
+        """,
+    )
+    (p,) = check_data(loaded)
+    assert p.path == "sources.db" and "not found" in p.message
+
+
+def test_task_is_checked_on_a_sample(project):
+    loaded = write_spec(
+        project,
+        """
+        sources: {people: people.csv}
+        data: {target: label, task: regression}
+        """,
+    )
+    (p,) = check_data(loaded)
+    assert p.path == "data.task" and p.location.line == 2 and "not numeric" in p.message
+
+
+def test_only_schemas_are_read(project, monkeypatch):
+    loaded = write_spec(project, GOOD)
+    monkeypatch.setattr(pd, "read_parquet", lambda *a, **k: pytest.fail("read a whole Parquet file"))
+    assert check_data(loaded) == []
+
+
+def test_validate_check_data_reports_them(project):
+    (project / "spec.yaml").write_text(GOOD.lstrip().replace("target: label", "target: lbl"))
+    report = validate(project / "spec.yaml", check_data=True)
+    assert not report.ok
+    assert [p.path for p in report.errors] == ["data.target"]
+    assert report.errors[0].render().startswith(f"{project / 'spec.yaml'}:8:")

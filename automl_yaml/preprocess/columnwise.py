@@ -8,6 +8,7 @@ so that ``clone()``, pickling, ``set_output(transform="pandas")`` and
 Where scikit-learn has the transformer, :mod:`automl_yaml.preprocess.transforms`
 uses it directly; the classes here are only:
 
+* :class:`MissingAsNaN` — ``None`` / ``pd.NA`` in object columns become NaN;
 * :class:`OutlierClipper` — IQR / z-score bounds learnt on the fold, then clipping;
 * :class:`FrequencyEncoder` — a category's share of the training fold (unseen: 0);
 * :class:`CategoryDtype` — ``encode: none``: pandas ``category`` columns with the
@@ -71,7 +72,9 @@ class _FrameTransformer(TransformerMixin, BaseEstimator):
         check_is_fitted(self, "n_features_in_")
         df = as_frame(X, getattr(self, "feature_names_in_", None))
         if df.shape[1] != self.n_features_in_:
-            raise ValueError(f"X has {df.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_} features as input.")
+            raise ValueError(
+                f"X has {df.shape[1]} features, but {type(self).__name__} is expecting {self.n_features_in_} features as input."
+            )
         return df
 
     def _names_in(self) -> list[str]:
@@ -140,6 +143,31 @@ def outlier_bounds(values: np.ndarray, method: str, factor: float | None) -> tup
 
 
 # ------------------------------------------------------------------------ encoders
+
+
+class MissingAsNaN(OneToOneFeatureMixin, _FrameTransformer):
+    """Make every missing marker NaN: ``None`` and ``pd.NA`` in object columns.
+
+    Database sources give object columns whose missing values are ``None``;
+    scikit-learn's imputers and encoders look for NaN only, and would take
+    ``None`` for one more category. Other dtypes pass through untouched
+    (no copy). Nothing is learnt.
+    """
+
+    def fit(self, X, y=None):
+        self._remember_input(X)
+        return self
+
+    def transform(self, X):
+        df = self._input(X)
+        fix = [c for c in df.columns if df[c].dtype == object]
+        if not fix:
+            return df
+        df = df.copy()
+        for c in fix:
+            s = df[c]
+            df[c] = s.where(s.notna(), np.nan)
+        return df
 
 
 class FrequencyEncoder(OneToOneFeatureMixin, _FrameTransformer):
@@ -355,7 +383,8 @@ class TfidfColumns(_FrameTransformer):
                 vec.fit(_text(df[col]))
             except ValueError as exc:  # "empty vocabulary"
                 raise DataError(
-                    f"text column '{name}' has no words in the training rows ({exc})", hint=f"drop it: preprocess.columns: {{{name}: {{drop: true}}}}"
+                    f"text column '{name}' has no words in the training rows ({exc})",
+                    hint=f"drop it: preprocess.columns: {{{name}: {{drop: true}}}}",
                 ) from None
             self.vectorizers_.append(vec)
         return self
@@ -368,7 +397,9 @@ class TfidfColumns(_FrameTransformer):
     def get_feature_names_out(self, input_features=None):
         check_is_fitted(self, "vectorizers_")
         names = self._names_in() if input_features is None else [str(c) for c in input_features]
-        return np.asarray([f"{c}_{t}" for c, vec in zip(names, self.vectorizers_, strict=True) for t in vec.get_feature_names_out()], dtype=object)
+        return np.asarray(
+            [f"{c}_{t}" for c, vec in zip(names, self.vectorizers_, strict=True) for t in vec.get_feature_names_out()], dtype=object
+        )
 
 
 def _text(s: pd.Series) -> pd.Series:
@@ -404,7 +435,9 @@ class BoundedOneHotEncoder(OneHotEncoder):
         super().fit(X, y)
         infrequent = getattr(self, "infrequent_categories_", None) or [None] * len(self.categories_)
         # Infrequent categories share one output column.
-        widths = [len(c) - (len(inf) - 1 if inf is not None and len(inf) else 0) for c, inf in zip(self.categories_, infrequent, strict=True)]
+        widths = [
+            len(c) - (len(inf) - 1 if inf is not None and len(inf) else 0) for c, inf in zip(self.categories_, infrequent, strict=True)
+        ]
         n_rows = X.shape[0]
         if widths and n_rows * sum(widths) > MAX_ONEHOT_CELLS:
             names = getattr(self, "feature_names_in_", None)

@@ -46,7 +46,7 @@ from ..errors import DataError, suggestion_hint
 from ..spec.loader import dotted
 from ..spec.space import Choice, FloatRange, IntRange, is_space
 from . import transforms as T
-from .columnwise import BooleanEncoder, DatetimeParts, FrequencyEncoder, TfidfColumns
+from .columnwise import BooleanEncoder, DatetimeParts, FrequencyEncoder, MissingAsNaN, TfidfColumns
 from .rows import DropTrainingRows, MissingRows
 
 __all__ = ["build_pipeline", "selected_features", "resolve_option", "unwrap"]
@@ -175,7 +175,11 @@ def _plans(spec, column_types: Mapping[str, str], options: Mapping[str, Any]) ->
             return resolve_option(default, default_path, options) if default_path else default
 
         if ctype == "numeric":
-            out = _outlier_spec(ov.outliers, base + ("outliers",), options) if "outliers" in given else _outlier_spec(num.outliers, ("preprocess", "numeric", "outliers"), options)
+            out = (
+                _outlier_spec(ov.outliers, base + ("outliers",), options)
+                if "outliers" in given
+                else _outlier_spec(num.outliers, ("preprocess", "numeric", "outliers"), options)
+            )
             plan = ColumnPlan(
                 "numeric",
                 impute=pick("impute", num.impute, ("preprocess", "numeric", "impute")),
@@ -199,13 +203,33 @@ def _plans(spec, column_types: Mapping[str, str], options: Mapping[str, Any]) ->
                     usage=True,
                 )
         elif ctype == "boolean":
-            plan = ColumnPlan("boolean", impute=pick("impute", "most_frequent", None), fill_value=pick("fill_value", None, None), scale=pick("scale", "none", None))
+            plan = ColumnPlan(
+                "boolean",
+                impute=pick("impute", "most_frequent", None),
+                fill_value=pick("fill_value", None, None),
+                scale=pick("scale", "none", None),
+            )
         elif ctype == "datetime":
-            plan = ColumnPlan("datetime", impute=pick("impute", "median", None), fill_value=pick("fill_value", None, None), scale=pick("scale", num_scale, None))
+            plan = ColumnPlan(
+                "datetime",
+                impute=pick("impute", "median", None),
+                fill_value=pick("fill_value", None, None),
+                scale=pick("scale", num_scale, None),
+            )
         else:
             plan = ColumnPlan("text", impute="none", encode=pre.text.encode)
             if plan.encode == "drop":
                 continue
+        if plan.type != "categorical" and plan.impute == "constant" and plan.fill_value is not None:
+            try:
+                float(plan.fill_value)
+            except (TypeError, ValueError):
+                where = f"preprocess.columns.{col}.fill_value" if "fill_value" in given else "preprocess.numeric.fill_value"
+                raise DataError(
+                    f"{where}: {plan.fill_value!r} is not a number, and '{col}' is a {plan.type} column",
+                    hint="give a number, or set `type: categorical`",
+                    usage=True,
+                ) from None
         plans[col] = plan
     return plans
 
@@ -229,13 +253,22 @@ def _group_transformer(plan: ColumnPlan, columns: list[str], spec, task: str, se
     numeric_fill = plan.fill_value if plan.fill_value is not None else None
 
     def imputer(kind: str):
-        return T.make_transform("impute", plan.impute, column_type=kind, fill_value=numeric_fill, missing_indicator=plan.indicator, seed=seed)
+        return T.make_transform(
+            "impute", plan.impute, column_type=kind, fill_value=numeric_fill, missing_indicator=plan.indicator, seed=seed
+        )
 
     if plan.type == "numeric":
         steps = []
         if plan.outliers is not None and plan.outliers[3] == "clip":
             method, factor, contamination, action = plan.outliers
-            steps.append(("outliers", T.make_transform("outliers", method, columns=tuple(columns), factor=factor, contamination=contamination, action=action, seed=seed)))
+            steps.append(
+                (
+                    "outliers",
+                    T.make_transform(
+                        "outliers", method, columns=tuple(columns), factor=factor, contamination=contamination, action=action, seed=seed
+                    ),
+                )
+            )
         steps += [("impute", imputer("numeric")), ("scale", T.make_transform("scale", plan.scale, seed=seed))]
         return _chain(steps)
     if plan.type == "categorical":
@@ -247,9 +280,11 @@ def _group_transformer(plan: ColumnPlan, columns: list[str], spec, task: str, se
             min_frequency=pre.categorical.min_frequency,
             seed=seed,
         )
-        return _chain([("impute", imputer("categorical")), ("encode", encoder)])
+        return _chain([("missing", MissingAsNaN()), ("impute", imputer("categorical")), ("encode", encoder)])
     if plan.type == "boolean":
-        return _chain([("encode", BooleanEncoder()), ("impute", imputer("numeric")), ("scale", T.make_transform("scale", plan.scale, seed=seed))])
+        return _chain(
+            [("encode", BooleanEncoder()), ("impute", imputer("numeric")), ("scale", T.make_transform("scale", plan.scale, seed=seed))]
+        )
     if plan.type == "datetime":
         return _chain(
             [
@@ -285,7 +320,12 @@ def _default_plans(spec, options: Mapping[str, Any]) -> dict[str, tuple]:
 
 
 def _plans_probe(spec, ctype: str, options):
-    plans = _plans(_without_overrides(spec), {"__probe__": ctype}, options)
+    try:
+        plans = _plans(_without_overrides(spec), {"__probe__": ctype}, options)
+    except DataError:
+        # A group setting that cannot apply (a numeric imputer for categories)
+        # already failed for the real columns; with none of that type, no default.
+        return None
     return plans.get("__probe__")
 
 
@@ -340,7 +380,10 @@ def _selection_steps(spec, plans: dict[str, ColumnPlan], task: str, options: Map
         kind = next(iter(type(step).model_fields))
         opts = getattr(step, kind)
         where = f"select[{i}].{kind}"
-        resolved = {name: resolve_option(getattr(opts, name), ("select", i, kind, field.alias or name), options) for name, field in type(opts).model_fields.items()}
+        resolved = {
+            name: resolve_option(getattr(opts, name), ("select", i, kind, field.alias or name), options)
+            for name, field in type(opts).model_fields.items()
+        }
         opts = opts.model_copy(update=resolved)
         upper = _check_count(kind, opts, where, upper)
         factory = R.selectors.get(kind).load()
@@ -427,7 +470,9 @@ def build_pipeline(spec, column_types: dict[str, str], task: str, options: dict[
     options = dict(options or {})
     plans = _plans(spec, column_types, options)
     if not plans:
-        raise DataError("no feature column is left to use", hint="check data.drop, data.types and preprocess.columns (drop: true)", usage=True)
+        raise DataError(
+            "no feature column is left to use", hint="check data.drop, data.types and preprocess.columns (drop: true)", usage=True
+        )
 
     defaults = _default_plans(spec, options)
     groups: dict[tuple, list[str]] = {}
@@ -460,7 +505,9 @@ def _row_filters(plans: dict[str, ColumnPlan], seed: int) -> list[tuple[str, Any
             by_rule.setdefault(p.outliers, []).append(col)
     for i, (rule, columns) in enumerate(by_rule.items()):
         method, factor, contamination, action = rule
-        flt = T.make_transform("outliers", method, columns=tuple(columns), factor=factor, contamination=contamination, action=action, seed=seed)
+        flt = T.make_transform(
+            "outliers", method, columns=tuple(columns), factor=factor, contamination=contamination, action=action, seed=seed
+        )
         filters.append(("outliers_drop" if i == 0 else f"outliers_drop{i}", flt))
     return filters
 

@@ -69,7 +69,9 @@ class OutlierRows(BaseEstimator):
         forest_: The fitted IsolationForest (``isolation_forest``).
     """
 
-    def __init__(self, columns: Sequence[str] = (), method: str = "iqr", factor: float | None = None, contamination="auto", random_state=None):
+    def __init__(
+        self, columns: Sequence[str] = (), method: str = "iqr", factor: float | None = None, contamination="auto", random_state=None
+    ):
         self.columns = columns
         self.method = method
         self.factor = factor

@@ -327,13 +327,17 @@ class SequentialSelector(_Selector):
         if isinstance(k, (tuple, list)):
             low, high = int(k[0]), int(k[1])
             if low > n:
-                raise DataError(f"{self.step}: k_features={list(k)} but only {n} features reach this step", hint=f"lower {self.step}.k_features")
+                raise DataError(
+                    f"{self.step}: k_features={list(k)} but only {n} features reach this step", hint=f"lower {self.step}.k_features"
+                )
             if high > n:
                 self._warn(f"{self.step}: k_features max {high} but only {n} features reach this step; capped at {n}")
                 high = n
             return (low, high)
         if int(k) > n:
-            raise DataError(f"{self.step}: k_features={k} but only {n} features reach this step", hint=f"lower {self.step}.k_features, or use 'best'")
+            raise DataError(
+                f"{self.step}: k_features={k} but only {n} features reach this step", hint=f"lower {self.step}.k_features, or use 'best'"
+            )
         return int(k)
 
     def fit(self, X, y):
@@ -399,7 +403,7 @@ class ImportanceSelector(_Selector):
         est = inner.estimator_
         imp = getattr(est, "feature_importances_", None)
         if imp is None:
-            imp = np.abs(np.asarray(getattr(est, "coef_")))
+            imp = np.abs(np.asarray(est.coef_))
             imp = imp.sum(axis=0) if imp.ndim > 1 else imp
         self.importances_ = np.asarray(imp, dtype=float)
         self.support_ = inner.get_support()
@@ -465,7 +469,9 @@ def _estimator(name: str, task: str, seed: int | None, step: str, *, auto: str =
         if auto == "linear":
             params = {"max_iter": 1000}  # logistic regression's default 100 often stops short
     try:
-        return make_estimator(name, params, task, seed=seed)
+        # n_jobs=None leaves the library default (one job; LogisticRegression
+        # warns about an explicit n_jobs since scikit-learn 1.8).
+        return make_estimator(name, params, task, seed=seed, n_jobs=None)
     except AutomlYamlError as exc:
         raise UsageError(f"{step}.estimator: {exc.message}", hint=exc.hint) from None
 

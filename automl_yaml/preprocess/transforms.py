@@ -47,7 +47,9 @@ def make_transform(kind: str, name: str, **options: Any):
     return factory(name, **options)
 
 
-def impute(name: str, *, column_type: str = "numeric", fill_value: Any = None, missing_indicator: bool = False, seed: int | None = None, **_: Any):
+def impute(
+    name: str, *, column_type: str = "numeric", fill_value: Any = None, missing_indicator: bool = False, seed: int | None = None, **_: Any
+):
     """A missing-value imputer.
 
     Args:
@@ -81,7 +83,9 @@ def impute(name: str, *, column_type: str = "numeric", fill_value: Any = None, m
     if name in ("mean", "median", "most_frequent", "constant"):
         if name == "constant" and fill_value is None:
             fill_value = 0.0 if column_type == "numeric" else "missing"
-        return SimpleImputer(strategy=name, fill_value=fill_value if name == "constant" else None, add_indicator=missing_indicator, keep_empty_features=True)
+        return SimpleImputer(
+            strategy=name, fill_value=fill_value if name == "constant" else None, add_indicator=missing_indicator, keep_empty_features=True
+        )
     if name == "knn":
         return KNNImputer(add_indicator=missing_indicator, keep_empty_features=True)
     if name == "iterative":
@@ -93,7 +97,9 @@ def impute(name: str, *, column_type: str = "numeric", fill_value: Any = None, m
         # column entirely missing in a fold is dropped here, as scikit-learn does
         # by default.
         return IterativeImputer(random_state=seed, add_indicator=missing_indicator)
-    raise UsageError(f"'{name}' is registered as an imputer but this factory does not build it", hint="its plugin must register its own factory")
+    raise UsageError(
+        f"'{name}' is registered as an imputer but this factory does not build it", hint="its plugin must register its own factory"
+    )
 
 
 def scale(name: str, *, seed: int | None = None, **_: Any):
@@ -117,7 +123,9 @@ def scale(name: str, *, seed: int | None = None, **_: Any):
     if name == "none":
         return PASSTHROUGH
     if name not in makers:
-        raise UsageError(f"'{name}' is registered as a scaler but this factory does not build it", hint="its plugin must register its own factory")
+        raise UsageError(
+            f"'{name}' is registered as a scaler but this factory does not build it", hint="its plugin must register its own factory"
+        )
     return makers[name]()
 
 
@@ -181,7 +189,9 @@ def encode(
         return FrequencyEncoder()
     if name == "none":
         return CategoryDtype()
-    raise UsageError(f"'{name}' is registered as an encoder but this factory does not build it", hint="its plugin must register its own factory")
+    raise UsageError(
+        f"'{name}' is registered as an encoder but this factory does not build it", hint="its plugin must register its own factory"
+    )
 
 
 def outliers(
@@ -210,7 +220,10 @@ def outliers(
     if name == "none":
         return PASSTHROUGH
     if name not in ("iqr", "zscore", "isolation_forest"):
-        raise UsageError(f"'{name}' is registered as an outlier method but this factory does not build it", hint="its plugin must register its own factory")
+        raise UsageError(
+            f"'{name}' is registered as an outlier method but this factory does not build it",
+            hint="its plugin must register its own factory",
+        )
     if action == "drop":
         return OutlierRows(columns=tuple(columns), method=name, factor=factor, contamination=contamination, random_state=seed)
     if name == "isolation_forest":

@@ -138,7 +138,9 @@ def _default_index(frame) -> bool:
 
 def _mapping(data: Mapping) -> str:
     rows = "".join(
-        f"<tr><th>{escape(k)}</th>" + (f'<td class="num">{escape(fmt(v))}</td>' if _is_number(v) else f"<td>{escape(fmt(v))}</td>") + "</tr>"
+        f"<tr><th>{escape(k)}</th>"
+        + (f'<td class="num">{escape(fmt(v))}</td>' if _is_number(v) else f"<td>{escape(fmt(v))}</td>")
+        + "</tr>"
         for k, v in data.items()
     )
     return f'<div class="scroll"><table><tbody>{rows}</tbody></table></div>'

@@ -112,7 +112,9 @@ def target_plot(target: pd.Series, task: str, path: str | Path, *, bins: int = 4
         counts = target.value_counts(dropna=False).head(max_classes)
         labels = [_short("missing" if pd.isna(k) else k, 16) for k in counts.index]
         ax.bar(range(len(counts)), counts.to_numpy(), color=_BLUE)
-        ax.set_xticks(range(len(counts)), labels, rotation=45 if len(counts) > 6 else 0, ha="right" if len(counts) > 6 else "center", fontsize=8)
+        ax.set_xticks(
+            range(len(counts)), labels, rotation=45 if len(counts) > 6 else 0, ha="right" if len(counts) > 6 else "center", fontsize=8
+        )
         ax.set_ylabel("rows")
         ax.set_title(f"Classes of {name}")
     else:

@@ -345,8 +345,7 @@ def _relations(
             n_mi = len(mi_idx)
             if k > MI_MAX_CATEGORIES and n_mi / max(k, 1) < MI_MIN_ROWS_PER_CATEGORY:
                 notes.append(
-                    f"'{col}': {k} categories for {n_mi} sampled rows, too many for mutual information "
-                    f"(an identifier?); it is not scored"
+                    f"'{col}': {k} categories for {n_mi} sampled rows, too many for mutual information (an identifier?); it is not scored"
                 )
                 continue
             features.append(codes[mi_idx].astype(float))  # missing is its own category (-1)
@@ -364,7 +363,9 @@ def _relations(
             mi = func(X[ok], y_mi[ok], discrete_features=np.asarray(discrete), random_state=seed)
     for j, col in enumerate(names):
         kind, value = assoc.get(col, (None, None))
-        out.append({"column": col, "type": column_types[col], "mutual_information": _num(mi[j]), "association": _num(value), "measure": kind})
+        out.append(
+            {"column": col, "type": column_types[col], "mutual_information": _num(mi[j]), "association": _num(value), "measure": kind}
+        )
     for col, (kind, value) in assoc.items():
         if col not in names:
             out.append({"column": col, "type": column_types[col], "mutual_information": None, "association": _num(value), "measure": kind})
@@ -418,7 +419,9 @@ def profile_frame(frame: pd.DataFrame, *, target: str, task: str, column_types: 
         pearson = block.corr(method="pearson")
         ranks = pd.DataFrame({c: _average_rank(block[c].to_numpy()) for c in block.columns}, index=block.index)
         spearman = ranks.corr(method="pearson")
-        correlations.update({"pearson": _matrix(pearson), "spearman": _matrix(spearman), "top_pairs": _pairs(pearson, spearman, opts.top_correlations)})
+        correlations.update(
+            {"pearson": _matrix(pearson), "spearman": _matrix(spearman), "top_pairs": _pairs(pearson, spearman, opts.top_correlations)}
+        )
     else:
         correlations.update({"pearson": {}, "spearman": {}, "top_pairs": []})
 
@@ -499,7 +502,11 @@ def _write_plots(frame, profile, target, task, out_dir: Path, opts, seed: int) -
     else:
         sample = frame
     files = {}
-    plots.missing_plot({c: f["missing"] for c, f in profile["features"].items()} | {target: profile["target"]["missing"]}, n_rows, out_dir / PLOTS["missing"])
+    plots.missing_plot(
+        {c: f["missing"] for c, f in profile["features"].items()} | {target: profile["target"]["missing"]},
+        n_rows,
+        out_dir / PLOTS["missing"],
+    )
     files["missing"] = PLOTS["missing"]
     numeric = [c for c, f in profile["features"].items() if f["type"] == "numeric"]
     plots.distributions_plot(sample[numeric] if numeric else pd.DataFrame(index=sample.index), out_dir / PLOTS["distributions"])
@@ -575,7 +582,13 @@ def print_profile(profile: dict, console) -> None:
     for col, justify in (("column", "left"), ("type", "left"), ("missing %", "right"), ("distinct", "right"), ("summary", "left")):
         table.add_column(col, justify=justify, overflow="fold")
     for _, row in columns_frame(profile).iterrows():
-        table.add_row(str(row["column"]), row["type"], f"{row['missing %']:.1f}", f"{row['distinct']:,}" if row["distinct"] is not None else "", row["summary"])
+        table.add_row(
+            str(row["column"]),
+            row["type"],
+            f"{row['missing %']:.1f}",
+            f"{row['distinct']:,}" if row["distinct"] is not None else "",
+            row["summary"],
+        )
     console.print(table)
     for note in profile.get("notes", []):
         console.print(f"[dim]note: {note}[/dim]")
@@ -603,7 +616,10 @@ def profile_html(profile: dict, plots: Mapping[str, Path] | None = None) -> str:
     numeric = {n: f for n, f in profile["features"].items() if f["type"] == "numeric"}
     if numeric:
         stats = pd.DataFrame(
-            [{"column": n, **{k: f.get(k) for k in ("mean", "std", "min", "q25", "median", "q75", "max", "skew", "outliers")}} for n, f in numeric.items()]
+            [
+                {"column": n, **{k: f.get(k) for k in ("mean", "std", "min", "q25", "median", "q75", "max", "skew", "outliers")}}
+                for n, f in numeric.items()
+            ]
         )
         blocks: list[Any] = [stats]
         if "distributions" in plots:
@@ -611,7 +627,11 @@ def profile_html(profile: dict, plots: Mapping[str, Path] | None = None) -> str:
         sections.append(Section("Numeric columns", blocks))
     categorical = {n: f for n, f in profile["features"].items() if f.get("top")}
     if categorical:
-        rows = [{"column": n, "value": v["value"], "count": v["count"], "share": v["share"]} for n, f in categorical.items() for v in f["top"][:5]]
+        rows = [
+            {"column": n, "value": v["value"], "count": v["count"], "share": v["share"]}
+            for n, f in categorical.items()
+            for v in f["top"][:5]
+        ]
         sections.append(Section("Top categories", [pd.DataFrame(rows)]))
     target_blocks: list[Any] = []
     if t["task"] == "classification":

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from sklearn.base import clone
+from sklearn.dummy import DummyClassifier, DummyRegressor
 from sklearn.ensemble import HistGradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import KFold, StratifiedKFold, cross_validate
@@ -30,7 +31,8 @@ def onehot(X: pd.DataFrame, col: str, *, fill: str | None = None) -> list[str]:
 
 
 def fit(spec, data, task="classification", estimator=None, options=None):
-    est = estimator if estimator is not None else (LogisticRegression(max_iter=2000) if task == "classification" else Ridge())
+    # The model is not under test here: a dummy one keeps unscaled variants fast.
+    est = estimator if estimator is not None else (DummyClassifier() if task == "classification" else DummyRegressor())
     y = data.y_class if task == "classification" else data.y_reg
     pipe = build_pipeline(spec, data.types, task, options or {}, est, seed=0)
     return pipe.fit(data.X, y)
@@ -168,7 +170,9 @@ def test_encoders(pre_spec, pre_mixed, encode, task, expected):
 
 def test_target_encoding_of_a_multiclass_target_gives_one_column_per_class(pre_spec, pre_mixed):
     y3 = np.asarray(pd.qcut(pre_mixed.X["score"], 3, labels=False))
-    pipe = build_pipeline(pre_spec({"categorical": {"encode": "target"}}), pre_mixed.types, "classification", {}, LogisticRegression(max_iter=2000), seed=0)
+    pipe = build_pipeline(
+        pre_spec({"categorical": {"encode": "target"}}), pre_mixed.types, "classification", {}, LogisticRegression(max_iter=2000), seed=0
+    )
     out = unwrap(pipe.fit(pre_mixed.X, y3))[:-1].transform(pre_mixed.X)
     assert {"city_0", "city_1", "city_2", "plan_0", "plan_1", "plan_2"} <= set(out.columns)
 
@@ -217,7 +221,7 @@ def test_datetime_parts(pre_spec, pre_mixed):
 def test_datetime_strings_are_parsed(pre_spec, pre_mixed):
     X = pre_mixed.X.copy()
     X["signup"] = X["signup"].dt.strftime("%Y-%m-%d %H:%M")
-    pipe = build_pipeline(pre_spec({"numeric": {"scale": "none"}}), pre_mixed.types, "classification", {}, LogisticRegression(max_iter=2000), seed=0)
+    pipe = build_pipeline(pre_spec({"numeric": {"scale": "none"}}), pre_mixed.types, "classification", {}, DummyClassifier(), seed=0)
     out = pipe.fit(X, pre_mixed.y_class)[:-1].transform(X)
     ok = pre_mixed.X["signup"].notna().to_numpy()
     assert np.array_equal(out.loc[ok, "signup_month"], pre_mixed.X.loc[ok, "signup"].dt.month)
@@ -264,7 +268,7 @@ def test_column_overrides(pre_spec, pre_mixed):
 def test_boolean_columns_of_words(pre_spec, pre_mixed):
     X = pre_mixed.X.copy()
     X["member"] = X["member"].map({True: "yes", False: "no"})
-    pipe = build_pipeline(pre_spec(), pre_mixed.types, "classification", {}, LogisticRegression(max_iter=2000), seed=0)
+    pipe = build_pipeline(pre_spec(), pre_mixed.types, "classification", {}, DummyClassifier(), seed=0)
     out = pipe.fit(X, pre_mixed.y_class)[:-1].transform(X)
     ok = X["member"].notna().to_numpy()
     assert np.array_equal(out.loc[ok, "member"], (X.loc[ok, "member"] == "yes").astype(float))
@@ -296,7 +300,11 @@ def test_impute_drop_drops_training_rows_only(pre_spec, pre_mixed):
 
 @pytest.mark.parametrize(
     "outliers",
-    [{"method": "iqr", "action": "drop"}, {"method": "zscore", "factor": 2.5, "action": "drop"}, {"method": "isolation_forest", "action": "drop", "contamination": 0.05}],
+    [
+        {"method": "iqr", "action": "drop"},
+        {"method": "zscore", "factor": 2.5, "action": "drop"},
+        {"method": "isolation_forest", "action": "drop", "contamination": 0.05},
+    ],
 )
 def test_outlier_drop_drops_training_rows_only(pre_spec, pre_mixed, outliers):
     spec = pre_spec({"numeric": {"outliers": outliers}})
@@ -334,7 +342,11 @@ def test_row_dropping_wrapper_clones_pickles_and_cross_validates(pre_spec, pre_m
 
 def test_pipeline_clones_pickles_and_cross_validates(pre_spec, pre_mixed):
     spec = pre_spec(
-        {"categorical": {"encode": "target"}, "numeric": {"outliers": "iqr", "scale": "quantile"}, "text": {"encode": "tfidf", "max_features": 3}},
+        {
+            "categorical": {"encode": "target"},
+            "numeric": {"outliers": "iqr", "scale": "quantile"},
+            "text": {"encode": "tfidf", "max_features": 3},
+        },
         select=[{"correlation": {"threshold": 0.9}}, "variance", {"univariate": {"k": 6}}],
     )
     pipe = build_pipeline(spec, pre_mixed.types, "regression", {}, Ridge(), seed=0)
@@ -344,3 +356,34 @@ def test_pipeline_clones_pickles_and_cross_validates(pre_spec, pre_mixed):
     np.testing.assert_allclose(restored.predict(pre_mixed.X_unseen), fitted.predict(pre_mixed.X_unseen))
     res = cross_validate(pipe, pre_mixed.X, pre_mixed.y_reg, cv=KFold(3, shuffle=True, random_state=0), scoring="r2", error_score="raise")
     assert np.all(res["test_score"] > 0.5)  # y is mostly 2 * age
+
+
+def test_database_style_missing_values_and_nullable_dtypes(pre_spec):
+    """None in object columns, pd.NA in nullable dtypes, pandas categories: all count as missing."""
+    rng = np.random.default_rng(0)
+    n = 60
+    X = pd.DataFrame(
+        {
+            "count": pd.array(rng.integers(0, 10, n), dtype="Int64"),
+            "ratio": pd.array(rng.normal(size=n), dtype="Float64"),
+            "grade": pd.Categorical(rng.choice(["a", "b", "c"], n)),
+            "kind": pd.Series(rng.choice(["x", "y"], n), dtype=object),
+            "active": pd.array(rng.choice([True, False], n), dtype="boolean"),
+        }
+    )
+    X.loc[::5, "count"] = pd.NA
+    X.loc[::6, "ratio"] = pd.NA
+    X.loc[::7, "grade"] = np.nan
+    X.loc[::4, "kind"] = None
+    X.loc[::3, "active"] = pd.NA
+    types = {"count": "numeric", "ratio": "numeric", "grade": "categorical", "kind": "categorical", "active": "boolean"}
+    y = rng.integers(0, 2, n)
+    for encode in ("onehot", "frequency", "target", "ordinal"):
+        pipe = build_pipeline(pre_spec({"categorical": {"encode": encode}}), types, "classification", {}, DummyClassifier(), seed=0)
+        out = pipe.fit(X, y)[:-1].transform(X)
+        assert not out.isna().any().any()
+        if encode == "onehot":
+            assert sorted(out.columns) == ["active", "count", "grade_a", "grade_b", "grade_c", "kind_x", "kind_y", "ratio"]
+        if encode == "frequency":
+            mode = X["kind"].mode()[0]
+            assert out["kind"].iloc[0] == pytest.approx((X["kind"].fillna(mode) == mode).mean())  # None was imputed first

@@ -21,10 +21,10 @@ _BLUE = "#4c72b0"
 _DPI = 100
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float, layout: str | None = "constrained"):
     from matplotlib.figure import Figure
 
-    return Figure(figsize=(width, height), dpi=_DPI, layout="constrained")
+    return Figure(figsize=(width, height), dpi=_DPI, layout=layout)
 
 
 def _save(fig, path: str | Path) -> Path:
@@ -66,13 +66,17 @@ def distributions_plot(frame: pd.DataFrame, path: str | Path, *, bins: int = 30,
     n = max(len(columns), 1)
     ncols = min(4, n)
     nrows = math.ceil(n / ncols)
-    fig = _figure(3.0 * ncols, 2.3 * nrows)
+    # A fixed grid (no layout solver) and one filled step patch per histogram
+    # instead of one rectangle per bin: several times faster to render.
+    fig = _figure(3.0 * ncols, 2.3 * nrows, layout=None)
+    fig.subplots_adjust(left=0.06, right=0.98, bottom=0.6 / (2.3 * nrows), top=1 - 0.45 / (2.3 * nrows), hspace=0.55, wspace=0.3)
     for i, col in enumerate(columns):
         ax = fig.add_subplot(nrows, ncols, i + 1)
         values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         values = values[np.isfinite(values)]
         if values.size:
-            ax.hist(values, bins=bins, color=_BLUE)
+            counts, edges = np.histogram(values, bins=bins)
+            ax.stairs(counts, edges, fill=True, color=_BLUE)
         ax.set_title(_short(col, 32), fontsize=9)
         ax.xaxis.set_major_locator(MaxNLocator(nbins=4))
         ax.tick_params(labelsize=7)
@@ -120,7 +124,9 @@ def target_plot(target: pd.Series, task: str, path: str | Path, *, bins: int = 4
     else:
         values = pd.to_numeric(target, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
         values = values[np.isfinite(values)]
-        ax.hist(values, bins=bins, color=_BLUE)
+        if values.size:
+            counts, edges = np.histogram(values, bins=bins)
+            ax.stairs(counts, edges, fill=True, color=_BLUE)
         ax.set_ylabel("rows")
         ax.set_title(f"Distribution of {name}")
     return _save(fig, path)

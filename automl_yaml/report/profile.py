@@ -12,6 +12,10 @@ rows, and the numbers a user acts on must be right:
 * on at most :data:`MI_ROWS` rows of that sample: mutual information with the
   target (a k-nearest-neighbours estimate whose cost grows fastest).
 
+Correlations are over numeric and boolean columns: Pearson on pairwise
+complete rows, and Spearman as Pearson on ranks (each column ranked with its
+missing values left out).
+
 Relations with the target are scored two ways: mutual information (any
 column type; categories as discrete values) and a classical association in
 [0, 1] — |Pearson r| between numbers, the correlation ratio η between a

@@ -29,6 +29,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
+from urllib.parse import quote, quote_plus
 
 import pandas as pd
 
@@ -130,12 +131,36 @@ class BaseSource:
             SourceError: naming the source and what to do.
         """
         with self._guard("read"):
-            return _normalise(self._load(progress))
+            frame = self._load(progress)
+        return self._normalise(frame)
 
     def head(self, n: int = 1000) -> pd.DataFrame:
         """The first ``n`` rows (fewer if the table is smaller), for type and target checks."""
         with self._guard("read"):
-            return _normalise(self._head(n)).head(n)
+            frame = self._head(n)
+        return self._normalise(frame).head(n)
+
+    def _normalise(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """A plain table: a meaningful index becomes columns; column names are unique strings.
+
+        A Parquet file saved with ``set_index("id")`` gives ``id`` back as a
+        column (so it can be joined on or dropped); a header-less CSV gets
+        "0", "1", ...
+        """
+        index = frame.index
+        if not (isinstance(index, pd.RangeIndex) and index.name is None and index.start == 0 and index.step == 1):
+            unnamed_numbers = all(n is None for n in index.names) and index.dtype.kind in "iu"
+            frame = frame.reset_index(drop=unnamed_numbers)
+        if not all(isinstance(c, str) for c in frame.columns):
+            frame.columns = [str(c) for c in frame.columns]
+        if not frame.columns.is_unique:
+            twice = sorted(set(frame.columns[frame.columns.duplicated()]))
+            raise self.error(
+                "two columns are named " + ", ".join(f"'{c}'" for c in twice),
+                hint="give every column its own name (in SQL: SELECT a.id AS a_id, b.id AS b_id ...)",
+                usage=True,
+            )
+        return frame
 
     def schema(self) -> dict[str, str]:
         """Column name -> pandas dtype string, from a few rows unless the format has metadata."""
@@ -160,7 +185,8 @@ class BaseSource:
         text = mask_url(text)
         for secret in self._secrets():
             if secret and len(secret) >= 3:
-                text = text.replace(secret, "***")
+                for form in {secret, quote(secret, safe=""), quote_plus(secret)}:
+                    text = text.replace(form, "***")
         return text
 
     def error(self, message: str, *, hint: str | None = None, usage: bool = False) -> SourceError:
@@ -187,21 +213,6 @@ class BaseSource:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name!r}: {self.describe()}>"
-
-
-def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    """A plain table: a meaningful index becomes columns, column names are strings.
-
-    A Parquet file saved with ``set_index("id")`` gives ``id`` back as a column
-    (so it can be joined on or dropped); a header-less CSV gets "0", "1", ...
-    """
-    index = frame.index
-    if not (isinstance(index, pd.RangeIndex) and index.name is None and index.start == 0 and index.step == 1):
-        unnamed_numbers = all(n is None for n in index.names) and index.dtype.kind in "iu"
-        frame = frame.reset_index(drop=unnamed_numbers)
-    if not all(isinstance(c, str) for c in frame.columns):
-        frame.columns = [str(c) for c in frame.columns]
-    return frame
 
 
 def _task(progress: Any, description: str, total: int | None = None) -> Any:
@@ -599,7 +610,9 @@ _WRITE_REFUSED = re.compile(r"read-only transaction|readonly database|read only 
 #: Words of statements that write; only used to explain a refused query (the
 #: database's read-only mode and the sub-query check are what refuse it).
 _WRITE_WORDS = re.compile(r"\b(insert|update|delete|merge|create|drop|alter|truncate|grant|revoke|commit|vacuum|copy)\b", re.I)
-_SPEC_MISTAKE = re.compile(r"no such (table|column)|does not exist|syntax error|unknown column|doesn't exist|required for bind parameter", re.I)
+_SPEC_MISTAKE = re.compile(
+    r"no such (table|column)|does not exist|syntax error|unknown column|doesn't exist|required for bind parameter|multiple commands|one statement", re.I
+)
 
 
 class SqlSource(BaseSource):
@@ -733,9 +746,16 @@ class SqlSource(BaseSource):
         return dict(self.spec.params) if self.spec.table is None else {}
 
     def _count(self, conn: Any) -> int:
+        """Rows of the table or query; for a query, also the check that it is one SELECT.
+
+        Wrapped as a sub-query, a write (``DELETE ... RETURNING``) is a syntax
+        error; the always-true bound condition makes drivers such as psycopg
+        use the extended protocol, which refuses several statements in one
+        string (``SELECT 1) x; COMMIT; DELETE ...``).
+        """
         sa = _sqlalchemy()
         if self._count_cache is None:
-            stmt = sa.select(sa.func.count()).select_from(self._from())
+            stmt = sa.select(sa.func.count()).select_from(self._from()).where(sa.literal(1) == sa.literal(1))
             self._count_cache = int(conn.execute(stmt, self._params()).scalar_one())
         return self._count_cache
 
@@ -755,9 +775,7 @@ class SqlSource(BaseSource):
 
     def _load(self, progress: Any) -> pd.DataFrame:
         with self._connect() as conn:
-            # Counting first also checks the query: wrapped as a sub-query, only a
-            # single SELECT passes (not "SELECT 1; COMMIT; DELETE ...").
-            total = self._count(conn)
+            total = self._count(conn)  # first: it also checks that the query is one SELECT
             task = _task(progress, f"reading {self.name}", total)
             # A server-side cursor: memory holds one chunk of rows, not all of them.
             conn = conn.execution_options(stream_results=True, max_row_buffer=self.spec.chunksize)
@@ -789,7 +807,7 @@ class SqlSource(BaseSource):
         orig = getattr(exc, "orig", None) or exc
         reason = _first_line(orig)
         writes = self.spec.query is not None and _WRITE_WORDS.search(self._query_text())
-        if _WRITE_REFUSED.search(str(exc)) or (writes and re.search(r"syntax error|one statement", reason, re.I)):
+        if _WRITE_REFUSED.search(str(exc)) or (writes and re.search(r"syntax error|one statement|multiple commands", reason, re.I)):
             word = f" ({writes.group(1).upper()})" if writes else ""
             return self.error(
                 f"the query was refused: it writes to the database{word}, and sources are only ever read (database: {reason})",

@@ -105,6 +105,8 @@ def test_fingerprint_follows_rows_and_params(tmp_path, pg):
         "CREATE TABLE {t}_copy AS SELECT * FROM {t}",
         "SELECT 1 AS one; COMMIT; DELETE FROM {t}",
         "UPDATE {t} SET score = 0 RETURNING id",
+        # closes the count's sub-query and re-opens the session for writing
+        "SELECT 1 AS one) AS x; COMMIT; SET SESSION CHARACTERISTICS AS TRANSACTION READ WRITE; COMMIT; DELETE FROM {t}; SELECT * FROM (SELECT 1 AS one",
     ],
 )
 def test_a_query_that_writes_fails_and_changes_nothing(tmp_path, pg, query):
@@ -148,6 +150,23 @@ def test_password_from_the_environment_never_shows(tmp_path, postgres_url):
     assert PG_PASSWORD not in err.value.render()
     assert "no_such_table_here" in err.value.message
     assert err.value.exit_code == EXIT_USAGE
+
+
+def test_duplicate_column_names_are_refused(tmp_path, pg):
+    url, table, _ = pg
+    with pytest.raises(SourceError) as err:
+        sql_source(tmp_path, url=url, query=f"SELECT a.id, b.id FROM {table} a JOIN {table} b ON a.id = b.id").load()
+    assert "two columns are named 'id'" in err.value.message and "AS" in err.value.hint
+
+
+def test_url_encoded_password_is_masked_too(tmp_path):
+    from fixtures.services import free_port
+
+    src = sql_source(tmp_path, url=f"postgresql://u:p%40ss%2Fw0rd@127.0.0.1:{free_port()}/db", table="t")
+    with pytest.raises(SourceError) as err:
+        src.load()
+    text = err.value.render() + src.describe()
+    assert "p%40ss" not in text and "p@ss/w0rd" not in text
 
 
 def test_unreachable_server(tmp_path):

@@ -29,7 +29,7 @@ import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
-from urllib.parse import quote, quote_plus
+from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import pandas as pd
 
@@ -231,6 +231,8 @@ def _finish(progress: Any, task: Any, total: int) -> None:
 
 def open_source(name: str, spec: Any, *, base_dir: Path) -> BaseSource:
     """The reader of a source, looked up in the ``sources`` registry by its kind."""
+    from ..components import catalog  # noqa: F401 - registers the built-in kinds
+
     cls = R.sources.get(spec.kind).load()
     return cls(name, spec, base_dir=base_dir)
 
@@ -252,6 +254,7 @@ _FORMATS = {
     ".xls": "excel",
 }
 _NAMES = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet", "json": "JSON", "jsonl": "JSON Lines", "excel": "Excel"}
+_SECRET_PARAM = re.compile(r"(?i)token|signature|sig$|secret|password|credential|key")
 #: fsspec ``info()`` keys that identify a version of a remote object.
 _VERSION_KEYS = ("ETag", "etag", "VersionId", "LastModified", "last_modified", "mtime", "md5", "md5Hash", "crc32c", "generation", "updated")
 
@@ -283,6 +286,8 @@ class FileSource(BaseSource):
 
     # --------------------------------------------------------------- detection
     def _detect(self, path: str) -> tuple[str | None, str]:
+        if self.remote:
+            path = urlsplit(path).path  # not the query string (?token=...)
         name = path.rstrip("/").rsplit("/", 1)[-1].lower()
         stem, dot, suffix = name.rpartition(".")
         compression = _COMPRESSIONS.get("." + suffix) if dot else None
@@ -313,6 +318,8 @@ class FileSource(BaseSource):
         found = [str(v) for k, v in so.items() if k in ("secret", "key", "token", "password", "aws_secret_access_key", "aws_session_token")]
         ck = so.get("client_kwargs") or {}
         found += [str(v) for k, v in ck.items() if "secret" in k or "token" in k or k in ("aws_access_key_id",)]
+        if self.remote:  # signed URLs and ?token=...: the values are credentials
+            found += [v for k, v in parse_qsl(urlsplit(self.location).query) if _SECRET_PARAM.search(k)]
         return found
 
     def _reader_config(self) -> dict[str, Any]:

@@ -295,7 +295,7 @@ def test_infer_types():
             "when": pd.date_range("2020-01-01", periods=n, freq="D"),
             "day_text": pd.date_range("2021-03-01", periods=n, freq="h").strftime("%Y-%m-%d %H:%M"),
             "name": [f"person number {i}" for i in range(n)],
-            "comment": [("a long free-text comment about item %d " % (i % 30)) * 3 for i in range(n)],
+            "comment": [f"a long free-text comment about item {i % 30} " * 3 for i in range(n)],
             "code": ["01", "02", "x"] * 66 + ["01", "02"],
         }
     )

@@ -334,6 +334,14 @@ def test_http_csv_through_fsspec(tmp_path, http_dir):
     assert src.fingerprint() == src.fingerprint()
 
 
+def test_signed_url_query_is_ignored_for_the_format_and_masked(tmp_path, http_dir):
+    (tmp_path / "t.csv").write_bytes(csv_bytes())
+    src = file_source(tmp_path, path=f"{http_dir}/t.csv?X-Amz-Signature=abc123secret&token=tok456secret&v=2")
+    assert src.format == "csv"
+    pd.testing.assert_frame_equal(src.load(), FRAME, check_dtype=False)
+    assert "abc123secret" not in src.describe() and "tok456secret" not in src.describe() and "v=2" in src.describe()
+
+
 def test_http_missing_file(tmp_path, http_dir):
     with pytest.raises(SourceError) as err:
         file_source(tmp_path, path=f"{http_dir}/nope.csv").load()

@@ -107,7 +107,6 @@ def test_real_server():
     if not uri:
         pytest.skip("set MLX_TEST_MONGO_URI to run against a real MongoDB server")
     import pymongo
-
     from fixtures.services import unique_name
 
     name = unique_name("animals")

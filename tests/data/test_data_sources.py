@@ -142,7 +142,6 @@ class TestPostgresQuery(SourceContract):
     @pytest.fixture
     def source(self, tmp_path, postgres_url):
         import sqlalchemy as sa
-
         from fixtures.services import unique_name
 
         table = unique_name("contract")

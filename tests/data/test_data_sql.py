@@ -7,13 +7,13 @@ import sqlite3
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from fixtures.services import PG_PASSWORD, unique_name
 
 from automl_yaml.data import load_sources
 from automl_yaml.data.sources import SqlSource
 from automl_yaml.errors import EXIT_RUNTIME, EXIT_USAGE, SourceError
 from automl_yaml.spec import load_spec
 from automl_yaml.spec import models as M
-from fixtures.services import PG_PASSWORD, unique_name
 
 ROWS = pd.DataFrame({"id": range(1, 11), "score": [i / 4 for i in range(10)], "label": ["yes", "no"] * 5})
 

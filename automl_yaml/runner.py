@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import os
 import platform
 import shutil
 import time
@@ -155,7 +156,7 @@ class Display:
         columns = [TextColumn("[bold]search[/bold]"), BarColumn()]
         columns.append(MofNCompleteColumn() if total else TextColumn("{task.completed:.0f} trials"))
         columns += [TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
-        with Progress(*columns, console=self.console, transient=False, refresh_per_second=4) as p:
+        with Progress(*columns, console=self.console, transient=False, refresh_per_second=4, redirect_stdout=False, redirect_stderr=False) as p:
             self._progress = p
             self._task = p.add_task("search", total=total, completed=done, status="")
             try:
@@ -290,8 +291,28 @@ def run(
     for w in loaded.warnings:
         display.print(f"[yellow]{w.render()}[/yellow]")
     out = loaded.output_dir
-    with _lock(out):
+    with _lock(out), _quiet_warnings():
         return _run(loaded, display, out, resume=resume, cache=cache)
+
+
+@contextlib.contextmanager
+def _quiet_warnings():
+    """Library warnings (deprecations, convergence) are noise in a search of
+    hundreds of fits: a trial's score says what matters. Worker processes
+    inherit the filter through ``PYTHONWARNINGS``."""
+    import warnings
+
+    old = os.environ.get("PYTHONWARNINGS")
+    os.environ["PYTHONWARNINGS"] = "ignore"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            yield
+        finally:
+            if old is None:
+                os.environ.pop("PYTHONWARNINGS", None)
+            else:
+                os.environ["PYTHONWARNINGS"] = old
 
 
 def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache: bool) -> RunResult:

@@ -35,13 +35,17 @@ def make_estimator(name: str, params: dict[str, Any], task: str, *, seed: int | 
     accepted = _accepted(cls)
     if seed is not None and "random_state" in accepted and "random_state" not in params:
         params["random_state"] = seed
-    if n_jobs is not None and "n_jobs" in accepted and "n_jobs" not in params:
+    if n_jobs is not None and "n_jobs" in accepted and "n_jobs" not in params and cls.__name__ not in _N_JOBS_IS_A_NO_OP:
         params["n_jobs"] = n_jobs
     if cls.__name__.startswith("LGBM") and "verbose" not in params:
         params["verbose"] = -1
     if cls.__name__.startswith("SVC") and "probability" not in params:
         params.setdefault("probability", False)
     return cls(**params)
+
+
+# Estimators that still take n_jobs but warn that it has no effect (scikit-learn >= 1.8).
+_N_JOBS_IS_A_NO_OP = {"LogisticRegression"}
 
 
 def _accepted(cls: type) -> set[str]:

@@ -484,11 +484,13 @@ def _step_model(name: str, options: type) -> type:
             "__annotations__": {name: options},
             name: Field(default_factory=options, description=R.selectors.get(name).meta.get("help")),
             "__doc__": f"The `{name}` selector.",
+            "__module__": __name__,
         },
     )
 
 
 _STEP_MODELS = {name: _step_model(name, opts) for name, opts in _SELECTORS.items()}
+globals().update({m.__name__: m for m in _STEP_MODELS.values()})  # importable by name: picklable
 
 
 def _select_tag(value: Any) -> str | None:
@@ -639,6 +641,7 @@ def _strategy_model(name: str, options: type, doc: str) -> type:
             "strategy": Field(name, description="The search strategy."),
             "options": Field(default_factory=options, description=f"Options of the {name} strategy."),
             "__doc__": doc,
+            "__module__": __name__,
         },
     )
 

@@ -40,12 +40,12 @@ def load_model(model: str | os.PathLike, *, tracking_uri: str | None = None):
     _quiet_mlflow()
     import mlflow
 
-    if tracking_uri:
-        mlflow.set_tracking_uri(tracking_uri)
-        mlflow.set_registry_uri(tracking_uri)
+    from .tracking import using_uri
+
     os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "true"  # the user named this model
     try:
-        return mlflow.sklearn.load_model(uri)
+        with using_uri(tracking_uri):
+            return mlflow.sklearn.load_model(uri)
     except AutomlYamlError:
         raise
     except Exception as exc:

@@ -20,6 +20,7 @@ redacted copy.
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import math
 import os
@@ -96,6 +97,32 @@ def git_commit(folder: Path) -> tuple[str | None, bool]:
         return sha.stdout.strip(), bool(dirty.stdout.strip())
     except (OSError, subprocess.SubprocessError):
         return None, False
+
+
+@contextlib.contextmanager
+def using_uri(uri: str | None):
+    """Point MLflow's fluent API at ``uri`` for a block, then put back what was there.
+
+    ``mlflow.set_tracking_uri`` also sets ``MLFLOW_TRACKING_URI`` in the
+    environment; without restoring it, one run (or one ``predict``) would
+    redirect every later one in the same process.
+    """
+    import mlflow
+
+    if not uri:
+        yield
+        return
+    old_tracking = os.environ.get("MLFLOW_TRACKING_URI")
+    old_registry = os.environ.get("MLFLOW_REGISTRY_URI")
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_registry_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(old_tracking)  # None unsets it
+        mlflow.set_registry_uri(old_registry)
+        if old_registry is None:
+            os.environ.pop("MLFLOW_REGISTRY_URI", None)
 
 
 class NullTracker:
@@ -309,13 +336,13 @@ class MlflowTracker:
                 self.client.log_artifact(self.run_id, str(path))
         info: dict[str, Any] = {"run_id": self.run_id, "experiment_id": self.experiment_id, "tracking_uri": mask_url(self.uri)}
         if self.spec.tracking.log_model and model is not None:
-            mlflow.set_tracking_uri(self.uri)
-            with mlflow.start_run(run_id=self.run_id):
-                model_info = log_model(model, X_example)
-            info["model_uri"] = f"runs:/{self.run_id}/model"
-            info["logged_model_uri"] = model_info.model_uri
-            if self.spec.tracking.register_as:
-                info.update(self._register(info["model_uri"], holdout))
+            with using_uri(self.uri):
+                with mlflow.start_run(run_id=self.run_id):
+                    model_info = log_model(model, X_example)
+                info["model_uri"] = f"runs:/{self.run_id}/model"
+                info["logged_model_uri"] = model_info.model_uri
+                if self.spec.tracking.register_as:
+                    info.update(self._register(info["logged_model_uri"], holdout))
         if self._errors:
             info["tracking_errors"] = self._errors[:5]
         self.client.set_terminated(self.run_id, "FINISHED")
@@ -326,7 +353,8 @@ class MlflowTracker:
         from mlflow.exceptions import MlflowException
 
         name = self.spec.tracking.register_as
-        with contextlib.redirect_stdout(None):
+        sink = io.StringIO()
+        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):  # MLflow prints its progress
             mv = mlflow.register_model(model_uri, name, tags={f"holdout_{k}": f"{v:.6g}" for k, v in holdout.items() if v is not None})
         alias = self.spec.tracking.alias
         if alias:

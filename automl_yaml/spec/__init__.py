@@ -102,7 +102,12 @@ _SECRET_KEY = re.compile(r"(?i)(password|passwd|secret|token|api[_-]?key|access[
 
 def mask_url(text: str) -> str:
     """``postgresql://u:pw@host/db`` -> ``postgresql://u:***@host/db``."""
-    return _URL_PASSWORD.sub(lambda m: m.group("head") + "***" + m.group("at"), text)
+    def sub(m: re.Match) -> str:
+        if m.group("pw").startswith("${"):
+            return m.group(0)  # a reference names the secret, it is not one
+        return m.group("head") + "***" + m.group("at")
+
+    return _URL_PASSWORD.sub(sub, text)
 
 
 def redact(data: Any) -> Any:

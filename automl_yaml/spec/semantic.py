@@ -31,6 +31,7 @@ class Checker:
         self.spec = spec
         self.smap = smap
         self.failed = failed
+        self.task_source = ""
         self.problems: list[Problem] = []
 
     # ------------------------------------------------------------------ helpers
@@ -81,12 +82,14 @@ class Checker:
     def static_task(self) -> str | None:
         """The task, when the spec alone tells it (explicit, or implied by metric or models)."""
         spec = self.spec
+        self.task_source = ""
         if spec.data is not None and spec.data.task != "auto":
             return spec.data.task
         for m in spec.search.metrics() if spec.search else ():
             if m in R.metrics:
                 t = R.metrics.get(m).meta.get("task")
                 if t in ("classification", "regression"):
+                    self.task_source = f" (implied by the metric '{m}')"
                     return t
         tasks = set()
         for key, model in (spec.models or {}).items():
@@ -120,7 +123,7 @@ class Checker:
                 other = next(iter(classes))
                 self.error(
                     path,
-                    f"'{name}' is a {'classifier' if other == 'classification' else 'regressor'} but the task is {task}",
+                    f"'{name}' is a {'classifier' if other == 'classification' else 'regressor'} but the task is {task}{self.task_source}",
                     _task_hint(name, task),
                     key=not model.estimator,
                 )

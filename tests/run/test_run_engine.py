@@ -1,0 +1,160 @@
+"""`mlx run` end to end: outputs, JSON, determinism, resume after a kill, Ctrl+C, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import automl_yaml
+from automl_yaml.cli import main
+
+pytestmark = pytest.mark.slow
+
+
+def test_outputs_and_library_result(tmp_path, small_spec):
+    spec = small_spec({"tracking": False, "profile": True})
+    result = automl_yaml.run(spec, quiet=True)
+    out = tmp_path / "runs" / "small"
+    assert result.output_dir == out
+    for name in ("model/MLmodel", "leaderboard.csv", "summary.json", "report.html", "plan.json", "spec.yaml", "plots/history.png", "plots/confusion_matrix.png", "profile/profile.html"):
+        assert (out / name).exists(), name
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert len(board) == 5 == len(result.leaderboard)
+    assert board["trial"].tolist() != [] and set(board["status"]) <= {"ok", "failed", "timeout", "pruned"}
+    best = board.iloc[0]
+    assert best["best"] and best["trial"] == result.summary["best"]["trial"]
+    assert best["accuracy_mean"] == pytest.approx(result.cv_score)
+    assert result.holdout["accuracy"] == pytest.approx(json.loads((out / "summary.json").read_text())["holdout"]["accuracy"])
+    assert 0.8 < result.holdout["accuracy"] <= 1.0
+    assert result.best_model in ("random_forest", "logistic_regression")
+    assert not (tmp_path / "mlflow.db").exists()
+
+
+def test_json_output(tmp_path, small_spec, capsys):
+    spec = small_spec({"tracking": False})
+    assert main(["run", str(spec), "--json"]) == 0
+    out = capsys.readouterr()
+    summary = json.loads(out.out)
+    assert summary["trials"]["total"] == 5 and summary["task"] == "classification"
+    assert summary["task_reason"]
+
+
+def test_same_seed_same_trials(tmp_path, small_spec):
+    spec = small_spec({"tracking": False})
+    a = automl_yaml.run(spec, quiet=True).leaderboard.sort_values("trial")
+    b = automl_yaml.run(spec, quiet=True).leaderboard.sort_values("trial")
+    cols = [c for c in a.columns if c.startswith("param.") or c in ("model", "accuracy_mean")]
+    pd.testing.assert_frame_equal(a[cols].reset_index(drop=True), b[cols].reset_index(drop=True))
+
+
+def _journal_numbers(out: Path) -> list[int]:
+    lines = (out / "search" / "trials.jsonl").read_text().splitlines()
+    return [json.loads(line)["number"] for line in lines if json.loads(line).get("event") == "result"]
+
+
+def test_resume_after_kill_runs_every_trial_once(tmp_path, small_spec):
+    spec = small_spec(
+        {
+            "tracking": False,
+            "models": {"random_forest": {"params": {"n_estimators": {"int": [60, 120]}}}},
+            "search": {"strategy": "random", "budget": {"trials": 12}},
+        }
+    )
+    out = tmp_path / "runs" / "small"
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen([sys.executable, "-m", "automl_yaml", "run", str(spec), "--quiet"], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    journal = out / "search" / "trials.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and proc.poll() is None:
+        if journal.exists() and len(_journal_numbers(out)) >= 3:
+            break
+        time.sleep(0.1)
+    assert proc.poll() is None, "the run ended before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = _journal_numbers(out)
+    assert 3 <= len(done_before) < 12
+    assert main(["run", str(spec), "--resume", "--quiet"]) == 0
+    numbers = _journal_numbers(out)
+    assert sorted(numbers) == list(range(12)), numbers  # none lost, none twice
+    assert numbers[: len(done_before)] == done_before  # the finished ones were not run again
+    board = pd.read_csv(out / "leaderboard.csv")
+    assert sorted(board["trial"]) == list(range(12))
+
+
+def test_resume_refuses_a_changed_spec(tmp_path, small_spec, capsys):
+    spec = small_spec({"tracking": False})
+    assert main(["run", str(spec), "--quiet"]) == 0
+    assert main(["run", str(spec), "--resume", "--set", "search.cv.folds=4"]) == 2
+    assert "the spec changed since the interrupted run" in capsys.readouterr().err
+
+
+def test_resume_without_a_previous_run(tmp_path, small_spec, capsys):
+    spec = small_spec({"tracking": False})
+    assert main(["run", str(spec), "--resume"]) == 2
+    assert "no interrupted run" in capsys.readouterr().err
+
+
+def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path, small_spec):
+    spec = small_spec({"tracking": False, "models": {"random_forest": {"params": {"n_estimators": {"int": [100, 200]}}}}, "search": {"budget": {"trials": 40}}})
+    proc = subprocess.Popen([sys.executable, "-m", "automl_yaml", "run", str(spec)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env={**os.environ, "MPLBACKEND": "Agg"})
+    journal = tmp_path / "runs" / "small" / "search" / "trials.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (journal.exists() and journal.read_text().count('"result"') >= 1):
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "--resume" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("extra", "code", "needle"),
+    [
+        ({"data": {"target": "speces"}}, 2, "speces"),
+        ({"data": {"drop": ["nope"]}}, 2, "nope"),
+        ({"sources": {"penguins": "missing.csv"}}, 1, "missing.csv"),
+        ({"search": {"metric": "rmse"}}, 2, "rmse"),
+    ],
+)
+def test_data_errors_are_one_line(tmp_path, small_spec, capsys, extra, code, needle):
+    spec = small_spec({"tracking": False, **extra})
+    assert main(["run", str(spec)]) == code
+    err = capsys.readouterr().err
+    assert needle in err and "Traceback" not in err
+
+
+def test_every_trial_failing_is_a_runtime_error(tmp_path, small_spec, capsys):
+    spec = small_spec({"tracking": False, "models": {"logistic_regression": {"params": {"solver": "liblinear", "l1_ratio": 0.5, "penalty": "elasticnet"}}}, "search": {"budget": {"trials": 2}}})
+    assert main(["run", str(spec)]) == 1
+    err = capsys.readouterr().err
+    assert "every trial failed" in err and "Traceback" not in err
+
+
+def test_a_failing_candidate_does_not_stop_the_search(tmp_path, small_spec):
+    # liblinear refuses elasticnet: that model's trials fail, the others go on
+    spec = small_spec(
+        {
+            "tracking": False,
+            "models": {
+                "bad": {"estimator": "logistic_regression", "params": {"solver": "liblinear", "penalty": "elasticnet", "l1_ratio": 0.5}},
+                "good": {"estimator": "random_forest", "params": {"n_estimators": {"int": [5, 20]}}},
+            },
+            "search": {"strategy": "grid", "budget": {"trials": 17}},
+        }
+    )
+    result = automl_yaml.run(spec, quiet=True)
+    board = result.leaderboard
+    assert (board["status"] == "failed").sum() == 1
+    assert (board["status"] == "ok").sum() == 16
+    failed = board[board["status"] == "failed"].iloc[0]
+    assert failed["model"] == "bad" and "elasticnet" in failed["error"]
+    assert result.best_model == "good"

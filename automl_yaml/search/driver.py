@@ -1,0 +1,509 @@
+"""Run a search: ask, evaluate (in parallel), tell, journal; with hard budgets.
+
+:func:`run_search` drives any :class:`~automl_yaml.search.base.Searcher` with
+any evaluation callable (normally an
+:class:`~automl_yaml.search.evaluator.Evaluator`)::
+
+    outcome = run_search(searcher, evaluator, directions=["maximize"],
+                         n_trials=50, time_budget=600, trial_timeout=None,
+                         patience=None, n_jobs=2, journal=out / "trials.jsonl")
+
+How it runs trials:
+
+* ``n_jobs == 1`` without a time limit: in this process, one after the other
+  (no overhead).
+* Otherwise in worker processes (``n_jobs`` of them; -1: one per CPU), started
+  from a ``forkserver`` (``spawn`` where there is none) so that threads of the
+  driving process (BLAS, OpenMP) never reach a forked child. A worker gets the
+  evaluation callable once, then one trial at a time; new trials are asked as
+  workers free up (asynchronous ask/tell). Pruning questions travel back to the
+  driver, which asks the searcher. A worker is the unit of cancellation: a
+  trial past ``trial_timeout`` or the time budget is stopped by terminating its
+  process (and a fresh worker takes its place).
+
+Only the driving process tells the searcher and writes the journal.
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import math
+import multiprocessing
+import multiprocessing.connection
+import os
+import pathlib
+import pickle
+import signal
+import threading
+import time
+from collections.abc import Callable
+
+from ..errors import SearchError
+from .base import STATUSES, Searcher, Trial, TrialResult, better
+from .evaluator import one_line
+from .journal import Journal, read_journal
+from .pareto import pareto_front
+
+Evaluate = Callable[[Trial, "Callable[[int, float], bool] | None"], TrialResult]
+
+#: Why a search ended (``SearchOutcome.stopped``).
+STOP_TRIALS = "budget: trials"
+STOP_TIME = "budget: time"
+STOP_PATIENCE = "patience"
+STOP_EXHAUSTED = "exhausted"
+STOP_INTERRUPTED = "interrupted"
+
+
+@dataclasses.dataclass
+class SearchOutcome:
+    """What a search found.
+
+    Attributes:
+        results: Every trial (restored ones included), in trial-number order.
+        best: The best ``ok`` trial by the first objective (ties: the earlier
+            trial), or None.
+        pareto: Trial numbers on the Pareto front of the ``ok`` trials (several
+            objectives); ``[best.number]`` with one objective.
+        stopped: Why the search ended: ``"budget: trials"``, ``"budget: time"``,
+            ``"patience"``, ``"exhausted"`` or ``"interrupted"``.
+        elapsed: Wall seconds of this run (not counting a resumed earlier run).
+    """
+
+    results: list[TrialResult]
+    best: TrialResult | None
+    pareto: list[int]
+    stopped: str
+    elapsed: float
+
+    def counts(self) -> dict[str, int]:
+        """Trials per status."""
+        c = collections.Counter(r.status for r in self.results)
+        return {s: c.get(s, 0) for s in STATUSES}
+
+
+# ------------------------------------------------------------------ bookkeeping
+
+
+class _Book:
+    """Results so far, the best trial, and the patience counter."""
+
+    def __init__(self, directions: list[str]):
+        self.directions = directions
+        self.results: dict[int, TrialResult] = {}
+        self.best: TrialResult | None = None
+        self.since_best = 0
+
+    def add(self, r: TrialResult) -> None:
+        self.results[r.number] = r
+        best = self.best
+        if r.ok and (best is None or better(r.values[0], best.values[0], self.directions[0])):
+            self.best = r
+            self.since_best = 0
+            return
+        if r.ok and r.values[0] == best.values[0] and r.number < best.number:
+            self.best = r  # ties go to the earlier trial (results arrive in any order)
+        self.since_best += 1
+
+    def outcome(self, stopped: str, elapsed: float) -> SearchOutcome:
+        results = [self.results[n] for n in sorted(self.results)]
+        ok = [r for r in results if r.ok]
+        if len(self.directions) > 1:
+            pareto = [ok[i].number for i in pareto_front([r.values for r in ok], self.directions)]
+        else:
+            pareto = [self.best.number] if self.best else []
+        return SearchOutcome(results, self.best, pareto, stopped, elapsed)
+
+
+def _failed(trial: Trial, error: str, started: float, status: str = "failed", duration: float | None = None) -> TrialResult:
+    now = time.time()
+    return TrialResult(
+        number=trial.number,
+        config=trial.config,
+        status=status,
+        error=error,
+        duration=now - started if duration is None else duration,
+        started_at=started,
+        finished_at=now,
+    )
+
+
+def _evaluate(evaluate: Evaluate, trial: Trial, report, n_objectives: int) -> TrialResult:
+    """Call ``evaluate``; whatever goes wrong becomes a ``failed`` result."""
+    started = time.time()
+    try:
+        result = evaluate(trial, report)
+    except Exception as e:  # noqa: BLE001 - a failing trial is recorded, the search goes on
+        return _failed(trial, one_line(e), started)
+    if not isinstance(result, TrialResult):
+        return _failed(trial, f"TypeError: the evaluation returned {type(result).__name__}, not a TrialResult", started)
+    result.number, result.config = trial.number, trial.config
+    if result.status not in STATUSES:
+        return _failed(trial, f"ValueError: unknown trial status {result.status!r}", started)
+    if result.status == "ok":
+        values = result.values
+        if values is None or len(values) != n_objectives:
+            n = 0 if values is None else len(values)
+            return _failed(trial, f"ValueError: the evaluation gave {n} values for {n_objectives} objectives", started)
+        result.values = [float(v) for v in values]
+        if not all(math.isfinite(v) for v in result.values):
+            return _failed(trial, f"ValueError: the objective values {result.values} are not all finite", started)
+    return result
+
+
+# ------------------------------------------------------------------ workers
+
+
+def _watch_parent(pid: int) -> None:
+    # A worker whose driver was killed (SIGKILL leaves no chance to clean up)
+    # must not keep a CPU busy for nothing.
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            os._exit(1)
+        except PermissionError:
+            pass
+
+
+def _worker_main(conn, payload: bytes, n_objectives: int, parent: int) -> None:
+    # Ctrl+C reaches the whole process group; the driver decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    evaluate = pickle.loads(payload)
+    while True:
+        try:
+            trial = conn.recv()
+        except (EOFError, OSError):
+            return
+        if trial is None:
+            return
+
+        def report(step: int, value: float) -> bool:
+            conn.send(("report", step, value))
+            return bool(conn.recv())
+
+        result = _evaluate(evaluate, trial, report, n_objectives)
+        try:
+            conn.send(("result", result))
+        except (BrokenPipeError, OSError):
+            return
+        except Exception as e:  # noqa: BLE001 - an unpicklable result must not kill the worker
+            conn.send(("result", _failed(trial, f"PicklingError: cannot send the result back: {one_line(e)}", result.started_at)))
+
+
+def _context():
+    methods = multiprocessing.get_all_start_methods()
+    if "forkserver" in methods:
+        ctx = multiprocessing.get_context("forkserver")
+        # Takes effect when the server starts: workers fork from a process
+        # that already imported scikit-learn.
+        ctx.set_forkserver_preload(["automl_yaml.search.evaluator"])
+        return ctx
+    return multiprocessing.get_context("spawn")
+
+
+class _Worker:
+    def __init__(self, ctx, payload: bytes, n_objectives: int):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker_main, args=(child, payload, n_objectives, os.getpid()), name="mlx-trial")
+        self.proc.start()
+        child.close()
+        self.trial: Trial | None = None
+        self.t0 = 0.0  # monotonic start of the current trial
+        self.started_at = 0.0
+
+    def run(self, trial: Trial) -> None:
+        self.trial = trial
+        self.t0 = time.monotonic()
+        self.started_at = time.time()
+        self.conn.send(trial)
+
+    def stop(self) -> None:
+        """End the process now (a running trial is lost)."""
+        if self.proc.is_alive():
+            self.proc.terminate()
+            self.proc.join(1.0)
+            if self.proc.is_alive():
+                self.proc.kill()
+                self.proc.join(1.0)
+        self.conn.close()
+
+    def close(self) -> None:
+        """Ask an idle worker to exit."""
+        try:
+            self.conn.send(None)
+        except OSError:
+            pass
+
+
+class _Pool:
+    """At most ``size`` worker processes, started on demand and replaced when stopped."""
+
+    def __init__(self, evaluate: Evaluate, size: int, n_objectives: int):
+        self.size = size
+        self.n_objectives = n_objectives
+        self.payload = pickle.dumps(evaluate)
+        self.ctx = _context()
+        self.workers: list[_Worker] = []
+
+    @property
+    def busy(self) -> list[_Worker]:
+        return [w for w in self.workers if w.trial is not None]
+
+    def free(self) -> bool:
+        return len(self.busy) < self.size
+
+    def submit(self, trial: Trial) -> None:
+        idle = [w for w in self.workers if w.trial is None]
+        w = idle[0] if idle else _Worker(self.ctx, self.payload, self.n_objectives)
+        if not idle:
+            self.workers.append(w)
+        w.run(trial)
+
+    def wait(self, timeout: float | None) -> list[_Worker]:
+        busy = {w.conn: w for w in self.busy}
+        sentinels = {w.proc.sentinel: w for w in self.busy}
+        ready = multiprocessing.connection.wait(list(busy) + list(sentinels), timeout)
+        out = []
+        for r in ready:
+            w = busy.get(r) or sentinels.get(r)
+            if w not in out:
+                out.append(w)
+        return out
+
+    def remove(self, w: _Worker) -> None:
+        w.stop()
+        self.workers.remove(w)
+
+    def shutdown(self) -> None:
+        for w in self.workers:
+            if w.trial is None and w.proc.is_alive():
+                w.close()
+        deadline = time.monotonic() + 2.0
+        for w in self.workers:
+            if w.trial is None:
+                w.proc.join(max(0.0, deadline - time.monotonic()))
+            w.stop()
+        self.workers = []
+
+
+# ------------------------------------------------------------------ the driver
+
+
+def _n_workers(n_jobs: int) -> int:
+    if n_jobs == -1:
+        return os.cpu_count() or 1
+    if n_jobs < 1:
+        raise ValueError(f"n_jobs must be a positive number or -1, but got {n_jobs}")
+    return n_jobs
+
+
+def run_search(
+    searcher: Searcher,
+    evaluate: Evaluate,
+    *,
+    directions: list[str],
+    n_trials: int | None,
+    time_budget: float | None,
+    trial_timeout: float | None,
+    patience: int | None,
+    n_jobs: int,
+    journal: pathlib.Path | None,
+    resume: bool = False,
+    on_result: Callable[[TrialResult], None] | None = None,
+) -> SearchOutcome:
+    """Run trials until a budget, patience or the strategy ends the search.
+
+    Args:
+        searcher: The strategy (fresh: :meth:`Searcher.restore` is called here
+            when resuming).
+        evaluate: ``(trial, report) -> TrialResult``; picklable when trials run
+            in worker processes. An exception it raises is recorded as a
+            ``failed`` trial.
+        directions: One per objective, as the searcher's.
+        n_trials: At most this many trials in all (resumed ones count).
+        time_budget: Seconds of this run; no trial starts after it and running
+            ones are stopped and recorded as ``timeout``.
+        trial_timeout: Seconds one trial may run before it is stopped
+            (``timeout``; the search goes on).
+        patience: Stop after this many finished trials in a row that do not
+            improve the best first objective.
+        n_jobs: Trials at once (worker processes); -1: one per CPU.
+        journal: A JSON Lines file of the trials (see
+            :mod:`automl_yaml.search.journal`), or None.
+        resume: Read ``journal``: its finished trials are not run again, the
+            ones it started but did not finish are.
+        on_result: Called in this process with each new result, after the
+            journal has it.
+
+    Returns:
+        The :class:`SearchOutcome`.
+
+    Raises:
+        SearchError: no trial succeeded (``.outcome`` holds what happened).
+        KeyboardInterrupt: re-raised after stopping the workers; the journal
+            is intact and ``.search_outcome`` holds the outcome so far.
+    """
+    directions = list(directions)
+    workers = _n_workers(n_jobs)
+    t_start = time.monotonic()
+    deadline = t_start + time_budget if time_budget is not None else None
+    book = _Book(directions)
+
+    if resume and journal is not None:
+        done, pending = read_journal(journal, searcher.space)
+        if done or pending:
+            searcher.restore(done, pending)
+        for r in done:
+            book.add(r)
+    jr = Journal(journal) if journal is not None else None
+    if jr is not None:
+        jr.open(fresh=not resume)
+
+    def finish(trial: Trial, result: TrialResult) -> None:
+        searcher.tell(trial, result)
+        if jr is not None:
+            jr.finished(result)
+        book.add(result)
+        if on_result is not None:
+            on_result(result)
+
+    def stop_reason(running: int) -> str | None:
+        if n_trials is not None and len(book.results) + running >= n_trials:
+            return STOP_TRIALS
+        if deadline is not None and time.monotonic() >= deadline:
+            return STOP_TIME
+        if patience is not None and book.since_best >= patience:
+            return STOP_PATIENCE
+        return None
+
+    try:
+        if workers == 1 and deadline is None and trial_timeout is None:
+            stopped = _run_inline(searcher, evaluate, jr, finish, stop_reason, len(directions))
+        else:
+            stopped = _run_pool(searcher, evaluate, jr, finish, stop_reason, workers, deadline, trial_timeout, len(directions))
+    except KeyboardInterrupt as e:
+        e.search_outcome = book.outcome(STOP_INTERRUPTED, time.monotonic() - t_start)
+        raise
+    finally:
+        if jr is not None:
+            jr.close()
+    outcome = book.outcome(stopped, time.monotonic() - t_start)
+    if outcome.best is None:
+        raise _no_success(outcome, journal)
+    return outcome
+
+
+def _run_inline(searcher, evaluate, jr, finish, stop_reason, n_objectives) -> str:
+    while True:
+        reason = stop_reason(0)
+        if reason:
+            return reason
+        trial = searcher.ask()
+        if trial is None:
+            return STOP_EXHAUSTED
+        if jr is not None:
+            jr.started(trial)
+
+        def report(step: int, value: float, trial=trial) -> bool:
+            return searcher.should_prune(trial, step, value)
+
+        finish(trial, _evaluate(evaluate, trial, report, n_objectives))
+
+
+def _run_pool(searcher, evaluate, jr, finish, stop_reason, workers, deadline, trial_timeout, n_objectives) -> str:
+    pool = _Pool(evaluate, workers, n_objectives)
+    stopped: str | None = None
+    try:
+        while True:
+            # Start trials while workers are free.
+            while stopped is None and pool.free():
+                reason = stop_reason(len(pool.busy))
+                if reason:
+                    stopped = reason
+                    break
+                trial = searcher.ask()
+                if trial is None:
+                    # Nothing now: wait for results (a generation completes)
+                    # or, with nothing out, the strategy is done.
+                    if not pool.busy:
+                        stopped = STOP_EXHAUSTED
+                    break
+                if jr is not None:
+                    jr.started(trial)
+                pool.submit(trial)
+            if not pool.busy:
+                return stopped or STOP_EXHAUSTED
+            now = time.monotonic()
+            limits = [deadline] if deadline is not None else []
+            if trial_timeout is not None:
+                limits += [w.t0 + trial_timeout for w in pool.busy]
+            timeout = max(0.0, min(limits) - now) if limits else None
+            for w in pool.wait(timeout):
+                _handle(w, pool, searcher, finish)
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                for w in pool.busy:
+                    _stop(w, pool, finish, "TimeoutError: stopped at the end of the search's time budget (search.budget.time)")
+                stopped = stopped or STOP_TIME
+            if trial_timeout is not None:
+                for w in pool.busy:
+                    if now - w.t0 >= trial_timeout:
+                        _stop(w, pool, finish, f"TimeoutError: stopped after {trial_timeout:g}s (search.budget.trial_timeout)")
+    finally:
+        pool.shutdown()
+
+
+def _stop(w: _Worker, pool: _Pool, finish, error: str) -> None:
+    trial, started, t0 = w.trial, w.started_at, w.t0
+    pool.remove(w)
+    finish(trial, _failed(trial, error, started, status="timeout", duration=time.monotonic() - t0))
+
+
+def _handle(w: _Worker, pool: _Pool, searcher: Searcher, finish) -> None:
+    """Serve every message a worker has sent; a dead worker fails its trial."""
+    trial = w.trial
+    try:
+        while w.conn.poll():
+            msg = w.conn.recv()
+            if msg[0] == "report":
+                w.conn.send(bool(searcher.should_prune(trial, msg[1], msg[2])))
+            else:
+                w.trial = None
+                finish(trial, msg[1])
+                return
+        if w.proc.is_alive():
+            return
+    except (EOFError, OSError):
+        pass
+    # The process ended without a result (killed by the system, crashed).
+    w.proc.join(1.0)
+    code = w.proc.exitcode
+    pool.remove(w)
+    finish(trial, _failed(trial, f"WorkerError: the trial's process died (exit code {code})", w.started_at))
+
+
+def _no_success(outcome: SearchOutcome, journal: pathlib.Path | None) -> SearchError:
+    results = outcome.results
+    where = f"; every trial's error is in {journal}" if journal is not None else ""
+    if not results:
+        err = SearchError(
+            f"no trial finished ({outcome.stopped})",
+            hint="raise search.budget.time or search.budget.trials",
+        )
+    else:
+        errors = collections.Counter(r.error for r in results if r.error)
+        statuses = collections.Counter(r.status for r in results)
+        top, n = errors.most_common(1)[0] if errors else ("no error message", 0)
+        if statuses.get("timeout", 0) == len(results):
+            hint = "raise search.budget.trial_timeout or search.budget.time, or search smaller models"
+        else:
+            hint = "fix what the error names (a model's parameters, the preprocessing) or drop that model" + where
+        err = SearchError(
+            f"every trial failed ({len(results)} of {len(results)}); the most common error ({n} trials): {top}",
+            hint=hint,
+        )
+    err.outcome = outcome
+    return err

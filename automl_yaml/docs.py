@@ -405,7 +405,7 @@ class _SpecReference:
                 continue
             out += ["", f'<a id="{key}"></a>', ""]
             if group[0].path == key and not group[0].label:  # the key is one object: its section is the heading
-                out += self._section(group[0], 2)[2:]
+                out += self._section(group[0], 2)
                 group = group[1:]
             else:
                 desc, lifted = self.description_of(prop)

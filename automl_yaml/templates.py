@@ -3,14 +3,27 @@
 The examples live in the repository's ``examples/`` folder; wheels carry them
 as ``automl_yaml/examples`` (see ``pyproject.toml``), so both an editable
 install and a normal one find them.
+
+An example's spec starts with ``# yaml-language-server: $schema=../../schemas/spec.schema.json``
+(the repository's schema). That path means nothing in the user's new folder, so
+:func:`copy_template` writes the schema beside the spec (``spec.schema.json``,
+from the installed code: always the version that validates it) and points the
+comment at it. ``mlx schema -o spec.schema.json`` refreshes it after an upgrade.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import shutil
 from pathlib import Path
 
 from .errors import UsageError, suggestion_hint
+from .io import atomic_write_text
+
+#: The schema file :func:`copy_template` writes beside the copied spec.
+SCHEMA_FILE = "spec.schema.json"
+_SCHEMA_COMMENT = re.compile(r"^#\s*yaml-language-server:\s*\$schema=\S*[ \t]*$", re.MULTILINE)
 
 
 def examples_dir() -> Path:
@@ -18,7 +31,9 @@ def examples_dir() -> Path:
     for candidate in (here / "examples", here.parent / "examples"):
         if candidate.is_dir():
             return candidate
-    raise UsageError("the examples are not installed with this copy of automl-yaml", hint="reinstall: pip install --force-reinstall automl-yaml")
+    raise UsageError(
+        "the examples are not installed with this copy of automl-yaml", hint="reinstall: pip install --force-reinstall automl-yaml"
+    )
 
 
 def templates() -> dict[str, str]:
@@ -42,7 +57,18 @@ def _summary(folder: Path) -> str:
 
 
 def copy_template(name: str, dest: Path, *, force: bool = False) -> Path:
-    """Copy the example ``name`` into ``dest`` (which must be empty or new)."""
+    """Copy the example ``name`` into ``dest`` (which must be empty or new).
+
+    Besides the example's files, writes ``spec.schema.json`` and points the
+    spec's ``yaml-language-server`` comment at it, so editors validate and
+    complete the copied spec.
+
+    Returns:
+        ``dest``.
+
+    Raises:
+        UsageError: for an unknown template, or a ``dest`` that is not empty (without ``force``).
+    """
     known = templates()
     if name not in known:
         raise UsageError(f"unknown template '{name}'", hint=suggestion_hint(name, known, what="template") + " (mlx init --list)")
@@ -53,6 +79,20 @@ def copy_template(name: str, dest: Path, *, force: bool = False) -> Path:
         src,
         dest,
         dirs_exist_ok=True,
-        ignore=shutil.ignore_patterns("runs", "mlruns", "mlflow.db", "__pycache__", "*.pyc", ".mlx-cache"),
+        ignore=shutil.ignore_patterns("runs", "mlruns", "mlartifacts", "mlflow.db", "__pycache__", "*.pyc", ".mlx-cache"),
     )
+    _point_at_local_schema(dest)
     return dest
+
+
+def _point_at_local_schema(folder: Path) -> None:
+    """Write the JSON Schema into ``folder`` and make its specs' schema comments use it."""
+    from .spec import json_schema
+
+    specs = [p for p in sorted(folder.glob("*.y*ml")) if _SCHEMA_COMMENT.search(p.read_text(encoding="utf-8"))]
+    if not specs:
+        return
+    atomic_write_text(folder / SCHEMA_FILE, json.dumps(json_schema(), indent=2) + "\n")
+    for spec in specs:
+        text = spec.read_text(encoding="utf-8")
+        atomic_write_text(spec, _SCHEMA_COMMENT.sub(f"# yaml-language-server: $schema={SCHEMA_FILE}", text, count=1))

@@ -1,0 +1,193 @@
+"""What users wire automl-yaml into: pre-commit, GitHub Actions, shell completion, `mlx init`."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import subprocess
+from importlib.metadata import entry_points
+
+import pytest
+import yaml
+from fixtures.docs import EXAMPLES, ROOT, VENV_BIN, example_names
+
+from automl_yaml.spec import json_schema
+
+BROKEN_SPEC = """\
+sources:
+  d: {kind: sample, name: iris}
+data:
+  target: target
+models:
+  random_forest:
+    params:
+      max_dept: 3
+"""
+
+
+def _env() -> dict[str, str]:
+    return {**os.environ, "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}"}
+
+
+# ------------------------------------------------------------------------ pre-commit
+
+
+@pytest.fixture(scope="module")
+def hook() -> dict:
+    hooks = yaml.safe_load((ROOT / ".pre-commit-hooks.yaml").read_text())
+    assert isinstance(hooks, list) and [h["id"] for h in hooks] == ["mlx-validate"]
+    return hooks[0]
+
+
+def test_pre_commit_hook_is_well_formed(hook):
+    assert hook["language"] == "python"  # pre-commit installs this repository, which provides `mlx`
+    assert hook["pass_filenames"] is True
+    assert {"id", "name", "entry", "language", "files"} <= set(hook)
+    files = re.compile(hook["files"])
+    for name in ("spec.yaml", "specs/churn.yml", "examples/quickstart/spec.yaml"):
+        assert files.search(name), name
+    for name in ("spec.json", "README.md", "spec.yaml.bak"):
+        assert not files.search(name), name
+
+
+def test_pre_commit_entry_is_the_installed_console_script(hook):
+    argv = shlex.split(hook["entry"])
+    assert argv == ["mlx", "validate"]
+    scripts = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
+    assert scripts.get("mlx") == "automl_yaml.cli:entry"
+    assert shutil.which("mlx", path=str(VENV_BIN))
+
+
+def test_pre_commit_hook_passes_good_specs_and_fails_a_broken_one(hook, tmp_path):
+    """Run the hook as pre-commit does: the entry, then the matching file names."""
+    for name in example_names():
+        shutil.copy(EXAMPLES / name / "spec.yaml", tmp_path / f"{name}.yaml")
+    files = sorted(p.name for p in tmp_path.iterdir() if re.search(hook["files"], p.name))
+    argv = [*shlex.split(hook["entry"]), *files]
+    good = subprocess.run(argv, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
+    assert good.returncode == 0, good.stderr
+    assert good.stdout.count(": valid") == len(files) == len(example_names())
+
+    (tmp_path / "broken.yaml").write_text(BROKEN_SPEC)
+    bad = subprocess.run([*argv, "broken.yaml"], cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=120)
+    assert bad.returncode == 2  # the commit is refused
+    assert "broken.yaml:8:7: models.random_forest.params.max_dept" in bad.stderr
+    assert "max_depth" in bad.stderr  # the did-you-mean hint
+
+
+# ---------------------------------------------------------------------- GitHub Actions
+
+
+@pytest.fixture(scope="module")
+def workflow() -> dict:
+    doc = yaml.safe_load((ROOT / "docs" / "github-actions.yml").read_text())
+    assert isinstance(doc, dict)
+    return doc
+
+
+def _steps(workflow: dict) -> list[dict]:
+    return [step for job in workflow["jobs"].values() for step in job["steps"]]
+
+
+def test_workflow_installs_automl_yaml_and_validates_with_annotations(workflow):
+    triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
+    assert {"push", "pull_request"} <= set(triggers)
+    runs = [step.get("run", "") for step in _steps(workflow)]
+    assert any("pip install" in r and "automl-yaml" in r for r in runs)
+    assert any("mlx validate --format github" in r for r in runs)
+    assert any(step.get("uses", "").startswith("actions/checkout@") for step in _steps(workflow))
+
+
+def test_workflow_validate_step_runs_and_annotates(workflow, tmp_path):
+    """The validate step's script, run in a repository with specs: silent when valid, ::error lines when not."""
+    step = next(s for s in _steps(workflow) if "mlx validate --format github" in s.get("run", ""))
+    (tmp_path / "specs" / "team").mkdir(parents=True)
+    shutil.copy(EXAMPLES / "quickstart" / "spec.yaml", tmp_path / "specs" / "quickstart.yaml")
+    shutil.copy(EXAMPLES / "strategy-grid" / "spec.yaml", tmp_path / "specs" / "team" / "grid.yaml")
+    env = {**_env(), **{k: str(v) for k, v in workflow.get("env", {}).items()}}
+
+    def run_step():
+        return subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+
+    good = run_step()
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "::error" not in good.stdout
+    assert "2 valid, 0 invalid" in good.stderr  # both specs, at any depth
+
+    (tmp_path / "specs" / "team" / "broken.yaml").write_text(BROKEN_SPEC)
+    bad = run_step()
+    assert bad.returncode == 2
+    errors = [line for line in bad.stdout.splitlines() if line.startswith("::error ")]
+    assert len(errors) == 1, bad.stdout
+    assert errors[0].startswith("::error file=specs/team/broken.yaml,line=8,col=7,")
+
+
+# --------------------------------------------------------------------- shell completion
+
+
+@pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
+def test_shell_completion_scripts_as_documented(shell):
+    doc = (ROOT / "docs" / "shell-completion.md").read_text()
+    assert f"_MLX_COMPLETE={shell}_source mlx" in doc
+    done = subprocess.run(["mlx"], env={**_env(), "_MLX_COMPLETE": f"{shell}_source"}, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "_MLX_COMPLETE" in done.stdout and "mlx" in done.stdout
+
+
+def test_bash_completion_completes_commands_and_choices():
+    def complete(words: str, cword: int) -> list[str]:
+        env = {**_env(), "_MLX_COMPLETE": "bash_complete", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+        done = subprocess.run(["mlx"], env=env, capture_output=True, text=True, timeout=60)
+        assert done.returncode == 0, done.stderr
+        return [line.split(",", 1)[1] for line in done.stdout.splitlines()]
+
+    assert complete("mlx va", 1) == ["validate"]
+    assert complete("mlx validate --format ", 3) == ["text", "json", "github"]
+
+
+# ------------------------------------------------------------------------------ mlx init
+
+
+def test_init_list_shows_every_example(cli):
+    result = cli("init", "--list")
+    assert result.code == 0, result
+    listed = {line.split()[0]: line.split(None, 1)[1] for line in result.out.splitlines() if line.strip()}
+    assert sorted(listed) == example_names()
+    for name, summary in listed.items():  # the summary is the README's first sentence
+        assert summary in (EXAMPLES / name / "README.md").read_text(), name
+
+
+@pytest.mark.parametrize("template", example_names())
+def test_init_copies_a_template_that_validates_from_its_new_folder(template, tmp_path, monkeypatch, cli):
+    monkeypatch.chdir(tmp_path)
+    result = cli("init", "--template", template, "project")
+    assert result.code == 0, result
+    dest = tmp_path / "project"
+    copied = {p.name for p in (EXAMPLES / template).iterdir() if p.is_file()}
+    assert copied <= {p.name for p in dest.iterdir()}
+    first = (dest / "spec.yaml").read_text().splitlines()[0]
+    assert first == "# yaml-language-server: $schema=spec.schema.json"  # resolvable from the new folder
+    assert json.loads((dest / "spec.schema.json").read_text()) == json_schema()
+
+    monkeypatch.chdir(dest)
+    validated = cli("validate", "spec.yaml")
+    assert validated.code == 0, validated
+    assert "spec.yaml: valid" in validated.out
+
+
+def test_init_refuses_a_folder_that_is_not_empty(tmp_path, cli):
+    (tmp_path / "notes.txt").write_text("mine")
+    result = cli("init", "--template", "quickstart", tmp_path)
+    assert result.code == 2
+    assert "not empty" in result.err and "--force" in result.err
+    assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"]
+
+
+def test_init_unknown_template_suggests_the_close_one(tmp_path, cli):
+    result = cli("init", "--template", "quickstrat", tmp_path / "x")
+    assert result.code == 2
+    assert "quickstart" in result.err
+    assert not (tmp_path / "x").exists()

@@ -73,13 +73,25 @@ class Journal:
 
 
 def _drop_torn_tail(path: pathlib.Path) -> None:
-    """Cut a last line left half-written by a killed process."""
+    """Mend the end of a journal a killed process left without a final newline.
+
+    A last line that is whole JSON (the kill came between the record and its
+    newline) is kept, as :func:`read_journal` counts it; a torn one is cut.
+    """
     if not path.exists():
         return
     data = path.read_bytes()
-    if data and not data.endswith(b"\n"):
+    if not data or data.endswith(b"\n"):
+        return
+    start = data.rfind(b"\n") + 1
+    try:
+        json.loads(data[start:])
+    except ValueError:
         with open(path, "r+b") as f:
-            f.truncate(data.rfind(b"\n") + 1)
+            f.truncate(start)
+    else:
+        with open(path, "ab") as f:
+            f.write(b"\n")
 
 
 def read_journal(path: pathlib.Path | str, space: SearchSpace | None = None) -> tuple[list[TrialResult], list[Trial]]:

@@ -27,7 +27,7 @@ from optuna.trial import TrialState
 
 from ..errors import MissingDependencyError, UsageError
 from ..spec.models import BayesianOptions, OptunaOptions
-from .base import Searcher, Trial, TrialResult
+from .base import Searcher, Trial, TrialResult, config_key
 from .space import MODEL, Dim, label
 
 _PLAIN = (str, int, float, bool, type(None))
@@ -117,6 +117,10 @@ class OptunaSearcher(Searcher):
         self._reported: dict[int, set[int]] = {}
         self._redo: collections.deque[Trial] = collections.deque()
         self._next = 0
+        # A finite space is exhausted once every configuration was proposed
+        # (samplers repeat themselves in small discrete spaces).
+        self._size = space.size()
+        self._seen: set[str] = set()
 
     # ------------------------------------------------------------ set-up
     def _make_sampler(self) -> optuna.samplers.BaseSampler:
@@ -202,6 +206,8 @@ class OptunaSearcher(Searcher):
     # ------------------------------------------------------------ ask / tell
     def ask(self) -> Trial | None:
         study = self._study()
+        if not self._redo and self._size is not None and len(self._seen) >= self._size:
+            return None
         if self._redo:
             redo = self._redo.popleft()
             study.enqueue_trial(self._params(redo.config)[0])
@@ -224,7 +230,9 @@ class OptunaSearcher(Searcher):
         ot.set_user_attr("mlx_number", number)
         self._running[number] = ot
         self._reported[number] = set()
-        return Trial(number, self.space.complete(config))
+        config = self.space.complete(config)
+        self._seen.add(config_key(config))
+        return Trial(number, config)
 
     def should_prune(self, trial: Trial, step: int, value: float) -> bool:
         if self.n_objectives > 1 or isinstance(self.pruner, optuna.pruners.NopPruner):
@@ -284,6 +292,7 @@ class OptunaSearcher(Searcher):
             )
         self.study.add_trials(frozen)
         self._redo = collections.deque(sorted(pending, key=lambda t: t.number))
+        self._seen = {config_key(r.config) for r in results} | {config_key(t.config) for t in pending}
         numbers = [r.number for r in results] + [t.number for t in pending]
         self._next = max(numbers, default=-1) + 1
 

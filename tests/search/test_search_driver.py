@@ -17,6 +17,7 @@ from automl_yaml.search.pareto import pareto_front
 from automl_yaml.spec.models import OptunaOptions
 
 MAX = ["maximize"]
+SCALE_DIM = mixed_space().shared[0]
 
 
 def search(searcher, objective, **kw):
@@ -234,3 +235,29 @@ def test_trial_result_round_trips_through_json():
     back = TrialResult.from_dict(d)
     assert back.number == 3 and back.values == [0.5] and back.intermediate == [0.5]
     assert Trial(1, {}).number == 1
+
+
+def test_a_last_line_without_newline_is_kept_when_whole(tmp_path):
+    journal = tmp_path / "j.jsonl"
+    search(random_searcher(), Peak(), n_trials=3, journal=journal)
+    journal.write_text(journal.read_text().rstrip("\n"))  # killed between a record and its newline
+    results, _ = read_journal(journal)
+    assert [r.number for r in results] == [0, 1, 2]
+    out = search(random_searcher(), Peak(), n_trials=5, journal=journal, resume=True)
+    assert [r.number for r in out.results] == [0, 1, 2, 3, 4]
+    results, pending = read_journal(journal)
+    assert [r.number for r in results] == [0, 1, 2, 3, 4] and pending == []
+
+
+@pytest.mark.parametrize("strategy", ["grid", "random", "genetic", "optuna"])
+def test_a_finite_space_is_exhausted(strategy):
+    from automl_yaml.search.genetic import GeneticSearcher
+    from automl_yaml.search.space import Dim, ModelCandidate, SearchSpace
+
+    space = SearchSpace({"m": ModelCandidate("m", "m", {}, (Dim("m.k", "categorical", choices=("x", "y")),))}, [SCALE_DIM])
+    cls = {"grid": GridSearcher, "random": RandomSearcher, "genetic": GeneticSearcher, "optuna": OptunaSearcher}[strategy]
+    out = search(cls(space, directions=MAX, seed=0), lambda t, report=None: TrialResult(t.number, t.config, "ok", [1.0]), n_trials=100)
+    assert out.stopped == "exhausted"
+    assert len({json.dumps(r.config, sort_keys=True) for r in out.results}) == 6
+    if strategy != "optuna":  # Optuna's samplers may repeat a configuration before they run out
+        assert len(out.results) == 6

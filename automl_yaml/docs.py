@@ -9,7 +9,7 @@
   click's own ``Context``, ``get_usage``, ``get_help_record`` and ``to_info_dict``.
 
 ``python -m automl_yaml.docs --check`` writes nothing and exits 1 when a file is
-stale (what CI and ``tests/docs`` run). The output is deterministic: it
+stale (``tests/docs`` checks the same). The output is deterministic: it
 depends only on the code, not on the terminal, the clock or the machine.
 
 >>> from automl_yaml.docs import generate
@@ -754,8 +754,12 @@ def main(argv: list[str] | None = None) -> int:
     """``python -m automl_yaml.docs [--check] [--docs-dir DIR]``; returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m automl_yaml.docs", description="Regenerate docs/spec-reference.md and docs/cli.md.")
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 when a file is stale")
-    parser.add_argument("--docs-dir", type=Path, default=DOCS_DIR, help=f"the output folder (default: {DOCS_DIR})")
+    parser.add_argument("--docs-dir", type=Path, default=None, help="the output folder (default: docs/ of this source checkout)")
     args = parser.parse_args(argv)
+    if args.docs_dir is None:
+        if not (DOCS_DIR.parent / "pyproject.toml").is_file():  # an installed copy: no repository around it
+            parser.error("this automl-yaml is not a source checkout: give --docs-dir")
+        args.docs_dir = DOCS_DIR
     if args.check:
         bad = stale(args.docs_dir)
         for name in bad:

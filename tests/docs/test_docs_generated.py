@@ -77,6 +77,15 @@ def test_check_exits_1_on_stale_files_and_names_the_fix(tmp_path, capsys):
     assert docs.stale(tmp_path) == []
 
 
+def test_an_installed_copy_needs_an_explicit_docs_dir(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(docs, "DOCS_DIR", tmp_path / "site-packages" / "docs")
+    with pytest.raises(SystemExit) as exc:
+        docs.main([])
+    assert exc.value.code == 2
+    assert "--docs-dir" in capsys.readouterr().err
+    assert not (tmp_path / "site-packages").exists()
+
+
 # ----------------------------------------------------------------- spec reference
 
 

@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from pydantic import BaseModel
 
 from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE
 from .io import atomic_write_text
@@ -304,6 +305,11 @@ class _SpecReference:
         model = self._models.get("Spec" if section.node is self.schema else section.node.get("title", ""))
         if model is not None:
             value = _factory_default(model, key)
+            if isinstance(value, BaseModel):
+                # a union member as default (search: OptunaSearch): say which one
+                sec = self.by_def.get(type(value).__name__)
+                dumped = f"`{_yaml_flow(value.model_dump(mode='json', by_alias=True, exclude_defaults=True))}`"
+                return f"{dumped} ({sec.label})" if sec is not None and sec.label else dumped
             if value is not _MISSING:
                 return f"`{_yaml_flow(value)}`"
         return ""
@@ -409,7 +415,11 @@ class _SpecReference:
                 group = group[1:]
             else:
                 desc, lifted = self.description_of(prop)
-                out += [f"## `{key}`", "", _sentence(desc) + " " + _upper_first(_sentence(self.type_of(prop, member_text=not lifted))), ""]
+                type_text = self.type_of(prop, member_text=not lifted)
+                default = self.default_of(root, key, prop)
+                out += [f"## `{key}`", "", _sentence(desc), "", f"Type: {type_text}.", ""]
+                if default:
+                    out += ["Required." if default == "**required**" else f"Default: {default}.", ""]
             for sec in group:
                 out += ["", *self._section(sec, 3)]
         return re.sub(r"\n{3,}", "\n\n", "\n".join(out)).rstrip() + "\n"
@@ -482,16 +492,11 @@ def _model_classes() -> dict[str, type]:
 
 
 def _factory_default(model: type, key: str) -> Any:
-    from pydantic import BaseModel
-
     for name, field in model.model_fields.items():
         if key in (name, field.alias):
             if field.default_factory is None:
                 return _MISSING
-            value = field.get_default(call_default_factory=True)
-            if isinstance(value, BaseModel):
-                return value.model_dump(mode="json", by_alias=True, exclude_defaults=True)
-            return value
+            return field.get_default(call_default_factory=True)
     return _MISSING
 
 

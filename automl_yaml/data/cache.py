@@ -26,6 +26,14 @@ __all__ = ["cache_dir", "cache_path", "read", "write", "clear"]
 
 log = logging.getLogger(__name__)
 
+#: How cache files are written: for reading speed first, then size. Measured
+#: on a 1M x 20 table (134 MB as CSV), fastest of 12 fresh processes: pandas'
+#: defaults (snappy, dictionaries) 50 MB read in ~130 ms; LZ4 without
+#: dictionary encoding 74 MB in ~110 ms; uncompressed without dictionaries
+#: 157 MB in ~80 ms (larger than the CSV it replaces). Decoding dictionaries
+#: back into string arrays is what costs.
+WRITE_OPTIONS = {"compression": "lz4", "use_dictionary": False}
+
 
 def cache_dir(output_dir: str | Path) -> Path:
     """Where the source cache of a run's output folder lives."""
@@ -56,7 +64,7 @@ def read(output_dir: str | Path, source: str, fingerprint: str) -> pd.DataFrame 
     if not path.is_file():
         return None
     try:
-        return pd.read_parquet(path)
+        return pd.read_parquet(path, memory_map=True)
     except Exception as exc:  # noqa: BLE001 - a broken cache is a miss, never a failure
         log.warning("ignoring the unreadable cache file %s: %s", path, exc)
         with contextlib.suppress(OSError):
@@ -74,7 +82,7 @@ def write(output_dir: str | Path, source: str, fingerprint: str, frame: pd.DataF
     path = cache_path(output_dir, source, fingerprint)
     try:
         with atomic_path(path, suffix=".tmp") as tmp:
-            frame.to_parquet(tmp, index=False)
+            frame.to_parquet(tmp, index=False, **WRITE_OPTIONS)
     except Exception as exc:  # noqa: BLE001 - caching is an optimisation, never a failure
         log.warning("source '%s' is not cached: %s", source, exc)
         return None

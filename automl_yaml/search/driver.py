@@ -352,8 +352,10 @@ def run_search(
     deadline = t_start + time_budget if time_budget is not None else None
     book = _Book(directions)
 
+    resumed_pending: set[int] = set()
     if resume and journal is not None:
         done, pending = read_journal(journal, searcher.space)
+        resumed_pending = {t.number for t in pending}
         if done or pending:
             searcher.restore(done, pending)
         for r in done:
@@ -361,6 +363,18 @@ def run_search(
     jr = Journal(journal) if journal is not None else None
     if jr is not None:
         jr.open(fresh=not resume)
+
+    handed_out = set(book.results)
+
+    def started(trial: Trial) -> None:
+        # A guard on the strategies: a number handed out twice would be a
+        # duplicate trial in the journal.
+        if trial.number in handed_out and trial.number not in resumed_pending:
+            raise RuntimeError(f"{type(searcher).__name__} handed out trial {trial.number} twice")
+        resumed_pending.discard(trial.number)
+        handed_out.add(trial.number)
+        if jr is not None:
+            jr.started(trial)
 
     def finish(trial: Trial, result: TrialResult) -> None:
         searcher.tell(trial, result)
@@ -381,9 +395,9 @@ def run_search(
 
     try:
         if workers == 1 and deadline is None and trial_timeout is None:
-            stopped = _run_inline(searcher, evaluate, jr, finish, stop_reason, len(directions))
+            stopped = _run_inline(searcher, evaluate, started, finish, stop_reason, len(directions))
         else:
-            stopped = _run_pool(searcher, evaluate, jr, finish, stop_reason, workers, deadline, trial_timeout, len(directions))
+            stopped = _run_pool(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, len(directions))
     except KeyboardInterrupt as e:
         e.search_outcome = book.outcome(STOP_INTERRUPTED, time.monotonic() - t_start)
         raise
@@ -396,7 +410,7 @@ def run_search(
     return outcome
 
 
-def _run_inline(searcher, evaluate, jr, finish, stop_reason, n_objectives) -> str:
+def _run_inline(searcher, evaluate, started, finish, stop_reason, n_objectives) -> str:
     while True:
         reason = stop_reason(0)
         if reason:
@@ -404,8 +418,7 @@ def _run_inline(searcher, evaluate, jr, finish, stop_reason, n_objectives) -> st
         trial = searcher.ask()
         if trial is None:
             return STOP_EXHAUSTED
-        if jr is not None:
-            jr.started(trial)
+        started(trial)
 
         def report(step: int, value: float, trial=trial) -> bool:
             return searcher.should_prune(trial, step, value)
@@ -413,7 +426,7 @@ def _run_inline(searcher, evaluate, jr, finish, stop_reason, n_objectives) -> st
         finish(trial, _evaluate(evaluate, trial, report, n_objectives))
 
 
-def _run_pool(searcher, evaluate, jr, finish, stop_reason, workers, deadline, trial_timeout, n_objectives) -> str:
+def _run_pool(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, n_objectives) -> str:
     pool = _Pool(evaluate, workers, n_objectives)
     stopped: str | None = None
     try:
@@ -431,8 +444,7 @@ def _run_pool(searcher, evaluate, jr, finish, stop_reason, workers, deadline, tr
                     if not pool.busy:
                         stopped = STOP_EXHAUSTED
                     break
-                if jr is not None:
-                    jr.started(trial)
+                started(trial)
                 pool.submit(trial)
             if not pool.busy:
                 return stopped or STOP_EXHAUSTED

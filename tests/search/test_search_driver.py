@@ -261,3 +261,13 @@ def test_a_finite_space_is_exhausted(strategy):
     assert len({json.dumps(r.config, sort_keys=True) for r in out.results}) == 6
     if strategy != "optuna":  # Optuna's samplers may repeat a configuration before they run out
         assert len(out.results) == 6
+
+
+def test_a_strategy_handing_out_a_number_twice_is_caught():
+    class Buggy(RandomSearcher):
+        def ask(self):
+            t = super().ask()
+            return Trial(0, t.config) if t is not None else None
+
+    with pytest.raises(RuntimeError, match="handed out trial 0 twice"):
+        search(Buggy(mixed_space(), directions=MAX, seed=0), Peak(), n_trials=3)

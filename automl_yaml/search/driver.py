@@ -128,11 +128,17 @@ def _failed(trial: Trial, error: str, started: float, status: str = "failed", du
     )
 
 
+class _Broken(Exception):
+    """A worker that could not load the evaluation (the message is the error line)."""
+
+
 def _evaluate(evaluate: Evaluate, trial: Trial, report, n_objectives: int) -> TrialResult:
     """Call ``evaluate``; whatever goes wrong becomes a ``failed`` result."""
     started = time.time()
     try:
         result = evaluate(trial, report)
+    except _Broken as e:
+        return _failed(trial, str(e), started)
     except Exception as e:  # noqa: BLE001 - a failing trial is recorded, the search goes on
         return _failed(trial, one_line(e), started)
     if not isinstance(result, TrialResult):
@@ -171,7 +177,14 @@ def _worker_main(conn, payload: bytes, n_objectives: int, parent: int) -> None:
     # Ctrl+C reaches the whole process group; the driver decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    evaluate = pickle.loads(payload)
+    try:
+        evaluate = pickle.loads(payload)
+    except Exception as e:  # noqa: BLE001 - e.g. a plugin module this process cannot import
+        broken = f"WorkerError: a worker process cannot load the evaluation: {one_line(e)}"
+
+        def evaluate(trial, report=None):
+            raise _Broken(broken)
+
     while True:
         try:
             trial = conn.recv()
@@ -244,7 +257,13 @@ class _Pool:
     def __init__(self, evaluate: Evaluate, size: int, n_objectives: int):
         self.size = size
         self.n_objectives = n_objectives
-        self.payload = pickle.dumps(evaluate)
+        try:
+            self.payload = pickle.dumps(evaluate)
+        except Exception as e:  # noqa: BLE001 - pickling raises many kinds (PicklingError, TypeError, AttributeError)
+            raise SearchError(
+                f"the trials cannot be sent to worker processes: {one_line(e)}",
+                hint="set execution.n_jobs: 1 (and no search.budget.time / trial_timeout), or make the model picklable",
+            ) from e
         self.ctx = _context()
         self.workers: list[_Worker] = []
 

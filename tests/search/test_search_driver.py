@@ -271,3 +271,21 @@ def test_a_strategy_handing_out_a_number_twice_is_caught():
 
     with pytest.raises(RuntimeError, match="handed out trial 0 twice"):
         search(Buggy(mixed_space(), directions=MAX, seed=0), Peak(), n_trials=3)
+
+
+def test_an_evaluation_that_cannot_be_pickled_is_a_search_error():
+    with pytest.raises(SearchError) as e:
+        search(random_searcher(), lambda t, report=None: Peak()(t), n_trials=3, n_jobs=2)
+    assert e.value.message.startswith("the trials cannot be sent to worker processes: ")
+    assert "execution.n_jobs: 1" in e.value.hint
+
+
+def test_a_worker_that_cannot_load_the_evaluation_fails_each_trial_with_the_reason():
+    from fixtures.search import Unloadable
+
+    with pytest.raises(SearchError) as e:
+        search(random_searcher(), Unloadable(), n_trials=3, n_jobs=2)
+    errors = {r.error for r in e.value.outcome.results}
+    assert errors == {
+        "WorkerError: a worker process cannot load the evaluation: RuntimeError: this object only loads in the driving process"
+    }

@@ -467,18 +467,39 @@ class FileSource(BaseSource):
             kw.update(s.options)
             frame = pd.read_parquet(self.location, **kw)
         else:
-            frame = self._dataset().head(nrows, columns=kw.get("columns")).to_pandas()
+            frame = self._parquet_head(nrows, kw.get("columns"))
         return frame.astype(dict(s.dtypes)) if s.dtypes else frame
 
-    def _dataset(self) -> Any:
+    def _is_folder(self) -> bool:
+        return not self.remote and Path(self.location).is_dir()
+
+    @contextlib.contextmanager
+    def _parquet_file(self) -> Iterator[Any]:
+        """A ``pyarrow.parquet.ParquetFile``: metadata and row groups on demand."""
+        import pyarrow.parquet as pq
+
+        if not self.remote:
+            yield pq.ParquetFile(self.location)
+            return
+        import fsspec
+
+        with fsspec.open(self.location, "rb", **self._storage_options()) as f:
+            yield pq.ParquetFile(f)
+
+    def _parquet_head(self, nrows: int, columns: list[str] | None) -> pd.DataFrame:
+        import pyarrow as pa
         import pyarrow.dataset as ds
 
-        if self.remote:
-            import fsspec
+        if self._is_folder():  # a dataset of several files
+            return ds.dataset(self.location, format="parquet").head(nrows, columns=columns).to_pandas()
+        with self._parquet_file() as pf:
+            batch = next(pf.iter_batches(batch_size=max(nrows, 1), columns=columns), None)
+            table = pa.Table.from_batches([batch]) if batch is not None else pf.schema_arrow.empty_table()
+            frame = table.slice(0, nrows).to_pandas()
+            return _with_range_index(frame, pf.schema_arrow, columns)
 
-            fs, path = fsspec.core.url_to_fs(self.location, **self._storage_options())
-            return ds.dataset(path, format="parquet", filesystem=fs)
-        return ds.dataset(self.location, format="parquet")
+    def _parquet_columns(self) -> list[str]:
+        return list(self._normalise(self._parquet_head(0, None)).columns)
 
     def _select(self, frame: pd.DataFrame) -> pd.DataFrame:
         cols = self.spec.columns
@@ -503,7 +524,7 @@ class FileSource(BaseSource):
             return super().schema()
         with self._guard("read"):
             # Parquet keeps its schema (and pandas' dtypes) in the footer: no rows read.
-            frame = self._dataset().schema.empty_table().to_pandas()
+            frame = self._normalise(self._parquet_head(0, None))
             if self.spec.columns:
                 frame = self._select(frame)
             if self.spec.dtypes:
@@ -535,7 +556,7 @@ class FileSource(BaseSource):
         """The file's column names, ignoring `columns` (for did-you-mean hints)."""
         s = self.spec
         if self.format == "parquet":
-            return list(self._dataset().schema.names)
+            return self._parquet_columns()
         with self._handle() as (src, compression):
             if self.format in ("csv", "tsv"):
                 kw = self._csv_kwargs(compression)
@@ -604,6 +625,24 @@ class FileSource(BaseSource):
             "excel": "check that the file is an .xlsx workbook (format:) and `sheet:`",
         }[self.format]
         return self.error(f"cannot {action} {where} as {what}: {text}", hint=hint)
+
+
+def _with_range_index(frame: pd.DataFrame, schema: Any, columns: list[str] | None) -> pd.DataFrame:
+    """Add back a named RangeIndex that pandas kept as metadata only.
+
+    ``df.set_index("id").to_parquet()`` with ids 1, 2, 3, ... stores no ``id``
+    column, only ``{"kind": "range", "name": "id", "start": 1, ...}``;
+    ``pandas.read_parquet`` rebuilds it, a batch read with pyarrow does not.
+    """
+    meta = (schema.metadata or {}).get(b"pandas")
+    if not meta:
+        return frame
+    for index in json.loads(meta).get("index_columns", []):
+        if isinstance(index, dict) and index.get("kind") == "range" and index.get("name") and index["name"] not in frame.columns:
+            if columns is None or index["name"] in columns:
+                start, step = index["start"], index["step"]
+                frame.insert(0, index["name"], pd.RangeIndex(start, start + step * len(frame), step).to_numpy())
+    return frame
 
 
 # --------------------------------------------------------------------------------- SQL

@@ -136,8 +136,10 @@ def test_unknown_reader_option_is_a_usage_error(tmp_path):
 
 def test_parquet_index_becomes_a_column(tmp_path):
     FRAME.set_index("id").to_parquet(tmp_path / "t.parquet")
-    frame = file_source(tmp_path, path="t.parquet").load()
-    assert list(frame.columns) == ["id", "price", "city"]
+    src = file_source(tmp_path, path="t.parquet")
+    assert list(src.load().columns) == ["id", "price", "city"]
+    assert list(src.schema()) == ["id", "price", "city"]
+    assert list(src.head(2).columns) == ["id", "price", "city"]
 
 
 def test_parquet_folder_dataset(tmp_path):

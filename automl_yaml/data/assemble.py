@@ -325,6 +325,17 @@ def _as_numbers(values: pd.Series) -> pd.Series | None:
     return None
 
 
+def _fractional(numbers: pd.Series) -> np.ndarray:
+    """Which numbers are not integers (3.5, inf); missing values must be dropped first."""
+    with np.errstate(invalid="ignore"):  # inf % 1 is nan: not an integer, no warning
+        return np.mod(numbers.to_numpy(dtype=float), 1) != 0
+
+
+def _whole(numbers: pd.Series) -> bool:
+    """Whether every number is an integer: 3 and 3.0, not 3.5 or inf."""
+    return pd.api.types.is_integer_dtype(numbers) or not _fractional(numbers).any()
+
+
 def _is_boolean(values: pd.Series) -> bool:
     if pd.api.types.is_bool_dtype(values):
         return True
@@ -374,10 +385,9 @@ def infer_task(y: pd.Series, requested: str) -> tuple[str, str]:
         return "classification", f"the target '{name}' is boolean"
     if numbers is None:
         return "classification", f"the target '{name}' has {n} distinct {'category' if isinstance(values.dtype, pd.CategoricalDtype) else 'string'} values"
-    whole = pd.api.types.is_integer_dtype(numbers) or bool(np.all(np.mod(numbers.to_numpy(dtype=float), 1) == 0))
-    if not whole:
-        example = next(v for v in numbers if v != int(v))
-        return "regression", f"the target '{name}' has numbers with a fraction (e.g. {_native(example)})"
+    if not _whole(numbers):
+        fractions = numbers[_fractional(numbers)]
+        return "regression", f"the target '{name}' has numbers with a fraction (e.g. {_native(fractions.iloc[0])})"
     limit = min(MAX_CLASSES, max(2, len(values) // 5))
     if n <= limit:
         return "classification", f"the target '{name}' has {n} distinct integer values in {len(values)} rows"
@@ -395,7 +405,7 @@ def _sorted_labels(values: pd.Series) -> list:
 def _encode_target(y: pd.Series, requested_positive: Any, notes: list[str]) -> tuple[pd.Series, list, Any]:
     """Codes 0..K-1 for the labels; for a binary target the positive label gets 1."""
     numbers = _as_numbers(y)
-    if numbers is not None and not pd.api.types.is_integer_dtype(numbers) and bool(np.all(np.mod(numbers.to_numpy(dtype=float), 1) == 0)):
+    if numbers is not None and not pd.api.types.is_integer_dtype(numbers) and _whole(numbers):
         y = numbers.astype("int64")  # 0.0/1.0 from a CSV with missing targets: the labels are 0 and 1
     labels = _sorted_labels(y)
     positive = None

@@ -184,6 +184,7 @@ def test_drop_and_ignore_remove_columns_but_the_split_column_stays():
         (list(range(200)), "regression", "200 distinct integer values"),
         ([0.0, 1.0, np.nan] * 10, "classification", "2 distinct integer values"),
         ([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], "regression", "too many"),  # 12 values in 12 rows: not classes
+        ([1.0, 2.0, np.inf] * 10, "regression", "with a fraction (e.g. inf)"),
     ],
 )
 def test_infer_task(values, task, reason):

@@ -77,7 +77,8 @@ def wait_until_running(proc: subprocess.Popen, journal: pathlib.Path, finished: 
     pytest.fail("the search did not get going")
 
 
-def uninterrupted(strategy: str, out: pathlib.Path):
+def run_here(strategy: str, out: pathlib.Path, *, resume: bool, n_jobs: int):
+    """The same search as ``fixtures._search_run``, in this process."""
     searcher = STRATEGIES[strategy](mixed_space(), N, out)
     return run_search(
         searcher,
@@ -87,8 +88,9 @@ def uninterrupted(strategy: str, out: pathlib.Path):
         time_budget=None,
         trial_timeout=None,
         patience=None,
-        n_jobs=1,
+        n_jobs=n_jobs,
         journal=out / "trials.jsonl",
+        resume=resume,
     )
 
 
@@ -103,10 +105,8 @@ def test_sigkill_then_resume_loses_and_repeats_no_trial(tmp_path, strategy):
 
     before, pending = read_journal(journal, mixed_space())
     assert pending, "a trial was running at the kill"
-    resumed = start(strategy, out, "resume")
-    stdout, stderr = resumed.communicate(timeout=120)
-    assert resumed.returncode == 0, stderr
-    assert json.loads(stdout)["numbers"] == list(range(N))
+    resumed = run_here(strategy, out, resume=True, n_jobs=2)
+    assert [r.number for r in resumed.results] == list(range(N))
 
     results = [e for e in events(journal) if e["event"] == "result"]
     per_number = collections.Counter(e["number"] for e in results)
@@ -119,7 +119,7 @@ def test_sigkill_then_resume_loses_and_repeats_no_trial(tmp_path, strategy):
     for t in pending:
         assert after[t.number].config == t.config
     if strategy != "optuna":  # deterministic strategies: the same trials as a run never killed
-        reference = uninterrupted(strategy, tmp_path / "ref")
+        reference = run_here(strategy, tmp_path / "ref", resume=False, n_jobs=1)
         assert [(r.number, config_key(r.config)) for r in after] == [(r.number, config_key(r.config)) for r in reference.results]
 
 
@@ -139,8 +139,6 @@ def test_ctrl_c_stops_workers_and_keeps_the_journal(tmp_path):
     assert session_processes(proc.pid) == [], "worker processes were left behind"
     done, pending = read_journal(journal, mixed_space())
     assert len(done) >= 3 and pending
-    resumed = start("random", out, "resume")
-    stdout, stderr = resumed.communicate(timeout=120)
-    assert resumed.returncode == 0, stderr
+    run_here("random", out, resume=True, n_jobs=2)
     per_number = collections.Counter(e["number"] for e in events(journal) if e["event"] == "result")
     assert sorted(per_number) == list(range(N)) and set(per_number.values()) == {1}

@@ -244,7 +244,7 @@ def init(directory: str | None, template: str, list_: bool, force: bool) -> int:
     dest = copy_template(template, Path(directory), force=force)
     click.echo(f"created {dest} from the '{template}' template")
     spec = dest / "spec.yaml"
-    click.echo(f"next: mlx validate {spec} && mlx run {spec}")
+    click.echo(f"next: read {dest / 'README.md'}, then: mlx validate {spec} && mlx run {spec}")
     return EXIT_OK
 
 

@@ -504,27 +504,39 @@ def _finish(loaded, display, out, dataset, space, metrics, outcome, factory, imp
         keep("history", report.plot_history(outcome.results, primary, plots_dir / "history.png"))
         if importances:
             keep("param_importance", report.plot_importances(importances, plots_dir / "param_importance.png", "parameter importance"))
-        try:
-            if dataset.task == "classification":
-                y_true = np.asarray(dataset.classes, dtype=object)[np.asarray(dataset.y_test, dtype=int)]
-                keep("confusion_matrix", report.plot_confusion(y_true, model.predict(dataset.X_test), dataset.classes, plots_dir / "confusion_matrix.png"))
+        def draw(name: str, make) -> None:
+            try:
+                keep(name, make())
+            except Exception as exc:  # a plot must never fail a finished run
+                display.note(f"[yellow]the {name.replace('_', ' ')} plot could not be drawn: {type(exc).__name__}: {exc}[/yellow]")
+
+        y_codes = np.asarray(dataset.y_test)
+        if dataset.task == "classification":
+            labels = [str(c) for c in dataset.classes]  # one label type, whatever the target's
+            y_true = np.asarray(labels)[y_codes.astype(int)]
+            y_pred = np.asarray(labels)[np.asarray(pipeline.predict(dataset.X_test)).astype(int)]
+            draw("confusion_matrix", lambda: report.plot_confusion(y_true, y_pred, labels, plots_dir / "confusion_matrix.png"))
+
+            def roc():
                 scores = None
                 if hasattr(pipeline, "predict_proba"):
                     with contextlib.suppress(Exception):
                         scores = pipeline.predict_proba(dataset.X_test)
                 if scores is None and hasattr(pipeline, "decision_function"):
-                    with contextlib.suppress(Exception):
-                        scores = pipeline.decision_function(dataset.X_test)
-                if scores is not None:
-                    keep("roc", report.plot_roc(np.asarray(dataset.y_test, dtype=int), np.asarray(scores), list(dataset.classes), plots_dir / "roc.png"))
-            else:
-                keep("residuals", report.plot_residuals(dataset.y_test, pipeline.predict(dataset.X_test), plots_dir / "residuals.png"))
-            score_metric = next((m for m in metrics if not m.objective_only), None)
-            if score_metric is not None:
+                    scores = pipeline.decision_function(dataset.X_test)
+                return None if scores is None else report.plot_roc(y_codes.astype(int), np.asarray(scores), labels, plots_dir / "roc.png")
+
+            draw("roc", roc)
+        else:
+            draw("residuals", lambda: report.plot_residuals(dataset.y_test, pipeline.predict(dataset.X_test), plots_dir / "residuals.png"))
+        score_metric = next((m for m in metrics if not m.objective_only), None)
+        if score_metric is not None:
+
+            def importance():
                 fi = report.feature_importance(pipeline, dataset.X_test, dataset.y_test, score_metric.scorer(), seed=spec.seed)
-                keep("feature_importance", report.plot_importances(fi, plots_dir / "feature_importance.png", "permutation importance (test set)"))
-        except Exception as exc:  # a plot must never fail a finished run
-            display.note(f"[yellow]a plot could not be drawn: {type(exc).__name__}: {exc}[/yellow]")
+                return report.plot_importances(fi, plots_dir / "feature_importance.png", "permutation importance (test set)")
+
+            draw("feature_importance", importance)
     timings["evaluate"] = time.perf_counter() - t
 
     # model, leaderboard, summary

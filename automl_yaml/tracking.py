@@ -75,6 +75,12 @@ def _is_space(d: dict) -> bool:
 
 
 def _quiet_mlflow() -> None:
+    """MLflow's INFO chatter off. Importing mlflow configures its logger, so
+    import it first, then set the levels."""
+    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
+    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
+    import mlflow  # noqa: F401
+
     logging.getLogger("mlflow").setLevel(logging.WARNING)
     # we choose cloudpickle on purpose (the model carries its own code); skops
     # cannot load our wrapper without a trust list, and MLflow gates both alike
@@ -83,8 +89,6 @@ def _quiet_mlflow() -> None:
     warnings.filterwarnings("ignore", message=".*pickle or cloudpickle format.*")
     warnings.filterwarnings("ignore", category=FutureWarning, module="mlflow.*")
     warnings.filterwarnings("ignore", message=".*Hint: Inferred schema contains integer column.*")
-    os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    os.environ.setdefault("GIT_PYTHON_REFRESH", "quiet")
 
 
 def git_commit(folder: Path) -> tuple[str | None, bool]:

@@ -680,7 +680,7 @@ class TrackingSpec(StrictModel):
 
     enabled: bool = Field(True, description="Track the run in MLflow.")
     uri: str | None = Field(
-        None, description="The tracking URI; default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db beside the output folder."
+        None, description="The tracking URI; default: $MLFLOW_TRACKING_URI, else sqlite:///mlflow.db in the spec's folder (artifacts in mlartifacts/ beside it)."
     )
     experiment: str | None = Field(None, description="The experiment; default: the spec's name.")
     register_as: str | None = Field(None, alias="register", description="Register the best model under this name in the model registry.")

@@ -34,12 +34,10 @@ class StrictModel(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
+# Not generic on purpose: parametrising a pydantic model per field type costs
+# milliseconds each at import; :func:`searchable` checks the items instead.
 class Choice(StrictModel):
-    """Search among a list of values (categorical).
-
-    Not generic on purpose: parametrising a pydantic model per field type costs
-    milliseconds each at import. :func:`searchable` checks the items instead.
-    """
+    """Search among a list of values (categorical)."""
 
     choice: list[Any] = Field(min_length=1, description="The values to choose from; at least one.")
 

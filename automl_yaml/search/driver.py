@@ -217,6 +217,31 @@ def _context():
     return multiprocessing.get_context("spawn")
 
 
+def _noop() -> None:
+    pass
+
+
+def warm_up() -> threading.Thread:
+    """Start the process that worker processes fork from, in the background.
+
+    Importing scikit-learn there takes about a second; a caller that will
+    run trials in workers can call this early (before loading data, say) so
+    that the second overlaps other work. Optional: the first worker starts
+    it anyway. Returns the thread (join it to wait).
+    """
+
+    def start() -> None:
+        ctx = _context()
+        if ctx.get_start_method() == "forkserver":
+            p = ctx.Process(target=_noop)
+            p.start()
+            p.join()
+
+    thread = threading.Thread(target=start, name="mlx-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 class _Worker:
     def __init__(self, ctx, payload: bytes, n_objectives: int):
         self.conn, child = ctx.Pipe()

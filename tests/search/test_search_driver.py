@@ -289,3 +289,11 @@ def test_a_worker_that_cannot_load_the_evaluation_fails_each_trial_with_the_reas
     assert errors == {
         "WorkerError: a worker process cannot load the evaluation: RuntimeError: this object only loads in the driving process"
     }
+
+
+def test_warm_up_then_search():
+    from automl_yaml.search.driver import warm_up
+
+    warm_up().join(60)
+    out = search(random_searcher(), Peak(), n_trials=4, n_jobs=2)
+    assert len(out.results) == 4

@@ -173,10 +173,19 @@ def _watch_parent(pid: int) -> None:
             pass
 
 
-def _worker_main(conn, payload: bytes, n_objectives: int, parent: int) -> None:
+def _worker_main(conn, payload: bytes, n_objectives: int, parent: int, threads: int | None = None) -> None:
     # Ctrl+C reaches the whole process group; the driver decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    limits = None
+    if threads:
+        # Trials running side by side must share the cores: each worker's BLAS
+        # and OpenMP pools (HistGradientBoosting, linear models) would otherwise
+        # start one thread per CPU each, and oversubscription made fits 10-30x
+        # slower on 2 cores. threadpoolctl (a scikit-learn dependency) does it.
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(limits=threads)  # noqa: F841 - held for the process's life
     try:
         evaluate = pickle.loads(payload)
     except Exception as e:  # noqa: BLE001 - e.g. a plugin module this process cannot import
@@ -243,9 +252,9 @@ def warm_up() -> threading.Thread:
 
 
 class _Worker:
-    def __init__(self, ctx, payload: bytes, n_objectives: int):
+    def __init__(self, ctx, payload: bytes, n_objectives: int, threads: int | None = None):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker_main, args=(child, payload, n_objectives, os.getpid()), name="mlx-trial")
+        self.proc = ctx.Process(target=_worker_main, args=(child, payload, n_objectives, os.getpid(), threads), name="mlx-trial")
         self.proc.start()
         child.close()
         self.trial: Trial | None = None
@@ -291,6 +300,8 @@ class _Pool:
             ) from e
         self.ctx = _context()
         self.workers: list[_Worker] = []
+        # native threads per worker: the CPUs shared out (None: a lone worker keeps them all)
+        self.threads = max(1, (os.cpu_count() or 1) // size) if size > 1 else None
 
     @property
     def busy(self) -> list[_Worker]:
@@ -301,7 +312,7 @@ class _Pool:
 
     def submit(self, trial: Trial) -> None:
         idle = [w for w in self.workers if w.trial is None]
-        w = idle[0] if idle else _Worker(self.ctx, self.payload, self.n_objectives)
+        w = idle[0] if idle else _Worker(self.ctx, self.payload, self.n_objectives, self.threads)
         if not idle:
             self.workers.append(w)
         w.run(trial)

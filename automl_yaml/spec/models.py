@@ -562,7 +562,7 @@ class Budget(StrictModel):
 
     trials: int | None = Field(None, ge=1, description="At most this many trials (default 50; a grid: its size).")
     time: Duration | None = Field(None, description="Wall-clock limit: no trial starts after it and running ones are stopped.")
-    trial_timeout: Duration | None = Field(None, description="Stop (and record as failed) a trial running longer than this.")
+    trial_timeout: Duration | None = Field(None, description="Stop a trial running longer than this (recorded as 'timeout'; the search goes on).")
     patience: int | None = Field(None, ge=1, description="Stop after this many trials without improvement.")
 
 

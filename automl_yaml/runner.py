@@ -327,6 +327,14 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
         with display.phase("checking the tracking store"):
             tracker.check()
 
+    # trials will run in worker processes: start their fork server now, so that
+    # its imports (about a second) overlap the data loading
+    budget = spec.search.budget
+    if spec.execution.n_jobs != 1 or budget.time is not None or budget.trial_timeout is not None:
+        from .search.driver import warm_up
+
+        warm_up()
+
     # ---------------------------------------------------------------- data
     from .data.assemble import build_dataset
 
@@ -393,7 +401,6 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
     if tracker.enabled:
         tracker.start(plan=plan, dataset=dataset, strategy=spec.search.strategy, version=__version__)
 
-    budget = spec.search.budget
     n_jobs = spec.execution.n_jobs
     display.print(
         f"[bold]searching[/bold] {len(space.models)} model(s) with {spec.search.strategy}"

@@ -251,8 +251,6 @@ def _join(loaded: Any, i: int, join: Any, left: pd.DataFrame, right: pd.DataFram
                 key_path = path + ("on" if join.on else field,)
                 raise _spec_error(loaded, key_path, f"{label}: the key '{k}' is not a column of {side}", _columns_hint(k, table.columns))
 
-    key_names = set(join.on or [])
-    overlap = [c for c in right.columns if c in left.columns and c not in key_names]
     suffix = f"_{join.source}"
     keys_text = ", ".join(join.on or [f"{a}={b}" for a, b in zip(left_on, right_on)])
     try:
@@ -270,6 +268,7 @@ def _join(loaded: Any, i: int, join: Any, left: pd.DataFrame, right: pd.DataFram
             "give the key columns the same type on both sides (e.g. `dtypes: {id: int64}` on a file source, or a CAST in the query)",
             usage=False,
         ) from None
+    overlap = [c for c in right.columns if c in left.columns and c + suffix in merged.columns and c + suffix not in left.columns]
     if overlap:
         renamed = ", ".join(f"'{c}' -> '{c}{suffix}'" for c in overlap)
         notes.append(f"{label}: columns in both tables were renamed on the joined side: {renamed}")

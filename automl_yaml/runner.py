@@ -689,8 +689,10 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
 
 
 def profile(source, *, overrides=(), output: str | None = None, cache: bool = True, quiet: bool = False) -> dict:
-    """``mlx profile``: load and assemble the data, then write its profile."""
-    from .data.assemble import assemble, infer_task, infer_types, load_sources
+    """``mlx profile``: load and assemble the data as a run would, then write its profile."""
+    from rich.console import Console
+
+    from .data.assemble import build_dataset
     from .report.profile import write_profile
 
     loaded = source if isinstance(source, LoadedSpec) else load_spec(source, overrides=overrides)
@@ -698,21 +700,16 @@ def profile(source, *, overrides=(), output: str | None = None, cache: bool = Tr
     spec = loaded.spec
     out = Path(output) if output else loaded.output_dir / "profile"
     with display.data_progress() as prog:
-        frames, infos = load_sources(loaded, cache=cache, progress=prog)
-    frame = assemble(loaded, frames)
-    y = frame[spec.data.target]
-    task, reason = infer_task(y.dropna(), spec.data.task)
-    types = infer_types(frame.drop(columns=[spec.data.target]), spec.data.types)
-    display.note(f"task: {task} — {reason}")
-    from rich.console import Console
-
+        dataset = build_dataset(loaded, cache=cache, progress=prog)  # the same typing as a run
+    display.note(f"task: {dataset.task} — {dataset.task_reason}")
+    options = spec.profile_spec if spec.profile_spec.enabled else type(spec.profile_spec)()
     result = write_profile(
-        frame,
+        dataset.frame,
         target=spec.data.target,
-        task=task,
-        column_types=types,
+        task=dataset.task,
+        column_types=dataset.column_types,
         out_dir=out,
-        options=spec.profile_spec if spec.profile_spec.enabled else type(spec.profile_spec)(),
+        options=options,
         console=None if quiet else Console(stderr=True),
         seed=spec.seed,
     )

@@ -218,11 +218,12 @@ def plan(loaded: LoadedSpec, *, task: str | None = None, n_rows: int | None = No
     space = compile_space(spec, task, n_rows)
     size = space.size()
     trials = trial_budget(spec, size)
+    # only what the spec says: `mlx plan` (before any data is read) and `mlx run`
+    # (which knows the task and size) must compute the same ids
     search_cfg = {
         "search": _dump(spec.search),
         "models": _dump(spec.models) if spec.models is not None else "zoo",
         "seed": spec.seed,
-        "task": task,
     }
     search = add("search", f"search ({spec.search.strategy}, {trials or 'time-bounded'} trials)", search_cfg, (pipeline,))
     evaluate = add("evaluate", "refit the best, score the test set", {"metrics": spec.search.metrics()}, (search, split))

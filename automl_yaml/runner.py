@@ -316,331 +316,439 @@ def _quiet_warnings():
 
 
 def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache: bool) -> RunResult:
-    from . import __version__
-    from .tracking import make_tracker
-
-    spec = loaded.spec
-    t_start = time.perf_counter()
-    timings: dict[str, float] = {}
-    tracker = make_tracker(loaded)
-    if tracker.enabled:
-        with display.phase("checking the tracking store"):
-            tracker.check()
-
-    # trials will run in worker processes: start their fork server now, so that
-    # its imports (about a second) overlap the data loading
-    budget = spec.search.budget
-    if spec.execution.n_jobs != 1 or budget.time is not None or budget.trial_timeout is not None:
-        from .search.driver import warm_up
-
-        warm_up()
-
-    # ---------------------------------------------------------------- data
-    from .data.assemble import build_dataset
-
-    t = time.perf_counter()
-    with display.data_progress() as prog:
-        dataset = build_dataset(loaded, cache=cache, progress=prog)
-    timings["load"] = time.perf_counter() - t
-    for info in dataset.sources.values():
-        display.note(f"{info.description}: {info.rows:,} rows x {info.columns} columns" + (" (cached)" if info.from_cache else "") + f" [{info.seconds:.1f}s]")
-    display.note(f"task: [bold]{dataset.task}[/bold] — {dataset.task_reason}")
-    display.note(f"train {len(dataset.X_train):,} rows / test {len(dataset.X_test):,} rows, {dataset.X_train.shape[1]} features")
-    for n in dataset.notes:
-        display.note(n)
-
-    # ------------------------------------------------------------- profile
-    profile_info = None
-    if spec.profile_spec.enabled:
-        from .report.profile import write_profile
-
-        t = time.perf_counter()
-        with display.phase("profiling the data"):
-            profile_info = write_profile(
-                dataset.frame,
-                target=spec.data.target,
-                task=dataset.task,
-                column_types=dataset.column_types,
-                out_dir=out / "profile",
-                options=spec.profile_spec,
-                console=None,
-                seed=spec.seed,
-            )
-        timings["profile"] = time.perf_counter() - t
-        display.note(f"profile: {out / 'profile' / 'profile.html'}")
-
-    # ---------------------------------------------------------------- plan
-    from .components.metrics import resolve
+    """Execute the plan's steps in its (topological) order; see :class:`_Job`."""
     from .io import atomic_write_json
     from .planner import plan as make_plan
-    from .search.space import compile_space
 
-    n_rows = len(dataset.X_train)
-    plan = make_plan(loaded, task=dataset.task, n_rows=n_rows)
-    atomic_write_json(out / "plan.json", plan.to_dict())
-    metrics = resolve(spec.search.metrics(), dataset.task, n_classes=dataset.n_classes)
-    space = compile_space(spec, dataset.task, n_rows)
-    if not space.models:
-        raise UsageError("no model fits this task and data size", hint="list models in the spec")
-    directions = [m.direction for m in metrics]
-    search_step = plan.step("search")
-    state = {"spec_hash": loaded.spec_hash(), "search_id": search_step.id, "fingerprints": dataset.fingerprints}
-    sdir = _prepare_search_dir(out, state, resume, display)
-
-    # -------------------------------------------------------------- search
-    from . import registry as R
-    from .search.cv import make_cv
-    from .search.driver import run_search
-    from .search.evaluator import Evaluator
-
-    cv = make_cv(spec.search.cv, spec.data.split.by, dataset.task, spec.seed, groups=dataset.groups_train)
-    factory = PipelineFactory(spec, dataset.column_types, dataset.task, space, spec.seed)
-    evaluator = Evaluator(X=dataset.X_train, y=dataset.y_train, groups=dataset.groups_train, cv=cv, metrics=metrics, make_pipeline=factory)
-    strategy_cls = R.strategies.get(spec.search.strategy).load()
-    searcher = strategy_cls(space, directions=directions, seed=spec.seed, options=spec.search.options, budget_trials=plan.trials, workdir=sdir)
-    if tracker.enabled:
-        tracker.start(plan=plan, dataset=dataset, strategy=spec.search.strategy, version=__version__)
-
-    n_jobs = spec.execution.n_jobs
-    display.print(
-        f"[bold]searching[/bold] {len(space.models)} model(s) with {spec.search.strategy}"
-        + (f", {plan.trials} trials" if plan.trials else "")
-        + (f", {budget.time:g}s" if budget.time else "")
-        + f", {plan.folds}-fold CV, optimising {', '.join(m.name for m in metrics)}"
-    )
-
-    def on_result(result) -> None:
-        display.trial(result)
-        tracker.log_trial(result)
-
-    t = time.perf_counter()
+    plan = make_plan(loaded)
+    job = _Job(loaded, display, out, plan, resume=resume, cache=cache)
+    job.start()
     try:
-        with display.search(plan.trials, budget.time, metrics[0]):
-            outcome = run_search(
-                searcher,
-                evaluator,
-                directions=directions,
-                n_trials=plan.trials,
-                time_budget=budget.time,
-                trial_timeout=budget.trial_timeout,
-                patience=budget.patience,
-                n_jobs=n_jobs,
-                journal=sdir / "trials.jsonl",
-                resume=resume,
-                on_result=on_result,
-            )
+        for step in plan.steps:
+            getattr(job, f"step_{step.kind}")(step)
+            job.executed.append(step.id)
     except KeyboardInterrupt:
-        tracker.fail("interrupted", status="KILLED")
-        display.print(f"\n[yellow]interrupted.[/yellow] finished trials are kept; continue with:\n  mlx run {loaded.path or 'SPEC'} --resume")
+        job.tracker.fail("interrupted", status="KILLED")
+        if job.searching:
+            display.print(f"\n[yellow]interrupted.[/yellow] finished trials are kept; continue with:\n  mlx run {loaded.path or 'SPEC'} --resume")
         raise
     except AutomlYamlError as exc:
-        tracker.fail(exc.message)
-        raise
-    finally:
-        with contextlib.suppress(Exception):
-            searcher.close()
-    timings["search"] = time.perf_counter() - t
-    importances = None
-    with contextlib.suppress(Exception):
-        importances = searcher.importances()
-
-    # ------------------------------------------------------------ evaluate
-    try:
-        result = _finish(loaded, display, out, dataset, space, metrics, outcome, factory, importances, tracker, timings, t_start, plan, profile_info)
-    except KeyboardInterrupt:
-        tracker.fail("interrupted", status="KILLED")
+        job.tracker.fail(exc.message)
         raise
     except Exception as exc:
-        tracker.fail(str(exc))
+        job.tracker.fail(f"{type(exc).__name__}: {exc}")
         raise
-    _mark_complete(sdir)
-    return result
-
-
-def _finish(loaded, display, out, dataset, space, metrics, outcome, factory, importances, tracker, timings, t_start, plan, profile_info) -> RunResult:
-    import pickle
-
-    import numpy as np
-
-    from .model import TrainedModel
-    from .preprocess.pipeline import selected_features
+    job.summary["steps"] = job.executed
     from .report import run as report
-    from .tracking import save_model
 
-    spec = loaded.spec
-    best = outcome.best
-    key, params, options = space.split(best.config)
-    t = time.perf_counter()
-    with display.phase(f"refitting the best ({key}) on the whole training set"):
-        refit_factory = PipelineFactory(spec, dataset.column_types, dataset.task, space, spec.seed, n_jobs=max(1, spec.execution.n_jobs) if spec.execution.n_jobs != -1 else -1)
-        pipeline = refit_factory(best.config)
-        pipeline.fit(dataset.X_train, dataset.y_train)
-    timings["refit"] = time.perf_counter() - t
+    report.write_summary(job.summary, out / "summary.json")
+    atomic_write_json(out / "plan.json", job.plan.to_dict())
+    if job.sdir is not None:
+        _mark_complete(job.sdir)
+    _final_display(display, job.summary, job.board, job.metrics, out)
+    return job.result()
 
-    # held-out scores
-    t = time.perf_counter()
-    holdout: dict[str, float] = {}
-    for m in metrics:
-        if m.objective_only:
-            if m.name == "fit_time":
-                holdout[m.name] = timings["refit"]
-            elif m.name == "model_size":
-                holdout[m.name] = float(len(pickle.dumps(pipeline)))
-            elif m.name == "predict_time":
-                t0 = time.perf_counter()
-                pipeline.predict(dataset.X_test)
-                holdout[m.name] = time.perf_counter() - t0
-            continue
+
+class _Job:
+    """The state of one run, and one method per kind of plan step.
+
+    :func:`automl_yaml.planner.plan` decides the steps and their order;
+    ``step_<kind>`` does each. Steps communicate through this object's
+    attributes (the frames, the dataset, the search outcome, the model...).
+    """
+
+    def __init__(self, loaded: LoadedSpec, display: Display, out: Path, plan, *, resume: bool, cache: bool):
+        from .tracking import make_tracker
+
+        self.loaded = loaded
+        self.spec = loaded.spec
+        self.display = display
+        self.out = out
+        self.plan = plan
+        self.resume = resume
+        self.cache = cache
+        self.tracker = make_tracker(loaded)
+        self.t_start = time.perf_counter()
+        self.timings: dict[str, float] = {}
+        self.executed: list[str] = []
+        self.frames: dict[str, Any] = {}
+        self.infos: dict[str, Any] = {}
+        self.notes: list[str] = []
+        self.profile_info = None
+        self.importances = None
+        self.sdir: Path | None = None
+        self.searching = False
+        self.plots: dict[str, str] = {}
+        self.tracking_info: dict[str, Any] = {}
+        self._progress_cm = None
+        self._progress = None
+
+    def _timed(self, name: str, t0: float) -> None:
+        self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
+
+    def start(self) -> None:
+        if self.tracker.enabled:
+            with self.display.phase("checking the tracking store"):
+                self.tracker.check()  # fail fast: before any data is read
+        budget = self.spec.search.budget
+        if self.spec.execution.n_jobs != 1 or budget.time is not None or budget.trial_timeout is not None:
+            # trials will run in worker processes: start their fork server now,
+            # so that its imports (about a second) overlap the data loading
+            from .search.driver import warm_up
+
+            warm_up()
+
+    # ----------------------------------------------------------------- data
+    def step_load(self, step) -> None:
+        from .data.assemble import load_source
+
+        name = step.config["source"]
+        t = time.perf_counter()
+        if self._progress_cm is None:
+            self._progress_cm = self.display.data_progress()
+            self._progress = self._progress_cm.__enter__()
+        self.frames[name], info = load_source(self.loaded, name, cache=self.cache, progress=self._progress)
+        self.infos[name] = info
+        self._timed("load", t)
+
+    def _close_progress(self) -> None:
+        if self._progress_cm is not None:
+            self._progress_cm.__exit__(None, None, None)
+            self._progress_cm = None
+        for info in self.infos.values():
+            cached = " (cached)" if info.from_cache else ""
+            self.display.note(f"{info.description}: {info.rows:,} rows x {info.columns} columns{cached} [{info.seconds:.1f}s]")
+
+    def step_assemble(self, step) -> None:
+        from .data.assemble import assemble_frame
+
+        self._close_progress()
+        t = time.perf_counter()
+        self.frame, self.notes = assemble_frame(self.loaded, self.frames)
+        self._timed("load", t)
+
+    def step_split(self, step) -> None:
+        from .data.assemble import split
+
+        t = time.perf_counter()
+        ds = split(self.loaded, self.frame)
+        ds.sources = self.infos
+        ds.notes = self.notes + ds.notes
+        self.dataset = ds
+        self.frames = {}  # the assembled table holds what is needed now
+        self._timed("load", t)
+        d = self.display
+        d.note(f"task: [bold]{ds.task}[/bold] — {ds.task_reason}")
+        d.note(f"train {len(ds.X_train):,} rows / test {len(ds.X_test):,} rows, {ds.X_train.shape[1]} features")
+        for n in ds.notes:
+            d.note(n)
+
+    def step_profile(self, step) -> None:
+        from .report.profile import write_profile
+
+        ds = self.dataset
+        t = time.perf_counter()
+        with self.display.phase("profiling the data"):
+            self.profile_info = write_profile(
+                ds.frame,
+                target=self.spec.data.target,
+                task=ds.task,
+                column_types=ds.column_types,
+                out_dir=self.out / "profile",
+                options=self.spec.profile_spec,
+                console=None,
+                seed=self.spec.seed,
+            )
+        self._timed("profile", t)
+        self.display.note(f"profile: {self.out / 'profile' / 'profile.html'}")
+
+    # ------------------------------------------------------------- pipeline
+    def step_pipeline(self, step) -> None:
+        """The search space, metrics, CV folds and the pipeline factory for this data."""
+        from .components.metrics import resolve
+        from .io import atomic_write_json
+        from .planner import plan as make_plan
+        from .search.cv import make_cv
+        from .search.space import compile_space
+
+        spec, ds = self.spec, self.dataset
+        n_rows = len(ds.X_train)
+        # the plan again, now that the task and size are known (the zoo depends
+        # on them); the steps and their ids are the same by construction
+        self.plan = make_plan(self.loaded, task=ds.task, n_rows=n_rows)
+        atomic_write_json(self.out / "plan.json", self.plan.to_dict())
+        self.metrics = resolve(spec.search.metrics(), ds.task, n_classes=ds.n_classes)
+        self.space = compile_space(spec, ds.task, n_rows)
+        if not self.space.models:
+            raise UsageError("no model fits this task and data size", hint="list models in the spec")
+        self.cv = make_cv(spec.search.cv, spec.data.split.by, ds.task, spec.seed, groups=ds.groups_train)
+        self.factory = PipelineFactory(spec, ds.column_types, ds.task, self.space, spec.seed)
+
+    # --------------------------------------------------------------- search
+    def step_search(self, step) -> None:
+        from . import __version__
+        from . import registry as R
+        from .search.driver import run_search
+        from .search.evaluator import Evaluator
+
+        spec, ds, plan = self.spec, self.dataset, self.plan
+        metrics = self.metrics
+        directions = [m.direction for m in metrics]
+        state = {"spec_hash": self.loaded.spec_hash(), "search_id": step.id, "fingerprints": ds.fingerprints}
+        self.sdir = _prepare_search_dir(self.out, state, self.resume, self.display)
+        evaluator = Evaluator(X=ds.X_train, y=ds.y_train, groups=ds.groups_train, cv=self.cv, metrics=metrics, make_pipeline=self.factory)
+        strategy_cls = R.strategies.get(spec.search.strategy).load()
+        searcher = strategy_cls(self.space, directions=directions, seed=spec.seed, options=spec.search.options, budget_trials=plan.trials, workdir=self.sdir)
+        if self.tracker.enabled:
+            self.tracker.start(plan=plan, dataset=ds, strategy=spec.search.strategy, version=__version__)
+        budget = spec.search.budget
+        self.display.print(
+            f"[bold]searching[/bold] {len(self.space.models)} model(s) with {spec.search.strategy}"
+            + (f", {plan.trials} trials" if plan.trials else "")
+            + (f", {budget.time:g}s" if budget.time else "")
+            + f", {plan.folds}-fold CV, optimising {', '.join(m.name for m in metrics)}"
+        )
+
+        def on_result(result) -> None:
+            self.display.trial(result)
+            self.tracker.log_trial(result)
+
+        t = time.perf_counter()
+        self.searching = True
         try:
-            holdout[m.name] = float(m.display(m.scorer()(pipeline, dataset.X_test, dataset.y_test)))
-        except Exception as exc:  # a metric the model cannot give on this set
-            holdout[m.name] = float("nan")
-            display.note(f"[yellow]holdout {m.name} could not be computed: {type(exc).__name__}: {exc}[/yellow]")
-    model = TrainedModel(pipeline=pipeline, task=dataset.task, classes=dataset.classes, target=spec.data.target).fitted(dataset.X_train)
+            with self.display.search(plan.trials, budget.time, metrics[0]):
+                self.outcome = run_search(
+                    searcher,
+                    evaluator,
+                    directions=directions,
+                    n_trials=plan.trials,
+                    time_budget=budget.time,
+                    trial_timeout=budget.trial_timeout,
+                    patience=budget.patience,
+                    n_jobs=spec.execution.n_jobs,
+                    journal=self.sdir / "trials.jsonl",
+                    resume=self.resume,
+                    on_result=on_result,
+                )
+        finally:
+            with contextlib.suppress(Exception):
+                self.importances = searcher.importances()
+            with contextlib.suppress(Exception):
+                searcher.close()
+        self.searching = False
+        self._timed("search", t)
 
-    # plots
-    plots_dir = out / "plots"
-    plots: dict[str, str] = {}
-    primary = metrics[0]
+    # ------------------------------------------------------------- evaluate
+    def step_evaluate(self, step) -> None:
+        """Refit the best on the whole training split; score it on the held-out test split."""
+        import pickle
 
-    def keep(name: str, path):
-        if path is not None:
-            plots[name] = str(Path(path).relative_to(out))
+        from .model import TrainedModel
 
-    with display.phase("writing plots"):
-        keep("history", report.plot_history(outcome.results, primary, plots_dir / "history.png"))
-        if importances:
-            keep("param_importance", report.plot_importances(importances, plots_dir / "param_importance.png", "parameter importance"))
+        spec, ds = self.spec, self.dataset
+        best = self.outcome.best
+        key, _, _ = self.space.split(best.config)
+        t = time.perf_counter()
+        with self.display.phase(f"refitting the best ({key}) on the whole training set"):
+            n_jobs = spec.execution.n_jobs
+            refit = PipelineFactory(spec, ds.column_types, ds.task, self.space, spec.seed, n_jobs=n_jobs)
+            pipeline = refit(best.config)
+            pipeline.fit(ds.X_train, ds.y_train)
+        self._timed("refit", t)
+        t = time.perf_counter()
+        holdout: dict[str, float] = {}
+        for m in self.metrics:
+            if m.objective_only:
+                if m.name == "fit_time":
+                    holdout[m.name] = self.timings["refit"]
+                elif m.name == "model_size":
+                    holdout[m.name] = float(len(pickle.dumps(pipeline)))
+                elif m.name == "predict_time":
+                    t0 = time.perf_counter()
+                    pipeline.predict(ds.X_test)
+                    holdout[m.name] = time.perf_counter() - t0
+                continue
+            try:
+                holdout[m.name] = float(m.display(m.scorer()(pipeline, ds.X_test, ds.y_test)))
+            except Exception as exc:  # a metric the model cannot give on this set
+                holdout[m.name] = float("nan")
+                self.display.note(f"[yellow]holdout {m.name} could not be computed: {type(exc).__name__}: {exc}[/yellow]")
+        self.pipeline = pipeline
+        self.holdout = holdout
+        self.model = TrainedModel(pipeline=pipeline, task=ds.task, classes=ds.classes, target=spec.data.target).fitted(ds.X_train)
+        with self.display.phase("drawing plots"):
+            self._plots()
+        self._timed("evaluate", t)
+
+    def _plots(self) -> None:
+        import numpy as np
+
+        from .report import run as report
+
+        out, ds, pipeline, spec = self.out, self.dataset, self.pipeline, self.spec
+        plots_dir = out / "plots"
+
         def draw(name: str, make) -> None:
             try:
-                keep(name, make())
+                path = make()
             except Exception as exc:  # a plot must never fail a finished run
-                display.note(f"[yellow]the {name.replace('_', ' ')} plot could not be drawn: {type(exc).__name__}: {exc}[/yellow]")
+                self.display.note(f"[yellow]the {name.replace('_', ' ')} plot could not be drawn: {type(exc).__name__}: {exc}[/yellow]")
+                return
+            if path is not None:
+                self.plots[name] = str(Path(path).relative_to(out))
 
-        y_codes = np.asarray(dataset.y_test)
-        if dataset.task == "classification":
-            labels = [str(c) for c in dataset.classes]  # one label type, whatever the target's
+        primary = self.metrics[0]
+        draw("history", lambda: report.plot_history(self.outcome.results, primary, plots_dir / "history.png"))
+        if self.importances:
+            draw("param_importance", lambda: report.plot_importances(self.importances, plots_dir / "param_importance.png", "parameter importance"))
+        y_codes = np.asarray(ds.y_test)
+        if ds.task == "classification":
+            labels = [str(c) for c in ds.classes]  # one label type, whatever the target's
             y_true = np.asarray(labels)[y_codes.astype(int)]
-            y_pred = np.asarray(labels)[np.asarray(pipeline.predict(dataset.X_test)).astype(int)]
+            y_pred = np.asarray(labels)[np.asarray(pipeline.predict(ds.X_test)).astype(int)]
             draw("confusion_matrix", lambda: report.plot_confusion(y_true, y_pred, labels, plots_dir / "confusion_matrix.png"))
 
             def roc():
                 scores = None
                 if hasattr(pipeline, "predict_proba"):
                     with contextlib.suppress(Exception):
-                        scores = pipeline.predict_proba(dataset.X_test)
+                        scores = pipeline.predict_proba(ds.X_test)
                 if scores is None and hasattr(pipeline, "decision_function"):
-                    scores = pipeline.decision_function(dataset.X_test)
+                    scores = pipeline.decision_function(ds.X_test)
                 return None if scores is None else report.plot_roc(y_codes.astype(int), np.asarray(scores), labels, plots_dir / "roc.png")
 
             draw("roc", roc)
         else:
-            draw("residuals", lambda: report.plot_residuals(dataset.y_test, pipeline.predict(dataset.X_test), plots_dir / "residuals.png"))
-        score_metric = next((m for m in metrics if not m.objective_only), None)
+            draw("residuals", lambda: report.plot_residuals(ds.y_test, pipeline.predict(ds.X_test), plots_dir / "residuals.png"))
+        score_metric = next((m for m in self.metrics if not m.objective_only), None)
         if score_metric is not None:
 
             def importance():
-                fi = report.feature_importance(pipeline, dataset.X_test, dataset.y_test, score_metric.scorer(), seed=spec.seed)
+                fi = report.feature_importance(pipeline, ds.X_test, ds.y_test, score_metric.scorer(), seed=spec.seed)
                 return report.plot_importances(fi, plots_dir / "feature_importance.png", "permutation importance (test set)")
 
             draw("feature_importance", importance)
-    timings["evaluate"] = time.perf_counter() - t
 
-    # model, leaderboard, summary
-    model_dir = out / "model"
-    with display.phase("saving the model"):
-        save_model(model, dataset.X_train, model_dir)
-    board = report.leaderboard(outcome.results, metrics, best=best.number, pareto=outcome.pareto, space=space)
-    report.write_leaderboard(board, out / "leaderboard.csv")
-    features = []
-    with contextlib.suppress(Exception):
-        features = selected_features(pipeline)
-    counts = {s: sum(r.status == s for r in outcome.results) for s in ("ok", "failed", "timeout", "pruned")}
-    counts["total"] = len(outcome.results)
-    timings["total"] = time.perf_counter() - t_start
-    best_cv = {m.name: (best.scores.get(m.name) or {}).get("mean") for m in metrics}
-    summary = {
-        "name": spec.name,
-        "spec_hash": loaded.spec_hash(),
-        "task": dataset.task,
-        "task_reason": dataset.task_reason,
-        "target": spec.data.target,
-        "classes": [str(c) for c in dataset.classes] if dataset.classes is not None else None,
-        "positive_class": None if dataset.positive is None else str(dataset.positive),
-        "metrics": [{"name": m.name, "greater_is_better": m.greater_is_better and not m.objective_only} for m in metrics],
-        "strategy": spec.search.strategy,
-        "best": {
-            "trial": best.number,
-            "model": key,
-            "estimator": space.models[key].estimator,
-            "params": params,
-            "options": options,
-            "cv": {m: best.scores.get(m) for m in best.scores},
-        },
-        "holdout": holdout,
-        "pareto": outcome.pareto if len(metrics) > 1 else None,
-        "selected_features": features,
-        "trials": counts,
-        "stopped": outcome.stopped,
-        "data": {
-            "rows_train": len(dataset.X_train),
-            "rows_test": len(dataset.X_test),
-            "features": dataset.X_train.shape[1],
-            "column_types": dataset.column_types,
-            "fingerprints": dataset.fingerprints,
-        },
-        "timings_s": {k: round(v, 3) for k, v in timings.items()},
-        "versions": _versions(),
-        "paths": {
-            "model": "model",
-            "leaderboard": "leaderboard.csv",
-            "plots": plots,
-            "report": "report.html",
-            "profile": "profile/profile.html" if profile_info is not None else None,
-        },
-        "param_importances": importances,
-    }
-    # the redacted spec, as run
-    from .io import atomic_write_text
+    # --------------------------------------------------------------- report
+    def step_report(self, step) -> None:
+        """The model, the leaderboard, summary.json, report.html and the redacted spec."""
+        import yaml as _yaml
 
-    import yaml as _yaml
+        from .io import atomic_write_text
+        from .preprocess.pipeline import selected_features
+        from .report import run as report
+        from .tracking import save_model
 
-    atomic_write_text(out / "spec.yaml", _yaml.safe_dump(loaded.redacted(), sort_keys=False, allow_unicode=True))
-    tracking_info: dict[str, Any] = {}
-    if tracker.enabled:
-        with display.phase("logging to MLflow"):
-            report.write_summary(summary, out / "summary.json")
-            _write_html(out, summary, board, plots, profile_info)
-            artifacts = [out / "spec.yaml", out / "plan.json", out / "leaderboard.csv", out / "summary.json", out / "report.html", plots_dir]
-            if (out / "profile").exists():
-                artifacts.append(out / "profile")
-            tracking_info = tracker.finish(
-                summary=summary,
+        t = time.perf_counter()
+        spec, ds, out, outcome = self.spec, self.dataset, self.out, self.outcome
+        best = outcome.best
+        key, params, options = self.space.split(best.config)
+        with self.display.phase("saving the model"):
+            save_model(self.model, ds.X_train, out / "model")
+        self.board = report.leaderboard(outcome.results, self.metrics, best=best.number, pareto=outcome.pareto, space=self.space)
+        report.write_leaderboard(self.board, out / "leaderboard.csv")
+        features = []
+        with contextlib.suppress(Exception):
+            features = selected_features(self.pipeline)
+        counts = {s: sum(r.status == s for r in outcome.results) for s in ("ok", "failed", "timeout", "pruned")}
+        counts["total"] = len(outcome.results)
+        self.best_cv = {m.name: (best.scores.get(m.name) or {}).get("mean") for m in self.metrics}
+        self._timed("report", t)
+        self.timings["total"] = time.perf_counter() - self.t_start
+        self.summary = {
+            "name": spec.name,
+            "spec_hash": self.loaded.spec_hash(),
+            "task": ds.task,
+            "task_reason": ds.task_reason,
+            "target": spec.data.target,
+            "classes": [str(c) for c in ds.classes] if ds.classes is not None else None,
+            "positive_class": None if ds.positive is None else str(ds.positive),
+            "metrics": [{"name": m.name, "greater_is_better": m.greater_is_better and not m.objective_only} for m in self.metrics],
+            "strategy": spec.search.strategy,
+            "best": {
+                "trial": best.number,
+                "model": key,
+                "estimator": self.space.models[key].estimator,
+                "params": params,
+                "options": options,
+                "cv": {m: best.scores.get(m) for m in best.scores},
+            },
+            "holdout": self.holdout,
+            "pareto": outcome.pareto if len(self.metrics) > 1 else None,
+            "selected_features": features,
+            "trials": counts,
+            "stopped": outcome.stopped,
+            "data": {
+                "rows_train": len(ds.X_train),
+                "rows_test": len(ds.X_test),
+                "features": ds.X_train.shape[1],
+                "column_types": ds.column_types,
+                "fingerprints": ds.fingerprints,
+            },
+            "timings_s": {k: round(v, 3) for k, v in self.timings.items()},
+            "versions": _versions(),
+            "paths": {
+                "model": "model",
+                "leaderboard": "leaderboard.csv",
+                "plots": self.plots,
+                "report": "report.html",
+                "profile": "profile/profile.html" if self.profile_info is not None else None,
+            },
+            "param_importances": self.importances,
+        }
+        atomic_write_text(out / "spec.yaml", _yaml.safe_dump(self.loaded.redacted(), sort_keys=False, allow_unicode=True))
+        report.write_summary(self.summary, out / "summary.json")
+        _write_html(out, self.summary, self.board, self.plots, self.profile_info)
+
+    # ------------------------------------------------------------- tracking
+    def step_track(self, step) -> None:
+        out = self.out
+        artifacts = [out / "spec.yaml", out / "plan.json", out / "leaderboard.csv", out / "summary.json", out / "report.html", out / "plots"]
+        if (out / "profile").exists():
+            artifacts.append(out / "profile")
+        t = time.perf_counter()
+        with self.display.phase("logging to MLflow"):
+            self.tracking_info = self.tracker.finish(
+                summary=self.summary,
                 output_dir=out,
                 artifacts=artifacts,
-                model=model,
-                X_example=dataset.X_train,
-                holdout=holdout,
-                best_cv=best_cv,
+                model=self.model,
+                X_example=self.dataset.X_train,
+                holdout=self.holdout,
+                best_cv=self.best_cv,
             )
-        summary["tracking"] = tracking_info
-    report.write_summary(summary, out / "summary.json")
-    _write_html(out, summary, board, plots, profile_info)
-    _final_display(display, summary, board, metrics, out)
-    return RunResult(
-        name=spec.name,
-        output_dir=out,
-        model_path=model_dir,
-        task=dataset.task,
-        metric=primary.name,
-        best_model=key,
-        best_params=dict(best.config),
-        cv_score=best_cv.get(primary.name),
-        holdout=holdout,
-        leaderboard=board,
-        summary=summary,
-        tracking=tracking_info,
-    )
+        if self.plan.step("register") is None:
+            self.tracker.close()
+        self._timed("track", t)
+        self.summary["tracking"] = self.tracking_info
+
+    def step_register(self, step) -> None:
+        t = time.perf_counter()
+        with self.display.phase(f"registering '{step.config['name']}'"):
+            self.tracking_info.update(self.tracker.register(self.holdout))
+        self.tracker.close()
+        self._timed("track", t)
+        self.summary["tracking"] = self.tracking_info
+
+    # --------------------------------------------------------------- result
+    def result(self) -> RunResult:
+        best = self.outcome.best
+        key = self.summary["best"]["model"]
+        primary = self.metrics[0]
+        return RunResult(
+            name=self.spec.name,
+            output_dir=self.out,
+            model_path=self.out / "model",
+            task=self.dataset.task,
+            metric=primary.name,
+            best_model=key,
+            best_params=dict(best.config),
+            cv_score=self.best_cv.get(primary.name),
+            holdout=self.holdout,
+            leaderboard=self.board,
+            summary=self.summary,
+            tracking=self.tracking_info,
+        )
 
 
 def _write_html(out: Path, summary: dict, board, plots: dict, profile_info) -> None:

@@ -189,6 +189,12 @@ class NullTracker:
     def finish(self, **_: Any) -> dict[str, Any]:
         return {}
 
+    def register(self, holdout: Any) -> dict[str, Any]:
+        return {}
+
+    def close(self) -> None:
+        pass
+
     def fail(self, error: str, status: str = "FAILED") -> None:
         pass
 
@@ -365,7 +371,7 @@ class MlflowTracker:
         holdout: dict[str, float],
         best_cv: dict[str, float],
     ) -> dict[str, Any]:
-        """Close the parent run: metrics, artifacts, the model, registration."""
+        """Complete the parent run: metrics, artifacts and the model (``close`` ends it)."""
         import mlflow
         from mlflow.entities import Metric
 
@@ -388,20 +394,26 @@ class MlflowTracker:
                     model_info = log_model(model, X_example)
                 info["model_uri"] = f"runs:/{self.run_id}/model"
                 info["logged_model_uri"] = model_info.model_uri
-                if self.spec.tracking.register_as:
-                    info.update(self._register(info["logged_model_uri"], holdout))
+                self._logged_model_uri = model_info.model_uri
         if self._errors:
             info["tracking_errors"] = self._errors[:5]
-        self.client.set_terminated(self.run_id, "FINISHED")
         return info
 
-    def _register(self, model_uri: str, holdout: dict[str, float]) -> dict[str, Any]:
+    def close(self) -> None:
+        """Mark the parent run finished."""
+        self.client.set_terminated(self.run_id, "FINISHED")
+
+    def register(self, holdout: dict[str, float]) -> dict[str, Any]:
+        """A new version of ``tracking.register`` from the logged model, with the alias."""
         import mlflow
         from mlflow.exceptions import MlflowException
 
+        model_uri = getattr(self, "_logged_model_uri", None)
+        if model_uri is None:
+            raise TrackingError("there is no logged model to register", hint="keep tracking.log_model: true to register")
         name = self.spec.tracking.register_as
         sink = io.StringIO()
-        with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):  # MLflow prints its progress
+        with using_uri(self.uri), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):  # MLflow prints its progress
             mv = mlflow.register_model(model_uri, name, tags={f"holdout_{k}": f"{v:.6g}" for k, v in holdout.items() if v is not None})
         alias = self.spec.tracking.alias
         if alias:

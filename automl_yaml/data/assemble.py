@@ -164,41 +164,50 @@ def load_sources(loaded: Any, *, cache: bool = True, progress: Any = None) -> tu
     Raises:
         SourceError: a source cannot be read, or has no rows.
     """
-    spec = loaded.spec
     frames: dict[str, pd.DataFrame] = {}
     infos: dict[str, SourceInfo] = {}
-    for name in used_sources(spec):
-        source_spec = spec.sources[name]
-        reader = open_source(name, source_spec, base_dir=loaded.base_dir)
-        start = time.perf_counter()
-        fingerprint = reader.fingerprint()
-        use_cache = cache and source_spec.cache
-        frame = _cache.read(loaded.output_dir, name, fingerprint) if use_cache else None
-        hit = frame is not None
-        if frame is None:
-            frame = reader.load(progress=progress)
-            if len(frame) == 0:
-                hint = "check the query's WHERE clause and `params`" if source_spec.kind == "sql" else "check the source"
-                raise reader.error(f"{reader.describe()} has no rows", hint=hint)
-            if use_cache:
-                _cache.write(loaded.output_dir, name, fingerprint, frame)
-        elif progress is not None:
-            progress.add_task(f"{name} (cached)", total=len(frame), completed=len(frame))
-        frames[name] = frame
-        infos[name] = SourceInfo(
-            name=name,
-            kind=source_spec.kind,
-            rows=len(frame),
-            columns=frame.shape[1],
-            fingerprint=fingerprint,
-            from_cache=hit,
-            seconds=time.perf_counter() - start,
-            description=reader.describe(),
-        )
+    for name in used_sources(loaded.spec):
+        frames[name], infos[name] = load_source(loaded, name, cache=cache, progress=progress)
     return frames, infos
 
 
+def load_source(loaded: Any, name: str, *, cache: bool = True, progress: Any = None) -> tuple[pd.DataFrame, SourceInfo]:
+    """Load one source (a ``load`` step of the plan); see :func:`load_sources`."""
+    source_spec = loaded.spec.sources[name]
+    reader = open_source(name, source_spec, base_dir=loaded.base_dir)
+    start = time.perf_counter()
+    fingerprint = reader.fingerprint()
+    use_cache = cache and source_spec.cache
+    frame = _cache.read(loaded.output_dir, name, fingerprint) if use_cache else None
+    hit = frame is not None
+    if frame is None:
+        frame = reader.load(progress=progress)
+        if len(frame) == 0:
+            hint = "check the query's WHERE clause and `params`" if source_spec.kind == "sql" else "check the source"
+            raise reader.error(f"{reader.describe()} has no rows", hint=hint)
+        if use_cache:
+            _cache.write(loaded.output_dir, name, fingerprint, frame)
+    elif progress is not None:
+        progress.add_task(f"{name} (cached)", total=len(frame), completed=len(frame))
+    info = SourceInfo(
+        name=name,
+        kind=source_spec.kind,
+        rows=len(frame),
+        columns=frame.shape[1],
+        fingerprint=fingerprint,
+        from_cache=hit,
+        seconds=time.perf_counter() - start,
+        description=reader.describe(),
+    )
+    return frame, info
+
+
 # ----------------------------------------------------------------------------- assemble
+
+
+def assemble_frame(loaded: Any, frames: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, list[str]]:
+    """:func:`assemble` and the notes for the user it produced (renamed join columns...)."""
+    return _assemble(loaded, frames)
 
 
 def assemble(loaded: Any, frames: dict[str, pd.DataFrame]) -> pd.DataFrame:

@@ -707,7 +707,7 @@ class ExecutionSpec(StrictModel):
     """Where trials run."""
 
     n_jobs: int = Field(-1, description="Trials run in parallel (local processes); -1: one per CPU.")
-    backend: Literal["local", "dask"] = Field("local", description="local processes, or a dask.distributed cluster.")
+    backend: Literal["local", "dask"] = Field("local", description="local processes; dask (a dask.distributed cluster) is reserved and not available yet.")
     address: str | None = Field(None, description="The dask scheduler, e.g. tcp://host:8786 (backend: dask).")
 
     @model_validator(mode="after")

@@ -319,8 +319,14 @@ class Checker:
                     self.warn(("sources", name, "url"), f"reading {scheme} needs {needs}", 'pip install "automl-yaml[sql]"')
             if kind == "file" and src.path.startswith(("s3://", "s3a://")) and find_spec("s3fs") is None:
                 self.warn(("sources", name, "path"), "reading s3:// needs s3fs", 'pip install "automl-yaml[s3]"')
-        if spec.execution is not None and spec.execution.backend == "dask" and find_spec("distributed") is None:
-            self.warn(("execution", "backend"), "the dask backend needs dask.distributed", 'pip install "automl-yaml[dask]"')
+        if spec.execution is not None and spec.execution.backend == "dask":
+            # reserved in the language, not run yet: refusing is better than
+            # silently running on local processes
+            self.error(
+                ("execution", "backend"),
+                "the dask backend is not available in this version; trials run on local processes",
+                "remove execution.backend (local is the default) and use execution.n_jobs",
+            )
         if spec.tracking is not None and spec.tracking.register_as and not spec.tracking.enabled:
             self.warn(("tracking", "register"), "tracking is off, so nothing is registered")
 

@@ -192,7 +192,7 @@ def profile(spec: str, overrides: tuple[str, ...], output: str | None, no_cache:
 
 @cli.command(context_settings=CONTEXT)
 @click.option("--model", "-m", "model", required=True, help="runs:/<run id>/model, models:/<name>@<alias>, or an output folder.")
-@click.option("--input", "-i", "input_", required=True, help="A data file (CSV, Parquet, ...) or a URL.")
+@click.option("--input", "-i", "input_", required=True, help="A data file or URL (CSV, Parquet, JSON, Excel...), or SPEC.yaml:SOURCE for a source a spec defines.")
 @click.option("--output", "-o", "output", required=True, type=click.Path(path_type=str), help="Where to write the predictions (.csv/.parquet/.json).")
 @click.option("--proba", is_flag=True, help="Also write class probabilities.")
 @click.option("--tracking-uri", help="The MLflow tracking URI (for runs:/ and models:/).")

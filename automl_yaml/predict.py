@@ -13,6 +13,7 @@ you trust.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from .errors import UsageError
 
@@ -55,11 +56,30 @@ def load_model(model: str | os.PathLike, *, tracking_uri: str | None = None):
         raise UsageError(f"cannot load the model '{mask_url(uri)}': {msg}", hint="check the URI, and the tracking URI (--tracking-uri / MLFLOW_TRACKING_URI)") from None
 
 
+_SPEC_SOURCE = re.compile(r"^(?P<spec>.+\.ya?ml):(?P<source>[A-Za-z_][A-Za-z0-9_.\-]*)$")
+
+
 def read_input(path: str, *, base_dir: Path | None = None):
-    """Read a data file through the same file-source layer runs use."""
+    """Read the input through the same source layer runs use.
+
+    ``path`` is a data file or URL (CSV, Parquet, JSON, Excel...), or
+    ``SPEC.yaml:SOURCE`` — a source defined in a spec (an SQL query, a Mongo
+    collection...), read with that spec's settings and ``${VAR}`` values.
+    """
     from .data.sources import FileSource as Reader
+    from .data.sources import open_source
+    from .errors import suggestion_hint
     from .spec.models import FileSource
 
+    m = _SPEC_SOURCE.match(path)
+    if m and Path(m.group("spec")).is_file():
+        from .spec import load_spec
+
+        loaded = load_spec(m.group("spec"), semantic=False)
+        name = m.group("source")
+        if name not in loaded.spec.sources:
+            raise UsageError(f"{m.group('spec')} defines no source '{name}'", hint=suggestion_hint(name, loaded.spec.sources, what="source"))
+        return open_source(name, loaded.spec.sources[name], base_dir=loaded.base_dir).load()
     spec = FileSource(path=path)
     return Reader("input", spec, base_dir=base_dir or Path.cwd()).load()
 

@@ -193,3 +193,18 @@ def test_mlflow_models_serve_answers_with_the_same_predictions(tmp_path, small_s
 
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(20)
+
+
+def test_predict_from_a_spec_source_and_a_bad_model(tmp_path, small_spec, capsys):
+    spec = small_spec({"tracking": False})
+    assert main(["run", str(spec), "--quiet"]) == 0
+    capsys.readouterr()
+    out = tmp_path / "p.json"
+    assert main(["predict", "-m", str(tmp_path / "runs" / "small"), "-i", f"{spec}:penguins", "-o", str(out)]) == 0
+    preds = pd.read_json(out)
+    assert len(preds) == 344 and set(preds["prediction"]) <= {"Adelie", "Chinstrap", "Gentoo"}
+    assert main(["predict", "-m", str(tmp_path / "runs" / "small"), "-i", f"{spec}:pengiuns", "-o", str(out)]) == 2
+    assert "did you mean 'penguins'" in capsys.readouterr().err
+    assert main(["predict", "-m", str(tmp_path), "-i", str(tmp_path / "penguins.csv"), "-o", str(out)]) == 2
+    assert "holds no model" in capsys.readouterr().err
+    assert main(["predict", "-m", str(tmp_path / "runs" / "small"), "-i", str(tmp_path / "penguins.csv"), "-o", str(tmp_path / "x.txt")]) == 2

@@ -43,7 +43,8 @@ def validate(source, **kwargs) -> ValidationReport:
 def plan(source, *, overrides=(), **kwargs) -> Plan:
     """The compiled plan of a spec (a path, a mapping or a ``LoadedSpec``)."""
     from .planner import plan as _plan
-    from .spec import LoadedSpec, load_spec as _load
+    from .spec import LoadedSpec
+    from .spec import load_spec as _load
 
     loaded = source if isinstance(source, LoadedSpec) else _load(source, overrides=overrides)
     return _plan(loaded, **kwargs)

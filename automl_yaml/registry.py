@@ -179,9 +179,8 @@ def load_plugins() -> bool:
     if _plugins_loaded:
         return False
     _plugins_loaded = True
-    from importlib.metadata import entry_points
-
     import sys
+    from importlib.metadata import entry_points
 
     module = sys.modules[__name__]
     for ep in entry_points(group=ENTRY_POINT_GROUP):

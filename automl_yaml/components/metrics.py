@@ -13,6 +13,7 @@ measured by the evaluator, not scored, and are always minimised.
 from __future__ import annotations
 
 import dataclasses
+
 from .. import registry as R
 from ..errors import DataError
 from . import catalog

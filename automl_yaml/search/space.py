@@ -32,7 +32,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 
 from ..spec.loader import dotted
-from ..spec.space import Choice, FloatRange, IntRange, is_space
+from ..spec.space import Choice, FloatRange, IntRange, is_space, walk_spaces
 
 MODEL = "model"
 
@@ -276,14 +276,8 @@ def to_dim(name: str, value: Any, *, model: str | None = None, path: tuple = ())
 
 
 def _shared_dims(node: Any, path: tuple) -> Iterator[Dim]:
-    if is_space(node):
-        yield to_dim(dotted(path), node, path=path)
-    elif isinstance(node, BaseModel):
-        for name, field in type(node).model_fields.items():
-            yield from _shared_dims(getattr(node, name), path + (field.alias or name,))
-    elif isinstance(node, dict):
-        for k, v in node.items():
-            yield from _shared_dims(v, path + (k,))
+    for p, value in walk_spaces(node, path):
+        yield to_dim(dotted(p), value, path=p)
 
 
 def parse_params(params: dict[str, Any]) -> dict[str, Any]:

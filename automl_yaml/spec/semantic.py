@@ -21,7 +21,7 @@ from ..components.params import check_value, options_of, takes_int_only
 from ..errors import Problem, suggestion_hint
 from .loader import SourceMap, dotted
 from .models import Spec
-from .space import Choice, FloatRange, IntRange, is_discrete, is_space
+from .space import Choice, FloatRange, IntRange, is_discrete, is_space, walk_spaces
 
 
 class Checker:
@@ -294,9 +294,9 @@ class Checker:
             for pname, value in (model.params or {}).items():
                 if is_space(value):
                     yield ("models", key, "params", pname), value
-        yield from _walk_spaces(spec.preprocess, ("preprocess",))
+        yield from walk_spaces(spec.preprocess, ("preprocess",))
         for i, step in enumerate(spec.select or ()):
-            yield from _walk_spaces(step, ("select", i))
+            yield from walk_spaces(step, ("select", i))
 
     def check_environment(self) -> None:
         spec = self.spec
@@ -329,19 +329,6 @@ class Checker:
             )
         if spec.tracking is not None and spec.tracking.register_as and not spec.tracking.enabled:
             self.warn(("tracking", "register"), "tracking is off, so nothing is registered")
-
-
-def _walk_spaces(node: Any, path: tuple) -> Iterator[tuple[tuple, Any]]:
-    from pydantic import BaseModel
-
-    if is_space(node):
-        yield path, node
-    elif isinstance(node, BaseModel):
-        for name, field in type(node).model_fields.items():
-            yield from _walk_spaces(getattr(node, name), path + (field.alias or name,))
-    elif isinstance(node, dict):
-        for k, v in node.items():
-            yield from _walk_spaces(v, path + (k,))
 
 
 def _task_hint(name: str, task: str) -> str:

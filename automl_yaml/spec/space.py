@@ -263,3 +263,15 @@ def space_size(value: Any) -> int | None:
     if isinstance(value, (Choice, IntRange, FloatRange)):
         return value.size()
     return 1
+
+
+def walk_spaces(node: Any, path: tuple = ()):
+    """Every search space inside ``node`` (a spec model, dict or value), with its path."""
+    if is_space(node):
+        yield path, node
+    elif isinstance(node, BaseModel):
+        for name, field in type(node).model_fields.items():
+            yield from walk_spaces(getattr(node, name), path + (field.alias or name,))
+    elif isinstance(node, dict):
+        for k, v in node.items():
+            yield from walk_spaces(v, path + (k,))

@@ -1,0 +1,684 @@
+"""The search engine against the tools users compare it with, side by side.
+
+    python benchmarks/search.py                    # all three parts (about 30 minutes)
+    python benchmarks/search.py --overhead [--runs 5]
+    python benchmarks/search.py --parallel [--runs 3]
+    python benchmarks/search.py --quality [--budget 60] [--datasets fair,cars_mpg] [--quick]
+    python benchmarks/search.py --quick            # a smoke run of every part (about 3 minutes)
+
+1. **overhead**: the real CLI (``mlx run``, a subprocess, from start to exit)
+   on a fixed grid — a decision tree, 10 ``max_depth`` x 4 ``min_samples_leaf``
+   = 40 configurations x 5 folds on breast_cancer, preprocessing at its minimum
+   (``scale: none``: a median imputer), ``tracking: false``, ``profile: false``
+   — against a hand-written script (also a subprocess) doing the same work with
+   scikit-learn's ``GridSearchCV``: the same split, the same
+   ``StratifiedKFold(5, shuffle=True, random_state=seed)``, the same ``n_jobs``,
+   the refit and a test-set score. Both must find the same best CV and test
+   score (checked: the work is equal). Interleaved repetitions, medians; for
+   ``n_jobs`` 1 and 2. Target: ratio <= 1.15. Then one instrumented run says
+   where ``mlx run`` spends its time (start-up imports, data loading, search,
+   refit, plots, permutation importance, model saving in MLflow's format...).
+2. **parallel**: ``mlx run`` of a CPU-bound random search (random forests on
+   digits, 12 trials x 3 folds) with ``n_jobs: 2`` against ``n_jobs: 1``,
+   whole process; also the search phase alone. Target: >= 1.7x on 2 cores.
+3. **quality**: a panel of tabular data sets that ship inside installed
+   packages (scikit-learn, palmerpenguins, vega_datasets, statsmodels),
+   classification and regression, with categoricals and missing values. For
+   each, one seeded train/test split — automl-yaml's own
+   (``automl_yaml.data.assemble.build_dataset``), handed to the other
+   contenders as is — and, one after the other on the same machine:
+
+   * **automl-yaml**: the default spec (no ``models``, default search) with
+     ``search.budget.time`` = the budget, tracking and profile off;
+   * **FLAML**: ``AutoML().fit(time_budget=budget, metric=..., task=..., seed=...)``;
+   * **HGB**: an untuned ``HistGradientBoostingClassifier/Regressor`` with
+     ``categorical_features="from_dtype"``.
+
+   The same metric for all, on the held-out test set: roc_auc (binary),
+   accuracy (multiclass), r2 (regression) — automl-yaml's defaults, given to
+   FLAML as its ``metric``. Prints the scores, the rank of each contender per
+   data set (ties share the mean rank) and the mean ranks. Target: a better
+   mean rank than FLAML.
+
+Every contender and every ``mlx run`` is a fresh subprocess. The machine is
+shared and noisy: ratios, not seconds, and the load average next to each
+result. Data sets whose package is missing are skipped with a note
+(``pip install vega_datasets statsmodels`` adds three of them). Nothing is
+downloaded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MLX = Path(sys.executable).with_name("mlx")
+TARGET_OVERHEAD = 1.15
+TARGET_SPEEDUP = 1.7
+SEED = 0
+
+
+def _load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load {one:.1f} (5 min {five:.1f}) on {os.cpu_count()} CPUs"
+
+
+def _env() -> dict:
+    # Bytecode caching on, as on a user's machine; this checkout first on the path.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    return env
+
+
+def _timed(cmd: list[str], cwd: Path) -> tuple[float, str]:
+    t = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, env=_env(), capture_output=True, text=True)
+    wall = time.perf_counter() - t
+    if proc.returncode != 0:
+        raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return wall, proc.stdout
+
+
+def _child(*args: str, cwd: Path) -> dict:
+    _, out = _timed([sys.executable, __file__, "--child", *args], cwd)
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def _table(headers: list[str], rows: list[list], align: str | None = None) -> str:
+    """A plain-text table; ``align`` is one l/r per column (default: first left, rest right)."""
+    align = align or "l" + "r" * (len(headers) - 1)
+    cells = [[str(h) for h in headers]] + [[str(c) for c in r] for r in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
+
+    def line(r):
+        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(r, widths, align))
+
+    return "\n".join([line(cells[0]), "  ".join("-" * w for w in widths)] + [line(r) for r in cells[1:]])
+
+
+# =============================================================================== overhead
+
+OVERHEAD_GRID = {"max_depth": [2, 3, 4, 5, 6, 7, 8, 10, 12, None], "min_samples_leaf": [1, 2, 5, 10]}
+
+OVERHEAD_SPEC = """\
+version: 1
+name: overhead
+seed: {seed}
+sources:
+  d: {{kind: sample, name: breast_cancer}}
+data:
+  target: target                      # malignant (the minority) is the positive class
+preprocess: {{numeric: {{scale: none}}}}  # the minimum: a median imputer
+models:
+  decision_tree:
+    params:
+      max_depth: {{choice: {max_depth}}}
+      min_samples_leaf: {{choice: {min_samples_leaf}}}
+search:
+  strategy: grid
+  metric: roc_auc
+  cv: {{folds: 5}}
+tracking: false
+profile: false
+execution: {{n_jobs: {n_jobs}}}
+output: out-{n_jobs}
+"""
+
+# What a user would write by hand for the same job: automl-yaml's split
+# (stratified, ceil(20%) test rows, the minority class as 1, training rows in
+# table order), the same folds, a median imputer, refit, test score.
+BASELINE_SCRIPT = """\
+import json, math, sys, time
+t0 = time.perf_counter()
+import numpy as np
+from sklearn.datasets import load_breast_cancer
+from sklearn.impute import SimpleImputer
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
+from sklearn.pipeline import make_pipeline
+from sklearn.tree import DecisionTreeClassifier
+
+seed, n_jobs = int(sys.argv[1]), int(sys.argv[2])
+grid = json.loads(sys.argv[3])
+t1 = time.perf_counter()
+X, target = load_breast_cancer(return_X_y=True, as_frame=True)
+y = 1 - target  # malignant (0 in scikit-learn, the minority) as the positive class
+train, test = train_test_split(np.arange(len(X)), test_size=math.ceil(0.2 * len(X)), random_state=seed, stratify=y)
+train, test = np.sort(train), np.sort(test)
+X_train, y_train, X_test, y_test = X.iloc[train], y.iloc[train], X.iloc[test], y.iloc[test]
+t2 = time.perf_counter()
+search = GridSearchCV(
+    make_pipeline(SimpleImputer(strategy="median"), DecisionTreeClassifier(random_state=seed)),
+    {f"decisiontreeclassifier__{k}": v for k, v in grid.items()},
+    scoring="roc_auc",
+    cv=StratifiedKFold(5, shuffle=True, random_state=seed),
+    n_jobs=n_jobs,
+    refit=True,
+)
+search.fit(X_train, y_train)
+t3 = time.perf_counter()
+test_score = roc_auc_score(y_test, search.predict_proba(X_test)[:, 1])
+t4 = time.perf_counter()
+print(json.dumps({"cv": search.best_score_, "test": test_score,
+                  "phases": {"imports": t1 - t0, "load + split": t2 - t1, "search + refit": t3 - t2, "test score": t4 - t3}}))
+"""
+
+
+def _write_overhead(work: Path, seed: int) -> None:
+    grid = {k: json.dumps(v) for k, v in OVERHEAD_GRID.items()}
+    for n_jobs in (1, 2):
+        (work / f"spec-{n_jobs}.yaml").write_text(OVERHEAD_SPEC.format(seed=seed, n_jobs=n_jobs, **grid))
+    (work / "baseline.py").write_text(BASELINE_SCRIPT)
+
+
+def overhead(runs: int, seed: int = SEED) -> dict:
+    print(f"\n== 1. overhead: `mlx run` vs a hand-written GridSearchCV script ({runs} interleaved runs, medians)")
+    n_configs = math.prod(len(v) for v in OVERHEAD_GRID.values())
+    print(f"decision tree grid: {n_configs} configurations x 5 folds on breast_cancer, scale: none, tracking and profile off")
+    out: dict = {"load_before": os.getloadavg()}
+    with tempfile.TemporaryDirectory(prefix="mlx-bench-") as tmp:
+        work = Path(tmp)
+        _write_overhead(work, seed)
+        cmds = {}
+        for n_jobs in (1, 2):
+            cmds[("mlx", n_jobs)] = [str(MLX), "run", f"spec-{n_jobs}.yaml", "--json"]
+            cmds[("script", n_jobs)] = [sys.executable, "baseline.py", str(seed), str(n_jobs), json.dumps(OVERHEAD_GRID)]
+        for cmd in cmds.values():  # warm-up: bytecode caches, the sample's Parquet cache
+            _timed(cmd, work)
+        times: dict = {k: [] for k in cmds}
+        scores: dict = {}
+        for _ in range(runs):
+            for key, cmd in cmds.items():
+                wall, stdout = _timed(cmd, work)
+                times[key].append(wall)
+                data = json.loads(stdout[stdout.index("{") :])
+                if key[0] == "mlx":
+                    scores[key] = (data["best"]["cv"]["roc_auc"]["mean"], data["holdout"]["roc_auc"], data["trials"]["ok"])
+                    out.setdefault("mlx_timings", {})[key[1]] = data["timings_s"]
+                else:
+                    scores[key] = (data["cv"], data["test"], n_configs)
+                    out.setdefault("script_phases", {})[key[1]] = data["phases"]
+        rows = []
+        out["ratios"] = {}
+        for n_jobs in (1, 2):
+            m, s = statistics.median(times[("mlx", n_jobs)]), statistics.median(times[("script", n_jobs)])
+            same = all(abs(a - b) < 1e-9 for a, b in zip(scores[("mlx", n_jobs)], scores[("script", n_jobs)]))
+            ratio = m / s
+            out["ratios"][n_jobs] = ratio
+            rows.append([
+                f"n_jobs={n_jobs}", f"{m:.2f} s", f"{s:.2f} s", f"{ratio:.2f}x",
+                "ok" if ratio <= TARGET_OVERHEAD else "OVER",
+                "yes" if same else f"NO: {scores[('mlx', n_jobs)]} vs {scores[('script', n_jobs)]}",
+            ])
+        print(_table(["", "mlx run", "GridSearchCV script", "ratio", f"<= {TARGET_OVERHEAD}", "same cv/test score"], rows))
+        print(f"best cv roc_auc {scores[('mlx', 1)][0]:.4f}, test roc_auc {scores[('mlx', 1)][1]:.4f}; {_load()}")
+        out["times"] = {f"{k[0]}-{k[1]}": v for k, v in times.items()}
+        out["phases"] = _overhead_phases(work, times, out)
+    out["load_after"] = os.getloadavg()
+    return out
+
+
+def _overhead_phases(work: Path, times: dict, out: dict) -> dict:
+    """Where the time goes: one instrumented in-process ``mlx run`` (n_jobs=1) beside the script's own phases."""
+    phases = _child("phases", str(work / "spec-1.yaml"), cwd=work)
+    wall = statistics.median(times[("mlx", 1)])
+    inside = phases.pop("_inside")
+    rows = [["interpreter start + exit (outside the measured code)", f"{max(0.0, wall - inside):.2f}"]]
+    rows += [[k, f"{v:.2f}"] for k, v in phases.items()]
+    rows.append(["= mlx run (median wall)", f"{wall:.2f}"])
+    print("\nwhere `mlx run` (n_jobs=1) spends its time, seconds (one instrumented run; libraries are counted where first imported):")
+    print(_table(["phase", "s"], rows))
+    script = out["script_phases"][1]
+    swall = statistics.median(times[("script", 1)])
+    srows = [["interpreter start + exit", f"{max(0.0, swall - sum(script.values())):.2f}"]] + [[k, f"{v:.2f}"] for k, v in script.items()]
+    srows.append(["= script (median wall)", f"{swall:.2f}"])
+    print("\nthe GridSearchCV script (n_jobs=1), seconds:")
+    print(_table(["phase", "s"], srows))
+    return phases
+
+
+def _child_phases(spec_path: str) -> dict:
+    """Run the spec in this process with wall-clock timers around each phase.
+
+    Only benchmark instrumentation: library functions are wrapped here, in
+    this process, by replacing module attributes that the runner looks up at
+    call time.
+    """
+    t_start = time.perf_counter()
+    spent: dict[str, float] = {}
+
+    def timed(module, name: str, label: str) -> None:
+        fn = getattr(module, name)
+
+        def wrapper(*a, **kw):
+            t = time.perf_counter()
+            try:
+                return fn(*a, **kw)
+            finally:
+                spent[label] = spent.get(label, 0.0) + time.perf_counter() - t
+
+        setattr(module, name, wrapper)
+
+    t = time.perf_counter()
+    import automl_yaml.cli  # noqa: F401 - what `mlx` imports before any work
+    from automl_yaml import runner
+
+    imports_cli = time.perf_counter() - t
+    import automl_yaml.data.assemble as assemble
+    import automl_yaml.report.run as report
+    import automl_yaml.search.driver as driver
+    import automl_yaml.tracking as tracking
+
+    # Import cost of what each phase needs, measured once up front (then the phases run warm).
+    t = time.perf_counter()
+    import pandas  # noqa: F401
+    import sklearn.model_selection  # noqa: F401
+
+    imports_core = time.perf_counter() - t
+    t = time.perf_counter()
+    import mlflow  # noqa: F401
+    import mlflow.sklearn  # noqa: F401
+
+    imports_mlflow = time.perf_counter() - t
+    t = time.perf_counter()
+    import matplotlib.pyplot  # noqa: F401
+
+    imports_mpl = time.perf_counter() - t
+
+    timed(assemble, "build_dataset", "data: load, assemble, split")
+    timed(driver, "run_search", "search: 40 configurations x 5 folds")
+    for name in ("plot_history", "plot_confusion", "plot_roc", "plot_residuals", "plot_importances"):
+        timed(report, name, "report: plots (PNG)")
+    timed(report, "feature_importance", "report: permutation importance (test set)")
+    timed(tracking, "save_model", "model: save in MLflow's format")
+    timed(report, "write_leaderboard", "report: leaderboard, summary, HTML")
+    timed(report, "write_summary", "report: leaderboard, summary, HTML")
+    timed(runner, "_write_html", "report: leaderboard, summary, HTML")
+    t = time.perf_counter()
+    result = runner.run(spec_path, quiet=True)
+    run_wall = time.perf_counter() - t
+    refit = result.summary["timings_s"].get("refit", 0.0)
+    out = {
+        "imports: the CLI (click, pydantic, spec, runner)": imports_cli,
+        "imports: pandas, scikit-learn": imports_core,
+        "imports: mlflow": imports_mlflow,
+        "imports: matplotlib": imports_mpl,
+    }
+    out.update(spent)
+    out["refit on the whole training set"] = refit
+    out["the rest of the run (plan, folds, scoring, spec copy...)"] = max(0.0, run_wall - sum(spent.values()) - refit)
+    out["_inside"] = time.perf_counter() - t_start
+    return out
+
+
+# =============================================================================== parallel
+
+PARALLEL_SPEC = """\
+version: 1
+name: parallel
+seed: {seed}
+sources:
+  d: {{kind: sample, name: digits}}
+data:
+  target: target
+preprocess: {{numeric: {{scale: none}}}}
+models:
+  random_forest:
+    params:
+      n_estimators: {{int: [150, 300]}}
+      max_features: {{choice: [sqrt, 0.2]}}
+      min_samples_leaf: {{int: [1, 3]}}
+search:
+  strategy: random
+  metric: accuracy
+  cv: {{folds: 3}}
+  budget: {{trials: {trials}}}
+tracking: false
+profile: false
+execution: {{n_jobs: {n_jobs}}}
+output: out-{n_jobs}
+"""
+
+
+def parallel(runs: int, trials: int = 12, seed: int = SEED) -> dict:
+    print(f"\n== 2. parallel trials: `mlx run` with n_jobs: 2 vs n_jobs: 1 ({runs} interleaved runs, medians)")
+    print(f"random search, {trials} random-forest trials x 3 folds on digits (1,797 x 64), whole process")
+    out: dict = {"runs": []}
+    with tempfile.TemporaryDirectory(prefix="mlx-bench-") as tmp:
+        work = Path(tmp)
+        for n_jobs in (1, 2):
+            (work / f"spec-{n_jobs}.yaml").write_text(PARALLEL_SPEC.format(seed=seed, trials=trials, n_jobs=n_jobs))
+        _timed([str(MLX), "run", "spec-2.yaml", "--json", "--set", "search.budget.trials=2"], work)  # warm-up
+        walls: dict[int, list[float]] = {1: [], 2: []}
+        search: dict[int, list[float]] = {1: [], 2: []}
+        configs: dict[int, list] = {}
+        for i in range(runs):
+            for n_jobs in (1, 2):
+                load = os.getloadavg()[0]
+                wall, stdout = _timed([str(MLX), "run", f"spec-{n_jobs}.yaml", "--json"], work)
+                summary = json.loads(stdout[stdout.index("{") :])
+                walls[n_jobs].append(wall)
+                search[n_jobs].append(summary["timings_s"]["search"])
+                board = (work / f"out-{n_jobs}" / "leaderboard.csv").read_text().splitlines()
+                configs[n_jobs] = sorted(board[1:])
+                out["runs"].append({"n_jobs": n_jobs, "wall": wall, "search": search[n_jobs][-1], "load": load})
+                print(f"run {i + 1}: n_jobs={n_jobs}: {wall:6.2f} s (search {search[n_jobs][-1]:6.2f} s, {summary['trials']['ok']} ok trials); load {load:.1f}", flush=True)
+    one, two = statistics.median(walls[1]), statistics.median(walls[2])
+    s1, s2 = statistics.median(search[1]), statistics.median(search[2])
+    out.update(speedup=one / two, search_speedup=s1 / s2, load=os.getloadavg())
+    print(_table(
+        ["", "n_jobs=1", "n_jobs=2", "speed-up", f">= {TARGET_SPEEDUP}"],
+        [
+            ["mlx run (whole process)", f"{one:.2f} s", f"{two:.2f} s", f"{one / two:.2f}x", "ok" if one / two >= TARGET_SPEEDUP else "UNDER"],
+            ["search phase alone", f"{s1:.2f} s", f"{s2:.2f} s", f"{s1 / s2:.2f}x", ""],
+        ],
+    ))
+    print(f"{_load()} (other work on the machine slows parallel trials most)")
+    return out
+
+
+# =============================================================================== quality
+
+
+def _sample(name: str, target: str) -> dict:
+    return {"sources": {"d": {"kind": "sample", "name": name}}, "data": {"target": target}}
+
+
+def _frame_cars():
+    from vega_datasets import local_data
+
+    df = local_data.cars()
+    df["Year"] = df["Year"].dt.year  # a number for every contender
+    return df.drop(columns=["Name"])  # a car's name identifies it: not a feature
+
+
+def _frame_seattle():
+    from vega_datasets import local_data
+
+    df = local_data.seattle_weather()
+    df["month"] = df["date"].dt.month
+    return df.drop(columns=["date"])
+
+
+def _frame_fair():
+    from statsmodels.datasets import fair
+
+    df = fair.load_pandas().data
+    df["affair"] = (df.pop("affairs") > 0).map({True: "yes", False: "no"})
+    return df
+
+
+def _frame_anes96():
+    from statsmodels.datasets import anes96
+
+    df = anes96.load_pandas().data.drop(columns=["logpopul"])
+    df["vote"] = df["vote"].map({0.0: "Clinton", 1.0: "Dole"})
+    return df
+
+
+def _frame_randhie():
+    from statsmodels.datasets import randhie
+
+    return randhie.load_pandas().data
+
+
+#: name -> (description, package, source: "sample:<name>" or a frame function, target)
+DATASETS: dict[str, tuple] = {
+    "breast_cancer": ("binary, 569 x 30", "sklearn", "sample:breast_cancer", "target"),
+    "wine": ("3 classes, 178 x 13", "sklearn", "sample:wine", "target"),
+    "digits": ("10 classes, 1,797 x 64", "sklearn", "sample:digits", "target"),
+    "diabetes": ("regression, 442 x 10", "sklearn", "sample:diabetes", "target"),
+    "penguins": ("3 classes, 344 x 7, categoricals, missing", "palmerpenguins", "sample:penguins", "species"),
+    "penguins_mass": ("regression, 342 x 7, categoricals, missing", "palmerpenguins", "sample:penguins", "body_mass_g"),
+    "cars_mpg": ("regression, 398 x 7, a categorical, missing", "vega_datasets", _frame_cars, "Miles_per_Gallon"),
+    "seattle_weather": ("5 classes (imbalanced), 1,461 x 5", "vega_datasets", _frame_seattle, "weather"),
+    "fair": ("binary, 6,366 x 8", "statsmodels", _frame_fair, "affair"),
+    "anes96": ("binary, 944 x 9", "statsmodels", _frame_anes96, "vote"),
+    "randhie": ("regression, 20,190 x 9", "statsmodels", _frame_randhie, "mdvis"),
+}
+QUICK = ["breast_cancer", "penguins_mass", "wine"]
+CONTENDERS = ["automl-yaml", "FLAML", "HGB"]
+
+
+def _available(name: str) -> bool:
+    from importlib.util import find_spec
+
+    return find_spec(DATASETS[name][1]) is not None
+
+
+def _spec(name: str, work: Path, budget: float, seed: int) -> dict:
+    """automl-yaml's spec for a data set: the defaults, a time budget, no tracking or profile."""
+    _, _, source, target = DATASETS[name]
+    if isinstance(source, str):
+        spec = _sample(source.split(":", 1)[1], target)
+    else:
+        path = work / f"{name}.parquet"
+        if not path.exists():
+            source().to_parquet(path)
+        spec = {"sources": {"d": str(path)}, "data": {"target": target}}
+    spec.update(
+        name=name.replace("_", "-"),
+        seed=seed,
+        search={"budget": {"time": f"{budget:g}s"}},
+        tracking=False,
+        profile=False,
+        output=str(work / f"out-{name}"),
+    )
+    return spec
+
+
+def _metric(task: str, n_classes: int | None) -> str:
+    return "r2" if task == "regression" else ("roc_auc" if n_classes == 2 else "accuracy")
+
+
+def _score(metric: str, y_true, model, X) -> float:
+    from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
+
+    if metric == "roc_auc":
+        return float(roc_auc_score(y_true, model.predict_proba(X)[:, 1]))
+    if metric == "accuracy":
+        return float(accuracy_score(y_true, model.predict(X)))
+    return float(r2_score(y_true, model.predict(X)))
+
+
+def _child_quality(contender: str, name: str, work: str, budget: float, seed: int) -> dict:
+    """One contender on one data set, in a fresh process; prints its test score."""
+    import warnings
+
+    warnings.filterwarnings("ignore")
+    from automl_yaml.data.assemble import build_dataset
+    from automl_yaml.spec import load_spec
+
+    spec = _spec(name, Path(work), budget, seed)
+    if contender == "automl-yaml":
+        import automl_yaml
+
+        metric = spec["search"]["metric"] = _metric(*_task_of(spec))
+        t0 = time.perf_counter()
+        result = automl_yaml.run(spec, quiet=True)
+        wall = time.perf_counter() - t0
+        s = result.summary
+        return {
+            "score": result.holdout[metric],
+            "metric": metric,
+            "wall": wall,
+            "n_train": s["data"]["rows_train"],
+            "n_test": s["data"]["rows_test"],
+            "best": result.best_model,
+            "trials": s["trials"]["total"],
+            "search_s": s["timings_s"]["search"],
+        }
+    ds = build_dataset(load_spec(spec))
+    metric = _metric(ds.task, ds.n_classes)
+    X_train, X_test = _typed(ds.X_train, ds.column_types), _typed(ds.X_test, ds.column_types)
+    t0 = time.perf_counter()
+    if contender == "FLAML":
+        from flaml import AutoML
+
+        model = AutoML()
+        model.fit(X_train, ds.y_train, task=ds.task, metric=metric, time_budget=budget, seed=seed, verbose=0)
+        best, trials = model.best_estimator, len(model.config_history)
+    else:
+        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
+
+        cls = HistGradientBoostingRegressor if ds.task == "regression" else HistGradientBoostingClassifier
+        model = cls(categorical_features="from_dtype", random_state=seed).fit(X_train, ds.y_train)
+        best, trials = "untuned", 1
+    wall = time.perf_counter() - t0
+    return {
+        "score": _score(metric, ds.y_test, model, X_test),
+        "metric": metric,
+        "wall": wall,
+        "n_train": len(X_train),
+        "n_test": len(X_test),
+        "best": best,
+        "trials": trials,
+    }
+
+
+def _task_of(spec: dict) -> tuple[str, int | None]:
+    from automl_yaml.data.assemble import build_dataset
+    from automl_yaml.spec import load_spec
+
+    ds = build_dataset(load_spec(spec))
+    return ds.task, ds.n_classes
+
+
+def _typed(X, column_types: dict):
+    """Categorical and boolean columns as pandas ``category`` (what FLAML and HGB expect)."""
+    X = X.copy()
+    for col, kind in column_types.items():
+        if kind in ("categorical", "boolean"):
+            X[col] = X[col].astype("category")
+        elif kind == "text":
+            X = X.drop(columns=[col])
+    return X
+
+
+def _ranks(scores: list[float]) -> list[float]:
+    """Rank 1 = best (highest score); ties share the mean of their ranks."""
+    order = sorted(range(len(scores)), key=lambda i: -scores[i])
+    ranks = [0.0] * len(scores)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and abs(scores[order[j + 1]] - scores[order[i]]) < 1e-12:
+            j += 1
+        for k in range(i, j + 1):
+            ranks[order[k]] = (i + j) / 2 + 1
+        i = j + 1
+    return ranks
+
+
+def quality(names: list[str], budget: float, seed: int = SEED) -> dict:
+    print(f"\n== 3. quality: automl-yaml (default spec) vs FLAML vs untuned HGB; {budget:g} s budgets, one after the other")
+    results: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory(prefix="mlx-bench-") as tmp:
+        work = Path(tmp)
+        for name in names:
+            if not _available(name):
+                print(f"{name}: skipped ({DATASETS[name][1]} is not installed)")
+                continue
+            row = {}
+            for contender in CONTENDERS:
+                load = os.getloadavg()[0]
+                row[contender] = _child("quality", contender, name, str(work), str(budget), str(seed), cwd=work)
+                row[contender]["load"] = load
+            n_test = {r["n_test"] for r in row.values()}
+            assert len(n_test) == 1, f"{name}: the contenders were tested on different rows: {n_test}"
+            results[name] = row
+            a, f, h = (row[c] for c in CONTENDERS)
+            print(
+                f"{name:<16} {a['metric']:<8} automl-yaml {a['score']:.4f} ({a['best']}, {a['trials']} trials, {a['wall']:.0f} s)"
+                f"  FLAML {f['score']:.4f} ({f['best']}, {f['trials']} trials, {f['wall']:.0f} s)  HGB {h['score']:.4f}  load {load:.1f}",
+                flush=True,
+            )
+    if not results:
+        return {}
+    print()
+    print(quality_markdown(results, budget))
+    return {"budget": budget, "seed": seed, "results": results, "mean_ranks": _mean_ranks(results)}
+
+
+def _mean_ranks(results: dict) -> dict[str, float]:
+    ranks = {c: [] for c in CONTENDERS}
+    for row in results.values():
+        for c, r in zip(CONTENDERS, _ranks([row[c]["score"] for c in CONTENDERS])):
+            ranks[c].append(r)
+    return {c: statistics.fmean(v) for c, v in ranks.items()}
+
+
+def quality_markdown(results: dict, budget: float) -> str:
+    """The quality table in Markdown: test scores per data set (rank in brackets), then mean ranks."""
+    lines = [
+        f"| data set | rows (train/test) | metric | automl-yaml ({budget:g} s) | FLAML ({budget:g} s) | HGB (untuned) | load |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in results.items():
+        ranks = _ranks([row[c]["score"] for c in CONTENDERS])
+        cells = []
+        for c, r in zip(CONTENDERS, ranks):
+            v = f"{row[c]['score']:.4f} ({r:g})"
+            cells.append(f"**{v}**" if r == min(ranks) else v)
+        a = row["automl-yaml"]
+        load = max(row[c]["load"] for c in CONTENDERS)
+        lines.append(f"| {name} | {a['n_train']:,}/{a['n_test']:,} | {a['metric']} | " + " | ".join(cells) + f" | {load:.1f} |")
+    mean = _mean_ranks(results)
+    lines.append("| **mean rank** | | | " + " | ".join(f"**{mean[c]:.2f}**" for c in CONTENDERS) + " | |")
+    return "\n".join(lines)
+
+
+# =============================================================================== main
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--overhead", action="store_true", help="run part 1 (mlx run vs GridSearchCV)")
+    ap.add_argument("--parallel", action="store_true", help="run part 2 (n_jobs 2 vs 1)")
+    ap.add_argument("--quality", action="store_true", help="run part 3 (vs FLAML and HGB)")
+    ap.add_argument("--quick", action="store_true", help=f"smoke run: 2 runs, 4 parallel trials, {len(QUICK)} data sets at 15 s")
+    ap.add_argument("--runs", type=int, help="repetitions of parts 1 and 2 (default 5 and 3)")
+    ap.add_argument("--budget", type=float, help="seconds per contender and data set (default 60; --quick: 15)")
+    ap.add_argument("--datasets", help="comma-separated data sets: " + ", ".join(DATASETS))
+    ap.add_argument("--seed", type=int, default=SEED)
+    ap.add_argument("--json", type=Path, help="also write every number to this JSON file")
+    ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.child:
+        kind, *rest = a.child
+        if kind == "phases":
+            print(json.dumps(_child_phases(rest[0])))
+        else:
+            contender, name, work, budget, seed = rest
+            print(json.dumps(_child_quality(contender, name, work, float(budget), int(seed))))
+        return 0
+    every = not (a.overhead or a.parallel or a.quality)
+    report: dict = {"started": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "load_start": os.getloadavg()}
+    print(f"benchmarks/search.py — {report['started']}, {_load()}, Python {sys.version.split()[0]}")
+    if every or a.overhead:
+        report["overhead"] = overhead(a.runs or (2 if a.quick else 5), a.seed)
+    if every or a.parallel:
+        report["parallel"] = parallel(a.runs or (2 if a.quick else 3), trials=4 if a.quick else 12, seed=a.seed)
+    if every or a.quality:
+        names = a.datasets.split(",") if a.datasets else (QUICK if a.quick else list(DATASETS))
+        unknown = [n for n in names if n not in DATASETS]
+        if unknown:
+            ap.error(f"unknown data set(s) {unknown}; choose from {', '.join(DATASETS)}")
+        report["quality"] = quality(names, a.budget or (15.0 if a.quick else 60.0), a.seed)
+    report["load_end"] = os.getloadavg()
+    if a.json:
+        a.json.write_text(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

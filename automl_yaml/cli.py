@@ -78,14 +78,24 @@ def cli(ctx: click.Context, debug: bool) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="Print only problems.")
 @_set_option
 def validate(specs: tuple[str, ...], check_data: bool, fmt: str, strict: bool, quiet: bool, overrides: tuple[str, ...]) -> int:
-    """Check specs: exit 0 when valid, 2 when not.
+    """Check specs (files, or folders of .yaml/.yml files): exit 0 when valid, 2 when not.
 
     Every problem is reported at once, compiler-style:
     spec.yaml:12:5: models.rf.params.max_dept: unknown parameter … did you mean 'max_depth'?
     """
     from .spec import validate as _validate
 
-    reports = [_validate(s, overrides=overrides, check_data=check_data) for s in specs]
+    files: list[str] = []
+    for s in specs:
+        p = Path(s)
+        if p.is_dir():  # a folder: every spec below it
+            found = sorted(str(f) for f in p.rglob("*") if f.suffix in (".yaml", ".yml") and f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts))
+            if not found:
+                raise UsageError(f"{s}: no .yaml or .yml file in this folder")
+            files.extend(found)
+        else:
+            files.append(s)
+    reports = [_validate(s, overrides=overrides, check_data=check_data) for s in files]
     failed = 0
     for r in reports:
         bad = not r.ok or (strict and r.problems)

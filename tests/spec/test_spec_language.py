@@ -156,3 +156,19 @@ def test_schema_command(capsys):
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.parent.name)
 def test_examples_carry_the_schema_comment(path):
     assert path.read_text().startswith("# yaml-language-server: $schema="), path
+
+
+def test_validate_a_folder(tmp_path, capsys):
+    import shutil
+
+    (tmp_path / "team").mkdir()
+    shutil.copy(VALID[0], tmp_path / "team" / "a.yaml")
+    shutil.copy(Path(__file__).parent / "broken" / "32_unknown_estimator.yaml", tmp_path / "b.yml")
+    assert main(["validate", str(tmp_path)]) == 2
+    captured = capsys.readouterr()
+    assert "team/a.yaml: valid" in captured.out and "b.yml:" in captured.err
+    (tmp_path / "b.yml").unlink()
+    assert main(["validate", str(tmp_path)]) == 0
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["validate", str(empty)]) == 2

@@ -791,6 +791,8 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
     tr = summary.get("tracking") or {}
     if tr.get("run_id"):
         display.print(f"MLflow: run {tr['run_id']} in {tr['tracking_uri']}" + (f"; registered {tr['registered_model']} v{tr['registered_version']}" if tr.get("registered_model") else ""))
+        if str(tr["tracking_uri"]).startswith("sqlite:"):
+            display.print(f"  browse it: mlflow ui --backend-store-uri {tr['tracking_uri']}")
 
 
 # ----------------------------------------------------------------------------- profile

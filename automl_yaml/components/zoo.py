@@ -8,6 +8,14 @@ badly). LightGBM and XGBoost join when they are installed.
 Spaces follow common practice (FLAML's and Optuna's examples, scikit-learn's
 defaults as a centre): log scales for learning rates, regularisation and
 counts; the default value inside every range.
+
+Each entry also names its library's default configuration (``start``, with
+``start_by_task`` for defaults that differ between the classifier and the
+regressor) and a rough ``cost`` rank (1: cheapest to fit). The Optuna
+strategies evaluate every model's default first, cheapest first: a search
+then never ends worse than the best untuned model (as far as cross-validation
+can tell), and a short time budget still sees every model once — the way
+FLAML starts each learner from a low-cost configuration.
 """
 
 from __future__ import annotations
@@ -15,10 +23,13 @@ from __future__ import annotations
 from importlib.util import find_spec
 from typing import Any
 
-# name -> {"params": {...}, "tasks": [...], "max_rows": int | None, "needs": module}
+# name -> {"params": {...}, "tasks": [...], "max_rows": int | None, "needs": module,
+#          "cost": rank, "start": {...}, "start_by_task": {task: {...}}}
 ZOO: dict[str, dict[str, Any]] = {
     "hist_gradient_boosting": {
         "tasks": ["classification", "regression"],
+        "cost": 3,
+        "start": {"learning_rate": 0.1, "max_iter": 100, "max_leaf_nodes": 31, "min_samples_leaf": 20, "l2_regularization": 0.0},
         "params": {
             "learning_rate": {"float": [0.01, 0.3], "log": True},
             "max_iter": {"int": [50, 500], "log": True},
@@ -29,6 +40,9 @@ ZOO: dict[str, dict[str, Any]] = {
     },
     "random_forest": {
         "tasks": ["classification", "regression"],
+        "cost": 6,
+        "start": {"n_estimators": 100, "max_features": "sqrt", "min_samples_leaf": 1, "max_depth": None},
+        "start_by_task": {"regression": {"max_features": 1.0}},
         "params": {
             "n_estimators": {"int": [50, 300], "log": True},
             "max_features": {"choice": ["sqrt", "log2", 0.5, 1.0]},
@@ -38,6 +52,9 @@ ZOO: dict[str, dict[str, Any]] = {
     },
     "extra_trees": {
         "tasks": ["classification", "regression"],
+        "cost": 5,
+        "start": {"n_estimators": 100, "max_features": "sqrt", "min_samples_leaf": 1},
+        "start_by_task": {"regression": {"max_features": 1.0}},
         "params": {
             "n_estimators": {"int": [50, 300], "log": True},
             "max_features": {"choice": ["sqrt", "log2", 0.5, 1.0]},
@@ -46,24 +63,42 @@ ZOO: dict[str, dict[str, Any]] = {
     },
     "logistic_regression": {
         "tasks": ["classification"],
+        "cost": 1,
+        "start": {"C": 1.0},
         "params": {"C": {"float": [0.001, 100.0], "log": True}, "max_iter": 2000},
     },
     "ridge": {
         "tasks": ["regression"],
+        "cost": 1,
+        "start": {"alpha": 1.0},
         "params": {"alpha": {"float": [0.001, 100.0], "log": True}},
     },
     "knn": {
         "tasks": ["classification", "regression"],
+        "cost": 2,
+        "start": {"n_neighbors": 5, "weights": "uniform"},
         "max_rows": 20_000,
         "params": {"n_neighbors": {"int": [3, 50], "log": True}, "weights": {"choice": ["uniform", "distance"]}},
     },
     "svm": {
         "tasks": ["classification", "regression"],
+        "cost": 7,
+        "start": {"C": 1.0, "gamma": "scale"},
         "max_rows": 10_000,
         "params": {"C": {"float": [0.01, 100.0], "log": True}, "gamma": {"choice": ["scale", "auto"]}},
     },
     "lightgbm": {
         "tasks": ["classification", "regression"],
+        "cost": 3,
+        "start": {
+            "n_estimators": 100,
+            "learning_rate": 0.1,
+            "num_leaves": 31,
+            "min_child_samples": 20,
+            "subsample": 1.0,
+            "colsample_bytree": 1.0,
+            "reg_lambda": 0.0,
+        },
         "needs": "lightgbm",
         "params": {
             "n_estimators": {"int": [50, 1000], "log": True},
@@ -79,6 +114,16 @@ ZOO: dict[str, dict[str, Any]] = {
     },
     "xgboost": {
         "tasks": ["classification", "regression"],
+        "cost": 4,
+        "start": {
+            "n_estimators": 100,
+            "learning_rate": 0.3,
+            "max_depth": 6,
+            "min_child_weight": 1.0,
+            "subsample": 1.0,
+            "colsample_bytree": 1.0,
+            "reg_lambda": 1.0,
+        },
         "needs": "xgboost",
         "params": {
             "n_estimators": {"int": [50, 1000], "log": True},
@@ -117,3 +162,24 @@ def default_params(name: str) -> dict[str, Any] | None:
     """The zoo's space for one model name, if the zoo has it."""
     entry = ZOO.get(name)
     return dict(entry["params"]) if entry else None
+
+
+def start_params(name: str, task: str | None = None) -> dict[str, Any] | None:
+    """The library's default configuration of a zoo model, for ``task`` (None: the common one).
+
+    Values may lie outside a spec's range (a ``reg_lambda`` of 0 on a log
+    scale): :func:`automl_yaml.search.space.compile_space` moves them inside.
+    None when the zoo does not know ``name``.
+    """
+    entry = ZOO.get(name)
+    if entry is None or "start" not in entry:
+        return None
+    out = dict(entry["start"])
+    out.update(entry.get("start_by_task", {}).get(task, {}))
+    return out
+
+
+def cost(name: str) -> int | None:
+    """The zoo's rough rank of ``name``'s cost to fit (1: cheapest), or None."""
+    entry = ZOO.get(name)
+    return entry.get("cost") if entry else None

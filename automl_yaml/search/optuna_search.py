@@ -91,6 +91,12 @@ class _Codec:
 class OptunaSearcher(Searcher):
     """An Optuna study driven by ask/tell, with a sampler and a pruner.
 
+    The first trials are the models' default configurations, cheapest model
+    first (:meth:`SearchSpace.starting_points
+    <automl_yaml.search.space.SearchSpace.starting_points>`, enqueued with
+    Optuna's ``study.enqueue_trial``), never pruned; the sampler proposes the
+    rest.
+
     Samplers (``options.sampler``): ``tpe`` (default; ``multivariate`` and, for
     a model choice, ``group``), ``cmaes`` (needs the ``cmaes`` package),
     ``nsga2`` (the default with several objectives), ``qmc``, ``random``,
@@ -121,6 +127,11 @@ class OptunaSearcher(Searcher):
         # (samplers repeat themselves in small discrete spaces).
         self._size = space.size()
         self._seen: set[str] = set()
+        # Trial n < len(starts) is model n's default configuration (cheapest
+        # model first), whatever the sampler: see SearchSpace.starting_points.
+        # Numbering makes it hold on resume too (finished starts keep their
+        # numbers; new trials are numbered after them).
+        self.starts = space.starting_points()
 
     # ------------------------------------------------------------ set-up
     def _make_sampler(self) -> optuna.samplers.BaseSampler:
@@ -215,6 +226,8 @@ class OptunaSearcher(Searcher):
         else:
             number = self._next
             self._next += 1
+            if number < len(self.starts):
+                study.enqueue_trial(self._params(self.starts[number])[0])
         model_dim = self.space.model_dim
         if self.flat:
             fixed = {name: c.distribution for name, c in self._codecs.items()}
@@ -242,7 +255,8 @@ class OptunaSearcher(Searcher):
             return False
         ot.report(value, step)
         self._reported[trial.number].add(step)
-        return ot.should_prune()
+        # A model's default configuration is always evaluated in full.
+        return trial.number >= len(self.starts) and ot.should_prune()
 
     def tell(self, trial: Trial, result: TrialResult) -> None:
         ot = self._running.pop(trial.number, None)

@@ -117,13 +117,21 @@ def label(value: Any) -> str:
 
 @dataclasses.dataclass(frozen=True)
 class ModelCandidate:
-    """One entry of ``models`` (or of the zoo)."""
+    """One entry of ``models`` (or of the zoo).
+
+    ``start`` is the model's default configuration inside its dimensions
+    (dimension name -> value; dimensions the zoo has no default for are left
+    out), or None when the zoo does not know the estimator. ``cost`` is the
+    zoo's rank of its cost to fit (1: cheapest), or None.
+    """
 
     key: str
     estimator: str
     fixed: dict[str, Any]
     dims: tuple[Dim, ...]
     max_rows: int | None = None
+    start: dict[str, Any] | None = None
+    cost: int | None = None
 
 
 @dataclasses.dataclass
@@ -169,6 +177,23 @@ class SearchSpace:
 
     def continuous(self) -> list[Dim]:
         return [d for d in self.dims() if not d.discrete]
+
+    def starting_points(self) -> list[dict[str, Any]]:
+        """Each model's default configuration, cheapest model first (partial configurations).
+
+        Models without a known default are left out; dimensions without one
+        (the shared preprocessing ones among them) are absent, for the
+        strategy to choose. Ties of cost keep the order of ``models``.
+        """
+        out = []
+        ranked = sorted(self.models.values(), key=lambda m: m.cost if m.cost is not None else math.inf)
+        for m in ranked:
+            if m.start is None:
+                continue
+            config = {MODEL: m.key} if self.model_dim is not None else {}
+            config.update(m.start)
+            out.append(config)
+        return out
 
     # ------------------------------------------------------------ configurations
     def split(self, config: dict[str, Any]) -> tuple[str, dict[str, Any], dict[str, Any]]:
@@ -309,6 +334,27 @@ def model_entries(spec, task: str | None, n_rows: int | None = None) -> dict[str
     return out
 
 
+_ABSENT = object()
+
+
+def _inside(d: Dim, values: dict[str, Any], name: str) -> Any:
+    """``values[name]`` moved into ``d``: clipped to a range and onto its step; a choice only if listed."""
+    if name not in values:
+        return _ABSENT
+    v = values[name]
+    if d.kind == "categorical":
+        for c in d.choices:
+            if label(c) == label(v):
+                return c
+        return _ABSENT
+    if not isinstance(v, (int, float)) or isinstance(v, bool):
+        return _ABSENT
+    v = min(max(float(v), d.low), d.high)
+    if d.step is not None:
+        v = min(d.low + round((v - d.low) / d.step) * d.step, d.high)
+    return int(round(v)) if d.kind == "int" else float(v)
+
+
 def compile_space(spec, task: str | None = None, n_rows: int | None = None) -> SearchSpace:
     """The search space of a spec.
 
@@ -318,6 +364,8 @@ def compile_space(spec, task: str | None = None, n_rows: int | None = None) -> S
             (the zoo then lists the models of both tasks).
         n_rows: Training rows, when known (drops zoo models too slow for them).
     """
+    from ..components import zoo
+
     models: dict[str, ModelCandidate] = {}
     for key, (name, params, max_rows) in model_entries(spec, task, n_rows).items():
         fixed, dims = {}, []
@@ -326,7 +374,10 @@ def compile_space(spec, task: str | None = None, n_rows: int | None = None) -> S
                 dims.append(to_dim(f"{key}.{pname}", value, model=key, path=("models", key, "params", pname)))
             else:
                 fixed[pname] = value
-        models[key] = ModelCandidate(key, name, fixed, tuple(dims), max_rows)
+        start = zoo.start_params(name, task)
+        if start is not None:
+            start = {d.name: v for d in dims if (v := _inside(d, start, d.name[len(key) + 1 :])) is not _ABSENT}
+        models[key] = ModelCandidate(key, name, fixed, tuple(dims), max_rows, start, zoo.cost(name))
     shared = list(_shared_dims(spec.preprocess, ("preprocess",)))
     for i, step in enumerate(spec.select):
         shared.extend(_shared_dims(step, ("select", i)))

@@ -583,6 +583,7 @@ class _Job:
     def _plots(self) -> None:
         import numpy as np
 
+        from .preprocess.pipeline import unwrap
         from .report import run as report
 
         out, ds, pipeline, spec = self.out, self.dataset, self.pipeline, self.spec
@@ -621,13 +622,17 @@ class _Job:
         else:
             draw("residuals", lambda: report.plot_residuals(ds.y_test, pipeline.predict(ds.X_test), plots_dir / "residuals.png"))
         score_metric = next((m for m in self.metrics if not m.objective_only), None)
-        if score_metric is not None:
 
-            def importance():
-                fi = report.feature_importance(pipeline, ds.X_test, ds.y_test, score_metric.scorer(), seed=spec.seed)
-                return report.plot_importances(fi, plots_dir / "feature_importance.png", "permutation importance (test set)")
+        def importance():
+            fi = report.model_importance(pipeline)
+            if fi is not None:
+                return report.plot_importances(fi, plots_dir / "feature_importance.png", f"feature importance ({type(unwrap(pipeline)[-1]).__name__})")
+            if score_metric is None:
+                return None
+            fi = report.feature_importance(pipeline, ds.X_test, ds.y_test, score_metric.scorer(), seed=spec.seed)
+            return report.plot_importances(fi, plots_dir / "feature_importance.png", "permutation importance (test set)")
 
-            draw("feature_importance", importance)
+        draw("feature_importance", importance)
 
     # --------------------------------------------------------------- report
     def step_report(self, step) -> None:

@@ -483,7 +483,13 @@ def build_pipeline(spec, column_types: dict[str, str], task: str, options: dict[
         plan = plans[columns[0]]
         name = _part_name(plan, columns, defaults.get(plan.type) == key, used)
         parts.append((name, _group_transformer(plan, columns, spec, task, seed), columns))
-    preprocess = ColumnTransformer(parts, remainder="drop", sparse_threshold=0, verbose_feature_names_out=False)
+    if len(parts) == 1 and len(parts[0][2]) == len(column_types) and list(parts[0][2]) == list(column_types):
+        # one treatment for every column (all numeric, say): the group's own
+        # transformer, without a ColumnTransformer around it, whose column
+        # bookkeeping costs more per fit than imputing and scaling small data
+        preprocess = parts[0][1]
+    else:
+        preprocess = ColumnTransformer(parts, remainder="drop", sparse_threshold=0, verbose_feature_names_out=False)
 
     steps = [("preprocess", preprocess), *_selection_steps(spec, plans, task, options, seed), ("model", estimator)]
     pipe = Pipeline(steps).set_output(transform="pandas")

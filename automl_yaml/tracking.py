@@ -1,11 +1,11 @@
 """MLflow tracking: one parent run per ``mlx run``, one nested run per trial.
 
-Everything goes through :class:`mlflow.MlflowClient` from the process that
-drives the search — never from many workers at once into SQLite. Trials are
-queued to a single background writer thread, each as three calls
-(``create_run`` with its tags, one ``log_batch`` with params and metrics,
-``set_terminated``): the search does not wait for the database, and the
-writer is drained before the run ends.
+Everything goes through :class:`mlflow.MlflowClient`, never from many
+workers at once into SQLite: the process that drives the search writes the
+parent run, and one writer process (:class:`TrialWriter`) the trials' nested
+runs, each as three calls (``create_run`` with its tags, one ``log_batch``
+with params and metrics, ``set_terminated``). The search does not wait for
+the database, and the writer is drained before the run ends.
 
 The default store needs no server: ``tracking.uri``, else
 ``$MLFLOW_TRACKING_URI``, else ``sqlite:///<spec folder>/mlflow.db`` with
@@ -26,6 +26,7 @@ import math
 import os
 import queue
 import subprocess
+import sys
 import threading
 import time
 import urllib.error
@@ -170,6 +171,207 @@ def using_uri(uri: str | None):
             os.environ.pop("MLFLOW_REGISTRY_URI", None)
 
 
+# ------------------------------------------------------------------ trial writer
+
+
+def trial_record(result, params: dict[str, Any] | None = None) -> dict[str, Any]:
+    """One trial as plain data (picklable, no numpy): what its nested run holds."""
+    scores = {}
+    for name, s in (result.scores or {}).items():
+        scores[name] = {stat: float(s[stat]) for stat in ("mean", "std") if s.get(stat) is not None and math.isfinite(s[stat])}
+    return {
+        "number": int(result.number),
+        "status": result.status,
+        "error": result.error,
+        "start": int((result.started_at or time.time()) * 1000),
+        "end": int((result.finished_at or time.time()) * 1000),
+        "scores": scores,
+        "fit_time": float(result.fit_time or 0.0),
+        "duration": float(result.duration or 0.0),
+        "params": flatten(params if params is not None else result.config),
+    }
+
+
+def write_trial(client, experiment_id: str, parent_run_id: str, rec: dict[str, Any]) -> None:
+    """A trial's nested run in three client calls: ``create_run`` with its tags,
+    one ``log_batch`` (params and metrics), ``set_terminated``."""
+    from mlflow.entities import Metric, Param, RunTag
+
+    tags = {
+        "mlflow.parentRunId": parent_run_id,
+        "mlflow.runName": f"trial-{rec['number']}",
+        "trial.number": str(rec["number"]),
+        "trial.status": rec["status"],
+    }
+    if rec["error"]:
+        tags["trial.error"] = rec["error"][:4000]
+    run = client.create_run(experiment_id, start_time=rec["start"], tags=tags)
+    end = rec["end"]
+    metrics = [Metric(f"cv_{name}_{stat}", v, end, 0) for name, s in rec["scores"].items() for stat, v in s.items()]
+    metrics.append(Metric("fit_time", rec["fit_time"], end, 0))
+    metrics.append(Metric("duration", rec["duration"], end, 0))
+    params = [Param(k, v) for k, v in rec["params"].items()][:100]
+    client.log_batch(run.info.run_id, metrics=metrics, params=params, tags=[RunTag("trial.duration", f"{rec['duration']:.3f}")])
+    status = "FINISHED" if rec["status"] == "ok" else ("KILLED" if rec["status"] in ("pruned", "timeout") else "FAILED")
+    client.set_terminated(run.info.run_id, status, end_time=end)
+
+
+class TrialWriter:
+    """Writes the trials' nested runs from a separate process, off the search's path.
+
+    Each nested run costs MLflow's client three transactions (~8 ms of
+    Python in SQLAlchemy). Written from a thread of the process that runs
+    the search, that time competes with the search for the GIL; written
+    from a child process (``python -m automl_yaml.tracking``), it runs on
+    another core and the search only pickles a small dict into a pipe.
+    The child starts when the run checks its store, before the data is
+    read, and imports MLflow meanwhile (``begin`` then sends it the parent
+    run, when that exists); it ignores Ctrl+C and finishes what it was sent
+    when the pipe closes (also when this process is killed), so no trial
+    the search finished is lost.
+
+    The child reports which trials it logged; any it could not (it failed
+    to start, or died) are written here, in this process, by ``close``.
+    ``MLX_TRACKING_WRITER=thread`` keeps the writer in-process.
+    """
+
+    def __init__(self) -> None:
+        self.config: dict[str, str] = {}
+        self.client = None
+        self.sent: list[dict[str, Any]] = []
+        self.logged: set[int] = set()  # by this process
+        self.errors: list[str] = []
+        self._queue: queue.Queue = queue.Queue()
+        self.proc: subprocess.Popen | None = None
+        if os.environ.get("MLX_TRACKING_WRITER", "process") != "thread":
+            try:
+                self.proc = subprocess.Popen(
+                    [sys.executable, "-m", "automl_yaml.tracking"],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL,
+                    start_new_session=False,
+                )
+            except OSError:
+                self.proc = None
+        self._thread: threading.Thread | None = None
+
+    def begin(self, uri: str, experiment_id: str, parent_run_id: str, client) -> None:
+        """Start writing: trials go under ``parent_run_id``."""
+        self.config = {"uri": uri, "experiment_id": experiment_id, "parent_run_id": parent_run_id}
+        self.client = client
+        self._thread = threading.Thread(target=self._feed, name="mlx-mlflow-writer", daemon=True)
+        self._thread.start()
+
+    def put(self, rec: dict[str, Any]) -> None:
+        self.sent.append(rec)
+        self._queue.put(rec)
+
+    def _feed(self) -> None:
+        """Pickle records into the child's stdin (blocking writes release the GIL)."""
+        import pickle
+
+        pipe = self.proc.stdin if self.proc is not None else None
+        if pipe is not None:
+            try:
+                pickle.dump(self.config, pipe)
+                pipe.flush()
+            except OSError:
+                pipe = None
+        while True:
+            rec = self._queue.get()
+            if rec is None:
+                break
+            if pipe is not None:
+                try:
+                    pickle.dump(rec, pipe)
+                    pipe.flush()
+                except OSError:  # the child died: close() writes the rest here
+                    pipe = None
+            elif self.proc is None:  # no child: write from this thread
+                self._write(rec)
+        if pipe is not None:
+            with contextlib.suppress(OSError):
+                pipe.close()
+
+    def _write(self, rec: dict[str, Any]) -> None:
+        try:
+            write_trial(self.client, self.config["experiment_id"], self.config["parent_run_id"], rec)
+            self.logged.add(rec["number"])
+        except Exception as exc:  # tracking must never break the search
+            self.errors.append(f"{type(exc).__name__}: {mask_url(str(exc)).splitlines()[0]}")
+
+    def close(self) -> tuple[int, list[str]]:
+        """Wait for every trial to be written; returns (trials logged, errors)."""
+        import json
+
+        if self._thread is None:  # never begun (the run failed before its search): stop the child
+            if self.proc is not None:
+                with contextlib.suppress(OSError):
+                    self.proc.stdin.close()
+                self.proc.wait()
+            return 0, []
+        self._queue.put(None)
+        self._thread.join()
+        logged = self.logged
+        errors = self.errors
+        if self.proc is not None:
+            out = self.proc.stdout.read() if self.proc.stdout else b""
+            self.proc.wait()
+            try:
+                report = json.loads(out.decode("utf-8").strip().splitlines()[-1])
+                logged |= set(report["logged"])
+                errors += report["errors"]
+            except (ValueError, IndexError, KeyError):
+                if self.sent:
+                    errors.append(f"the MLflow writer process ended with code {self.proc.returncode}; its trials were written here")
+        for rec in self.sent:  # anything the child did not log
+            if rec["number"] not in logged:
+                self._write(rec)
+        return len(logged), errors
+
+
+def _writer_main() -> int:
+    """The child of :class:`TrialWriter`: read pickled records from stdin until
+    it closes, write each as a nested run, print a JSON report."""
+    import json
+    import pickle
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    stdin = sys.stdin.buffer
+    logged: list[int] = []
+    errors: list[str] = []
+    _quiet_mlflow()  # the slow part (importing MLflow), while the parent reads the data
+    from mlflow import MlflowClient
+
+    try:
+        config = pickle.load(stdin)
+    except Exception:
+        print(json.dumps({"logged": [], "errors": []}))
+        return 0
+    client = None
+    while True:
+        try:
+            rec = pickle.load(stdin)
+        except (EOFError, pickle.UnpicklingError, OSError):
+            break
+        try:
+            if client is None:
+                uri = config["uri"]
+                if uri.startswith("sqlite:///"):
+                    _fast_sqlite(uri[len("sqlite:///") :])
+                client = MlflowClient(tracking_uri=uri)
+            write_trial(client, config["experiment_id"], config["parent_run_id"], rec)
+            logged.append(rec["number"])
+        except Exception as exc:
+            errors.append(f"{type(exc).__name__}: {mask_url(str(exc)).splitlines()[0]}")
+            if len(errors) > 20:  # something is wrong with the store: leave the rest to the parent
+                break
+    print(json.dumps({"logged": logged, "errors": errors[:5]}))
+    return 0
+
+
 class NullTracker:
     """Tracking turned off (``tracking: false``): every call does nothing."""
 
@@ -210,8 +412,7 @@ class MlflowTracker:
         self.uri = resolve_uri(loaded)
         self.run_id: str | None = None
         self.experiment_id: str | None = None
-        self._queue: queue.Queue | None = None
-        self._thread: threading.Thread | None = None
+        self._writer: TrialWriter | None = None
         self._errors: list[str] = []
         self._client = None
         self.trials_logged = 0
@@ -229,7 +430,20 @@ class MlflowTracker:
         return self._client
 
     def check(self) -> None:
-        """Fail fast, before any work, if the tracking store cannot be used."""
+        """Fail fast, before any work, if the tracking store cannot be used.
+
+        Also starts the trial writer's process, so that it imports MLflow
+        while this process checks the store and reads the data.
+        """
+        if self.spec.tracking.log_trials is True and self._writer is None:
+            self._writer = TrialWriter()
+        try:
+            self._check()
+        except BaseException:
+            self.drain()
+            raise
+
+    def _check(self) -> None:
         shown = mask_url(self.uri)
         if self.uri.startswith(("http://", "https://")):
             url = self.uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1"
@@ -309,56 +523,22 @@ class MlflowTracker:
             self.client.log_batch(self.run_id, params=items[i : i + 100])
         self.client.log_batch(self.run_id, tags=[RunTag("automl_yaml.rows_train", str(len(dataset.X_train)))])
         if self.spec.tracking.log_trials is True:
-            self._queue = queue.Queue()
-            self._thread = threading.Thread(target=self._writer, name="mlx-mlflow-writer", daemon=True)
-            self._thread.start()
+            if self._writer is None:
+                self._writer = TrialWriter()
+            self._writer.begin(self.uri, self.experiment_id, self.run_id, self.client)
 
     def log_trial(self, result, *, params: dict[str, Any] | None = None) -> None:
         """Queue one trial's nested run (non-blocking)."""
-        if self._queue is not None:
-            self._queue.put((result, params))
-
-    def _writer(self) -> None:
-        from mlflow.entities import Metric, Param, RunTag
-
-        while True:
-            item = self._queue.get()
-            if item is None:
-                return
-            result, params = item
-            try:
-                start = int((result.started_at or time.time()) * 1000)
-                end = int((result.finished_at or time.time()) * 1000)
-                tags = {
-                    "mlflow.parentRunId": self.run_id,
-                    "mlflow.runName": f"trial-{result.number}",
-                    "trial.number": str(result.number),
-                    "trial.status": result.status,
-                }
-                if result.error:
-                    tags["trial.error"] = result.error[:4000]
-                run = self.client.create_run(self.experiment_id, start_time=start, tags=tags)
-                metrics = []
-                for name, s in (result.scores or {}).items():
-                    for stat in ("mean", "std"):
-                        v = s.get(stat)
-                        if v is not None and math.isfinite(v):
-                            metrics.append(Metric(f"cv_{name}_{stat}", float(v), end, 0))
-                metrics.append(Metric("fit_time", float(result.fit_time or 0.0), end, 0))
-                metrics.append(Metric("duration", float(result.duration or 0.0), end, 0))
-                p = [Param(k, v) for k, v in flatten(params if params is not None else result.config).items()]
-                self.client.log_batch(run.info.run_id, metrics=metrics, params=p[:100], tags=[RunTag("trial.duration", f"{result.duration:.3f}")])
-                status = "FINISHED" if result.status == "ok" else ("KILLED" if result.status in ("pruned", "timeout") else "FAILED")
-                self.client.set_terminated(run.info.run_id, status, end_time=end)
-                self.trials_logged += 1
-            except Exception as exc:  # tracking must never break the search
-                self._errors.append(f"{type(exc).__name__}: {mask_url(str(exc)).splitlines()[0]}")
+        if self._writer is not None:
+            self._writer.put(trial_record(result, params))
 
     def drain(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
+        """Wait until every queued trial is in the store."""
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            logged, errors = writer.close()
+            self.trials_logged += logged
+            self._errors += errors
 
     def finish(
         self,
@@ -517,3 +697,7 @@ def _requirements() -> list[str]:
 
 def make_tracker(loaded: LoadedSpec):
     return MlflowTracker(loaded) if loaded.spec.tracking.enabled else NullTracker()
+
+
+if __name__ == "__main__":
+    sys.exit(_writer_main())

@@ -62,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
         target = TARGETS.get(name)
         flag = "" if target is None else ("  ok" if ratio <= target else "  OVER")
         ok &= target is None or ratio <= target
-        print(f"{name:<34} {m * 1000:>7.0f}ms {ratio:>6.2f}x {('<= %.1fx' % target) if target else '':>7}{flag}")
+        print(f"{name:<34} {m * 1000:>7.0f}ms {ratio:>6.2f}x {(f'<= {target:.1f}x') if target else '':>7}{flag}")
     return 0 if ok else 1
 
 

@@ -109,6 +109,8 @@ def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path, small_spec):
     journal = tmp_path / "runs" / "small" / "search" / "trials.jsonl"
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline and not (journal.exists() and journal.read_text().count('"result"') >= 1):
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended before it could be interrupted:\n{proc.communicate()[1]}")
         time.sleep(0.1)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=120)

@@ -6,7 +6,6 @@ import json
 import sys
 import textwrap
 
-import pandas as pd
 import pytest
 
 import automl_yaml

@@ -89,11 +89,10 @@ def test_registration_versions_and_alias(tmp_path, small_spec):
 
 
 def test_secret_never_reaches_mlflow_or_the_terminal(tmp_path, postgres_url, penguins_frame, capsys, monkeypatch):
+    from fixtures.services import unique_name
     from sqlalchemy import create_engine
 
     from automl_yaml.spec import mask_url
-
-    from fixtures.services import unique_name
 
     table = unique_name("penguins")
     engine = create_engine(postgres_url.replace("postgresql://", "postgresql+psycopg://"))

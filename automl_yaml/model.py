@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
+from .data.assemble import MAX_FINITE
 from .errors import DataError
 
 
@@ -93,6 +94,10 @@ class TrainedModel(BaseEstimator):
                         X[col] = X[col].astype(dtype)
                 except (TypeError, ValueError):
                     pass  # the pipeline's own checks report what cannot be used
+            if pd.api.types.is_float_dtype(X[col]):
+                # As in training (automl_yaml.data.assemble): infinity is a missing value.
+                with np.errstate(invalid="ignore"):
+                    X[col] = X[col].mask(np.abs(X[col].to_numpy(dtype=float, na_value=np.nan)) > MAX_FINITE)
         return X
 
     def predict(self, X) -> np.ndarray:

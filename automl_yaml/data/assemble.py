@@ -40,6 +40,7 @@ __all__ = [
     "build_dataset",
     "used_sources",
     "MAX_CLASSES",
+    "MAX_FINITE",
 ]
 
 #: An integer target with at most this many distinct values is a class label
@@ -51,6 +52,10 @@ TEXT_MIN_DISTINCT = 50
 TEXT_DISTINCT_SHARE = 0.5
 #: ... or when its strings are this long on average.
 TEXT_MEAN_LENGTH = 50
+#: Numbers larger than this (in magnitude) are treated as missing, like infinity:
+#: most models work in float32 (trees, gradient boosting), whose largest
+#: value this is, and such values are sentinels (DBL_MAX) more often than data.
+MAX_FINITE = float(np.finfo(np.float32).max)
 #: Labels that mark the positive class of a binary target, compared lower-case.
 OBVIOUS_POSITIVE = ("1", "true", "yes", "y", "positive", "pos")
 
@@ -344,6 +349,17 @@ def _whole(numbers: pd.Series) -> bool:
     return pd.api.types.is_integer_dtype(numbers) or not _fractional(numbers).any()
 
 
+def _infinite(values: pd.Series) -> pd.Series:
+    """Which values are infinite, or too large to be used: beyond :data:`MAX_FINITE`.
+
+    False for missing values and for columns that are not floats.
+    """
+    if not pd.api.types.is_float_dtype(values):
+        return pd.Series(False, index=values.index)
+    with np.errstate(invalid="ignore"):
+        return pd.Series(np.abs(values.to_numpy(dtype=float, na_value=np.nan)) > MAX_FINITE, index=values.index)
+
+
 def _is_boolean(values: pd.Series) -> bool:
     if pd.api.types.is_bool_dtype(values):
         return True
@@ -564,6 +580,14 @@ def _coerce(loaded: Any, frame: pd.DataFrame, types: dict[str, str], overrides: 
             if not all(isinstance(v, str) for v in s.dropna()):
                 # Mixed numbers and strings: encoders need one type per column.
                 out[col] = s.map(lambda v: str(v) if pd.notna(v) else v)
+        if types[col] == "numeric":
+            infinite = _infinite(out[col])
+            if infinite.any():
+                example = _native(out[col][infinite].iloc[0])
+                out[col] = out[col].mask(infinite)
+                notes.append(
+                    f"column '{col}' has {int(infinite.sum())} infinite or too large values (e.g. {example}): they are treated as missing"
+                )
     return out
 
 
@@ -629,10 +653,16 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
         raise _spec_error(loaded, ("data", "target"), f"the target '{target}' is not a column of the table", _columns_hint(target, frame.columns))
 
     missing = frame[target].isna()
+    infinite = _infinite(frame[target])
     if missing.all():
         raise DataError(f"the target '{target}' has no values (all {len(frame)} rows are empty)", hint="check the target column and the sources")
     if missing.any():
         notes.append(f"{int(missing.sum())} rows with a missing target '{target}' were dropped")
+    if infinite.any():
+        notes.append(f"{int(infinite.sum())} rows with an infinite or too large target '{target}' were dropped")
+        missing = missing | infinite
+        if missing.all():
+            raise DataError(f"the target '{target}' has no finite values", hint="check the target column and the sources")
     task, reason = infer_task(frame.loc[~missing, target], data.task)
 
     # Features: everything but the target, a dropped split column and preprocess `drop: true` columns.

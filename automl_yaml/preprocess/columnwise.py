@@ -146,12 +146,16 @@ def outlier_bounds(values: np.ndarray, method: str, factor: float | None) -> tup
 
 
 class MissingAsNaN(OneToOneFeatureMixin, _FrameTransformer):
-    """Make every missing marker NaN: ``None`` and ``pd.NA`` in object columns.
+    """Make every missing marker NaN: ``None`` and ``pd.NA`` in object columns,
+    and the ``pd.NA`` of pandas' nullable dtypes.
 
     Database sources give object columns whose missing values are ``None``;
-    scikit-learn's imputers and encoders look for NaN only, and would take
-    ``None`` for one more category. Other dtypes pass through untouched
-    (no copy). Nothing is learnt.
+    Parquet files give nullable ``string``, ``Int64`` and ``boolean`` columns
+    whose missing value is ``pd.NA``, which cannot be compared (``NA != NA``
+    is NA, not True). scikit-learn's imputers and encoders look for NaN only:
+    they would take ``None`` for one more category and fail on ``pd.NA``.
+    Nullable columns become object columns with NaN; other dtypes pass
+    through untouched (no copy). Nothing is learnt.
     """
 
     def fit(self, X, y=None):
@@ -160,12 +164,12 @@ class MissingAsNaN(OneToOneFeatureMixin, _FrameTransformer):
 
     def transform(self, X):
         df = self._input(X)
-        fix = [c for c in df.columns if df[c].dtype == object]
+        fix = [c for c in df.columns if df[c].dtype == object or getattr(df[c].dtype, "na_value", None) is pd.NA]
         if not fix:
             return df
         df = df.copy()
         for c in fix:
-            s = df[c]
+            s = df[c].astype(object)
             df[c] = s.where(s.notna(), np.nan)
         return df
 

@@ -16,6 +16,7 @@ uses it directly; the classes here are only:
 * :class:`BooleanEncoder` — two-valued columns to 0/1;
 * :class:`DatetimeParts` — datetime columns to numeric parts;
 * :class:`TfidfColumns` — one ``TfidfVectorizer`` per text column, dense, named;
+* :class:`ModelFeatureNames` — feature names that LightGBM and XGBoost accept;
 * :class:`FoldQuantileTransformer` — ``QuantileTransformer`` whose ``n_quantiles``
   is capped by the fold size without a warning;
 * :class:`BoundedOneHotEncoder` — ``OneHotEncoder`` that refuses a dense output
@@ -24,6 +25,7 @@ uses it directly; the classes here are only:
 
 from __future__ import annotations
 
+import re
 import warnings
 from collections.abc import Sequence
 
@@ -408,6 +410,59 @@ class TfidfColumns(_FrameTransformer):
 
 def _text(s: pd.Series) -> pd.Series:
     return s.astype(object).where(s.notna(), "").astype(str)
+
+
+# ------------------------------------------------------------------- feature names
+
+#: Characters LightGBM (JSON) or XGBoost refuse in feature names, and whitespace,
+#: which LightGBM silently turns into "_" (so "x 1" and "x_1" collide).
+_UNSAFE_NAME = re.compile(r'[\s\[\]{}<>",:]')
+
+
+def safe_feature_names(names: Sequence[str]) -> list[str]:
+    """``names`` with the characters some libraries refuse replaced by ``_``, made unique.
+
+    ``"age_[10-20)"`` becomes ``"age__10-20)"``; when two names become one,
+    the later ones get ``__2``, ``__3``, ...
+    """
+    out: list[str] = []
+    seen: set[str] = set()
+    for name in names:
+        base = _UNSAFE_NAME.sub("_", str(name)) or "_"
+        safe, i = base, 1
+        while safe in seen:
+            i += 1
+            safe = f"{base}__{i}"
+        seen.add(safe)
+        out.append(safe)
+    return out
+
+
+class ModelFeatureNames(_FrameTransformer):
+    """Rename the features to names every model library accepts (the step before the model).
+
+    LightGBM refuses ``[]{}",:`` in feature names and merges whitespace into
+    ``_``; XGBoost refuses ``[``, ``]`` and ``<``. One-hot encoding makes such
+    names from ordinary data (``age_[10-20)``, ``city_New York``). The values
+    and dtypes pass through untouched; only the names change, as
+    :func:`safe_feature_names` makes them. Nothing is learnt.
+
+    Attributes:
+        names_out_: The new name of each input column.
+    """
+
+    def fit(self, X, y=None):
+        df = self._remember_input(X)
+        self.names_out_ = np.asarray(safe_feature_names([str(c) for c in df.columns]), dtype=object)
+        return self
+
+    def transform(self, X):
+        df = self._input(X)
+        return df.set_axis(list(self.names_out_), axis=1)
+
+    def get_feature_names_out(self, input_features=None):
+        check_is_fitted(self, "names_out_")
+        return self.names_out_.copy()
 
 
 # ------------------------------------------------------------------ thin subclasses

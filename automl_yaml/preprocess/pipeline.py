@@ -10,6 +10,7 @@ The pipeline is::
     Pipeline([
         ("preprocess", ColumnTransformer([...])),   # one part per group of columns
         ("select0", ...), ("select1", ...),         # the select steps, in order
+        ("model_names", ModelFeatureNames()),       # LightGBM / XGBoost only
         ("model", estimator),
     ])
 
@@ -46,7 +47,7 @@ from ..errors import DataError, suggestion_hint
 from ..spec.loader import dotted
 from ..spec.space import Choice, FloatRange, IntRange, is_space
 from . import transforms as T
-from .columnwise import BooleanEncoder, DatetimeParts, FrequencyEncoder, MissingAsNaN, TfidfColumns
+from .columnwise import BooleanEncoder, DatetimeParts, FrequencyEncoder, MissingAsNaN, ModelFeatureNames, TfidfColumns
 from .rows import DropTrainingRows, MissingRows
 
 __all__ = ["build_pipeline", "selected_features", "resolve_option", "unwrap"]
@@ -491,13 +492,26 @@ def build_pipeline(spec, column_types: dict[str, str], task: str, options: dict[
     else:
         preprocess = ColumnTransformer(parts, remainder="drop", sparse_threshold=0, verbose_feature_names_out=False)
 
-    steps = [("preprocess", preprocess), *_selection_steps(spec, plans, task, options, seed), ("model", estimator)]
+    steps = [("preprocess", preprocess), *_selection_steps(spec, plans, task, options, seed)]
+    if _needs_safe_names(estimator):
+        steps.append((NAMES_STEP, ModelFeatureNames()))
+    steps.append(("model", estimator))
     pipe = Pipeline(steps).set_output(transform="pandas")
 
     filters = _row_filters(plans, seed)
     if filters:
         return DropTrainingRows(pipe, filters)
     return pipe
+
+
+#: The step that renames features for libraries that refuse some names (see ModelFeatureNames).
+NAMES_STEP = "model_names"
+#: Libraries whose models refuse or merge some feature names.
+_NAME_STRICT_LIBRARIES = ("lightgbm", "xgboost")
+
+
+def _needs_safe_names(estimator) -> bool:
+    return type(estimator).__module__.split(".")[0] in _NAME_STRICT_LIBRARIES
 
 
 def _row_filters(plans: dict[str, ColumnPlan], seed: int) -> list[tuple[str, Any]]:
@@ -535,4 +549,6 @@ def selected_features(fitted) -> list[str]:
         fitted: A fitted pipeline from :func:`build_pipeline`.
     """
     pipe = unwrap(fitted)
-    return [str(n) for n in pipe[:-1].get_feature_names_out()]
+    # The names the user knows: before a model library's renaming, if any.
+    end = -2 if NAMES_STEP in pipe.named_steps else -1
+    return [str(n) for n in pipe[:end].get_feature_names_out()]

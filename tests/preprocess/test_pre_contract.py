@@ -47,6 +47,7 @@ CASES = [
     (C.TfidfColumns(max_features=3), "text"),
     (C.FoldQuantileTransformer(n_quantiles=500), "num_full"),
     (C.BoundedOneHotEncoder(sparse_output=False), "cat"),
+    (C.ModelFeatureNames(), "num"),
     (S.CorrelationFilter(threshold=0.9), "num_full"),
     (S.VarianceFilter(threshold=0.1), "num_full"),
     (S.UnivariateSelector(k=2), "num_full"),
@@ -109,3 +110,9 @@ def test_row_filter_contract(flt):
     keep = fitted.keep(X)
     assert keep.dtype == bool and keep.shape == (len(X),) and 0 < keep.sum() < len(X)
     assert np.array_equal(pickle.loads(pickle.dumps(fitted)).keep(X), keep)
+
+
+def test_safe_feature_names_are_accepted_and_unique():
+    names = C.safe_feature_names(["x 1", "x_1", "age_[10-20)", "city_Paris, FR", 'q"{t}', "a<b", "Ω", ""])
+    assert names == ["x_1", "x_1__2", "age__10-20)", "city_Paris__FR", "q__t_", "a_b", "Ω", "_"]
+    assert len(set(names)) == len(names)

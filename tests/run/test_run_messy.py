@@ -39,3 +39,21 @@ def test_infinite_and_too_large_values_are_missing(messy_run):
     new = frame.drop(columns="y").head(10)
     pred = run.predict(new)["prediction"]
     assert pred.notna().all() and np.isfinite(pred).all()
+
+
+def test_lightgbm_takes_any_column_names_and_category_values(messy_run):
+    # One-hot names such as "age_[10-20)" and "city_Paris, FR", and "x 1" next
+    # to "x_1", are refused or merged by LightGBM: every trial failed.
+    pytest.importorskip("lightgbm")
+    rng = np.random.default_rng(3)
+    frame = base_frame(200, 3).rename(columns={"x1": "x 1", "x2": "x_1"})
+    frame["age"] = rng.choice(["[0-10)", "[10-20)", ">=20"], len(frame))
+    frame["city"] = rng.choice(["Paris, FR", "{x}", 'a "b"'], len(frame))
+    frame["y"] = np.where((frame["age"] == "[10-20)") | (frame["x 1"] > 1), "yes", "no")
+    run = messy_run(frame, "y", spec={"models": {"lightgbm": {"params": {"n_estimators": 20}}}}, trials=2)
+    assert run.code == 0, run.err
+    summary = run.summary
+    assert summary["trials"]["failed"] == 0 and summary["best"]["model"] == "lightgbm"
+    assert "age_[10-20)" in summary["selected_features"] and "x 1" in summary["selected_features"]
+    pred = run.predict(frame.drop(columns="y").head(20))
+    assert set(pred["prediction"]) <= {"yes", "no"}

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from .data.assemble import MAX_FINITE
+from .data.assemble import MAX_FINITE, parse_formatted_numbers
 from .errors import DataError
 
 
@@ -93,7 +93,11 @@ class TrainedModel(BaseEstimator):
                     else:
                         X[col] = X[col].astype(dtype)
                 except (TypeError, ValueError):
-                    pass  # the pipeline's own checks report what cannot be used
+                    # "10,344.74": read as the training data was (automl_yaml.data.assemble)
+                    numbers = parse_formatted_numbers(X[col]) if dtype.startswith(("float", "int")) else None
+                    if numbers is not None:
+                        X[col] = numbers
+                    # else the pipeline's own checks report what cannot be used
             if pd.api.types.is_float_dtype(X[col]):
                 # As in training (automl_yaml.data.assemble): infinity is a missing value.
                 with np.errstate(invalid="ignore"):

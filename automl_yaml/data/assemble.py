@@ -41,6 +41,7 @@ __all__ = [
     "used_sources",
     "MAX_CLASSES",
     "MAX_FINITE",
+    "parse_formatted_numbers",
 ]
 
 #: An integer target with at most this many distinct values is a class label
@@ -338,6 +339,53 @@ def _as_numbers(values: pd.Series) -> pd.Series | None:
     return None
 
 
+_CURRENCY = "$€£¥₹"
+#: A space, no-break space, narrow no-break space or apostrophe between digit groups of three.
+_GROUP_SPACE = re.compile(r"(?<=\d)[ \u00a0\u202f'](?=\d{3}(?:\D|$))")
+#: 1,234,567.89 (and 1234.5) — and 1.234.567,89 (and 1234,5).
+_DOT_DECIMAL = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
+_COMMA_DECIMAL = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
+_NUMBER_CHARS = re.compile(rf"[\s{_CURRENCY}+\-.,'\d]*\d[\s{_CURRENCY}+\-.,'\d]*")
+
+
+def parse_formatted_numbers(values: pd.Series) -> pd.Series | None:
+    """Numbers written for people — ``"10,344.74"``, ``"1.234,5"``, ``"€ 12 000"`` — as floats.
+
+    Every non-missing value must be such a number, and at least one must use a
+    thousands separator, a decimal comma or a currency sign: plain digit
+    strings (zip codes, ids read with ``dtypes: {zip: string}``) stay text.
+    Thousands are grouped by ``,`` (then ``.`` is the decimal point), or by
+    ``.`` (then ``,`` is), or by spaces; a column that fits both (``"1,234"``)
+    is read the English way. Returns None when the values are not all such numbers.
+    """
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values)) or isinstance(values.dtype, pd.CategoricalDtype):
+        return None
+    present = values.dropna()
+    if present.empty or not all(isinstance(v, str) for v in present.head(1000)):
+        return None
+    if not present.head(200).astype(str).str.fullmatch(_NUMBER_CHARS).all():  # cheap: most text columns stop here
+        return None
+    text = present.astype(str).str.strip().str.strip(_CURRENCY).str.strip()
+    text = text.str.replace(_GROUP_SPACE, "", regex=True)
+    formatted = bool(
+        present.astype(str).str.contains(f"[{_CURRENCY}]", regex=True).any()
+        or text.str.contains(",", regex=False).any()
+        or (text != present.astype(str).str.strip()).any()
+    )
+    if not formatted:
+        return None
+    if text.str.match(_DOT_DECIMAL).all():
+        text = text.str.replace(",", "", regex=False)
+    elif text.str.match(_COMMA_DECIMAL).all():
+        text = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    else:
+        return None
+    numbers = pd.to_numeric(text, errors="coerce")
+    if numbers.isna().any():
+        return None
+    return numbers.astype("float64").reindex(values.index)
+
+
 def _fractional(numbers: pd.Series) -> np.ndarray:
     """Which numbers are not integers (3.5, inf); missing values must be dropped first."""
     with np.errstate(invalid="ignore"):  # inf % 1 is nan: not an integer, no warning
@@ -506,7 +554,7 @@ def _infer_column(s: pd.Series) -> str:
     values = s.dropna()
     if values.empty:
         return "categorical"
-    if _as_numbers(values) is not None:
+    if _as_numbers(values) is not None or parse_formatted_numbers(values) is not None:
         return "numeric"
     if _looks_like_dates(values):
         return "datetime"
@@ -564,6 +612,10 @@ def _coerce(loaded: Any, frame: pd.DataFrame, types: dict[str, str], overrides: 
         elif kind == "numeric" and not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_timedelta64_dtype(s)):
             numbers = pd.to_numeric(s, errors="coerce")
             bad = s.notna() & numbers.isna()
+            formatted = parse_formatted_numbers(s) if bad.any() else None
+            if formatted is not None:
+                numbers, bad = formatted, bad & False
+                notes.append(f"column '{col}' holds numbers written as text (e.g. {_native(s.dropna().iloc[0])!r}): they are read as numbers")
             if bad.any():
                 raise _spec_error(loaded, path, f"'{col}' is typed numeric, but values such as {_native(s[bad].iloc[0])!r} are not numbers", "remove the override, or fix the values")
             out[col] = numbers
@@ -663,6 +715,13 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
         missing = missing | infinite
         if missing.all():
             raise DataError(f"the target '{target}' has no finite values", hint="check the target column and the sources")
+    formatted = parse_formatted_numbers(frame[target])
+    if formatted is not None:
+        # A price or an amount exported as "10,344.74": a number, not 200 classes.
+        notes.append(
+            f"the target '{target}' holds numbers written as text (e.g. {_native(frame.loc[~missing, target].iloc[0])!r}): they are read as numbers"
+        )
+        frame = frame.assign(**{target: formatted})
     task, reason = infer_task(frame.loc[~missing, target], data.task)
 
     # Features: everything but the target, a dropped split column and preprocess `drop: true` columns.

@@ -23,3 +23,29 @@ def test_infinite_values_are_missing_and_said():
     assert not np.isinf(ds.X_train["x"]).any() and ds.frame["x"].isna().sum() == 2
     assert any("'x' has 2 infinite or too large values" in n for n in ds.notes)
     assert any("1 rows with an infinite or too large target 'y'" in n for n in ds.notes)
+
+
+def test_numbers_with_thousands_separators_are_numbers():
+    from automl_yaml.data.assemble import parse_formatted_numbers
+
+    def parse(values):
+        out = parse_formatted_numbers(pd.Series(values, dtype=object))
+        return None if out is None else out.tolist()
+
+    assert parse(["10,344.74", "1,000", "12.5"]) == [10344.74, 1000.0, 12.5]
+    assert parse(["1.234,5", "12,0"]) == [1234.5, 12.0]
+    assert parse(["€ 12 000", "€ 3 500,50"]) == [12000.0, 3500.5]
+    assert parse(["$1,200.00", "-35"]) == [1200.0, -35.0]
+    assert parse(["02139", "10001"]) is None  # digit strings (zip codes) stay text
+    assert parse(["1,000", "about 3"]) is None
+
+
+def test_a_target_written_with_thousands_separators_is_a_regression():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=80)
+    frame = pd.DataFrame({"x": x, "income": [f"{v:,.0f}" for v in 40_000 + 9_000 * x], "price": [f"{v:,.2f}" for v in 20_000 + 5_000 * x]})
+    ds = split(spec_for({"target": "price"}), frame)
+    assert ds.task == "regression" and ds.classes is None
+    assert ds.y_train.dtype == "float64" and ds.y_train.max() > 20_000
+    assert ds.column_types["income"] == "numeric" and ds.X_train["income"].dtype == "float64"
+    assert any("target 'price' holds numbers written as text" in n for n in ds.notes)

@@ -57,3 +57,18 @@ def test_lightgbm_takes_any_column_names_and_category_values(messy_run):
     assert "age_[10-20)" in summary["selected_features"] and "x 1" in summary["selected_features"]
     pred = run.predict(frame.drop(columns="y").head(20))
     assert set(pred["prediction"]) <= {"yes", "no"}
+
+
+def test_amounts_written_with_thousands_separators(messy_run):
+    # A price exported as "10,344.74" was read as 160 classes, and the run
+    # failed on the cross-validation folds.
+    frame = base_frame()
+    frame["income"] = [f"{v:,.0f}" for v in 40_000 + 9_000 * frame["x2"]]
+    frame["price"] = [f"{v:,.2f}" for v in 20_000 + 5_000 * frame["x1"] + 100 * frame["x2"]]
+    run = messy_run(frame, "price")
+    assert run.code == 0, run.err
+    summary = run.summary
+    assert summary["task"] == "regression" and summary["data"]["column_types"]["income"] == "numeric"
+    assert summary["holdout"]["r2"] > 0.8
+    pred = run.predict(frame.drop(columns="price").head(10))["prediction"]
+    assert pred.between(5_000, 40_000).all()

@@ -15,7 +15,9 @@
    ``StratifiedKFold(5, shuffle=True, random_state=seed)``, the same ``n_jobs``,
    the refit and a test-set score. Both must find the same best CV and test
    score (checked: the work is equal). Interleaved repetitions, medians; for
-   ``n_jobs`` 1 and 2. Target: ratio <= 1.15. Then one instrumented run says
+   ``n_jobs`` 1 and 2. Target: ratio <= 1.15. The same comparison again on a
+   30-second job (``--grids forest``: 18 random-forest configurations), where
+   the run's fixed costs are spread over more work. Then one instrumented run says
    where ``mlx run`` spends its time (start-up imports, data loading, search,
    refit, plots, permutation importance, model saving in MLflow's format...).
 2. **parallel**: ``mlx run`` of a CPU-bound random search (random forests on
@@ -108,6 +110,22 @@ def _table(headers: list[str], rows: list[list], align: str | None = None) -> st
 # =============================================================================== overhead
 
 OVERHEAD_GRID = {"max_depth": [2, 3, 4, 5, 6, 7, 8, 10, 12, None], "min_samples_leaf": [1, 2, 5, 10]}
+# Two sizes of the same job: fixed costs (start-up, plots, the MLflow model
+# format) weigh on a 3-second search and vanish in a longer one.
+OVERHEAD_CASES = {
+    "tree": {
+        "model": "decision_tree",
+        "cls": "sklearn.tree.DecisionTreeClassifier",
+        "grid": OVERHEAD_GRID,
+        "about": "decision trees: 10 max_depth x 4 min_samples_leaf = 40 configurations x 5 folds (a 3-second job)",
+    },
+    "forest": {
+        "model": "random_forest",
+        "cls": "sklearn.ensemble.RandomForestClassifier",
+        "grid": {"n_estimators": [100, 200, 300], "max_depth": [4, 8, None], "max_features": ["sqrt", 0.5]},
+        "about": "random forests: 3 n_estimators x 3 max_depth x 2 max_features = 18 configurations x 5 folds (a 30-second job)",
+    },
+}
 
 OVERHEAD_SPEC = """\
 version: 1
@@ -119,10 +137,9 @@ data:
   target: target                      # malignant (the minority) is the positive class
 preprocess: {{numeric: {{scale: none}}}}  # the minimum: a median imputer
 models:
-  decision_tree:
+  {model}:
     params:
-      max_depth: {{choice: {max_depth}}}
-      min_samples_leaf: {{choice: {min_samples_leaf}}}
+{params}
 search:
   strategy: grid
   metric: roc_auc
@@ -130,25 +147,26 @@ search:
 tracking: false
 profile: false
 execution: {{n_jobs: {n_jobs}}}
-output: out-{n_jobs}
+output: out-{case}-{n_jobs}
 """
 
 # What a user would write by hand for the same job: automl-yaml's split
 # (stratified, ceil(20%) test rows, the minority class as 1, training rows in
 # table order), the same folds, a median imputer, refit, test score.
 BASELINE_SCRIPT = """\
-import json, math, sys, time
+import importlib, json, math, sys, time
 t0 = time.perf_counter()
 import numpy as np
 from sklearn.datasets import load_breast_cancer
 from sklearn.impute import SimpleImputer
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
-from sklearn.pipeline import make_pipeline
-from sklearn.tree import DecisionTreeClassifier
+from sklearn.pipeline import Pipeline
 
 seed, n_jobs = int(sys.argv[1]), int(sys.argv[2])
 grid = json.loads(sys.argv[3])
+module, _, name = sys.argv[4].rpartition(".")
+Model = getattr(importlib.import_module(module), name)
 t1 = time.perf_counter()
 X, target = load_breast_cancer(return_X_y=True, as_frame=True)
 y = 1 - target  # malignant (0 in scikit-learn, the minority) as the positive class
@@ -157,8 +175,8 @@ train, test = np.sort(train), np.sort(test)
 X_train, y_train, X_test, y_test = X.iloc[train], y.iloc[train], X.iloc[test], y.iloc[test]
 t2 = time.perf_counter()
 search = GridSearchCV(
-    make_pipeline(SimpleImputer(strategy="median"), DecisionTreeClassifier(random_state=seed)),
-    {f"decisiontreeclassifier__{k}": v for k, v in grid.items()},
+    Pipeline([("impute", SimpleImputer(strategy="median")), ("model", Model(random_state=seed))]),
+    {f"model__{k}": v for k, v in grid.items()},
     scoring="roc_auc",
     cv=StratifiedKFold(5, shuffle=True, random_state=seed),
     n_jobs=n_jobs,
@@ -175,25 +193,37 @@ print(json.dumps({"cv": search.best_score_, "test": test_score, "fold_fits": fit
 """
 
 
-def _write_overhead(work: Path, seed: int) -> None:
-    grid = {k: json.dumps(v) for k, v in OVERHEAD_GRID.items()}
+def _write_overhead(work: Path, seed: int, case: str) -> None:
+    c = OVERHEAD_CASES[case]
+    params = "\n".join(f"      {k}: {{choice: {json.dumps(v)}}}" for k, v in c["grid"].items())
     for n_jobs in (1, 2):
-        (work / f"spec-{n_jobs}.yaml").write_text(OVERHEAD_SPEC.format(seed=seed, n_jobs=n_jobs, **grid))
+        spec = OVERHEAD_SPEC.format(seed=seed, n_jobs=n_jobs, model=c["model"], params=params, case=case)
+        (work / f"spec-{case}-{n_jobs}.yaml").write_text(spec)
     (work / "baseline.py").write_text(BASELINE_SCRIPT)
 
 
-def overhead(runs: int, seed: int = SEED) -> dict:
-    print(f"\n== 1. overhead: `mlx run` vs a hand-written GridSearchCV script ({runs} interleaved runs, medians)")
-    n_configs = math.prod(len(v) for v in OVERHEAD_GRID.values())
-    print(f"decision tree grid: {n_configs} configurations x 5 folds on breast_cancer, scale: none, tracking and profile off")
+def overhead(runs: int, seed: int = SEED, cases: tuple[str, ...] = ("tree", "forest")) -> dict:
+    """Part 1, for each grid size in ``cases``."""
+    out: dict = {}
+    for case in cases:
+        out[case] = _overhead_case(runs, seed, case)
+    return out
+
+
+def _overhead_case(runs: int, seed: int, case: str) -> dict:
+    c = OVERHEAD_CASES[case]
+    grid = c["grid"]
+    print(f"\n== 1. overhead ({case}): `mlx run` vs a hand-written GridSearchCV script ({runs} interleaved runs, medians)")
+    n_configs = math.prod(len(v) for v in grid.values())
+    print(f"{c['about']} on breast_cancer, scale: none, tracking and profile off")
     out: dict = {"load_before": os.getloadavg()}
     with tempfile.TemporaryDirectory(prefix="mlx-bench-") as tmp:
         work = Path(tmp)
-        _write_overhead(work, seed)
+        _write_overhead(work, seed, case)
         cmds = {}
         for n_jobs in (1, 2):
-            cmds[("mlx", n_jobs)] = [str(MLX), "run", f"spec-{n_jobs}.yaml", "--json"]
-            cmds[("script", n_jobs)] = [sys.executable, "baseline.py", str(seed), str(n_jobs), json.dumps(OVERHEAD_GRID)]
+            cmds[("mlx", n_jobs)] = [str(MLX), "run", f"spec-{case}-{n_jobs}.yaml", "--json"]
+            cmds[("script", n_jobs)] = [sys.executable, "baseline.py", str(seed), str(n_jobs), json.dumps(grid), c["cls"]]
         for cmd in cmds.values():  # warm-up: bytecode caches, the sample's Parquet cache
             _timed(cmd, work)
         times: dict = {k: [] for k in cmds}
@@ -225,14 +255,15 @@ def overhead(runs: int, seed: int = SEED) -> dict:
         print(_table(["", "mlx run", "GridSearchCV script", "ratio", f"<= {TARGET_OVERHEAD}", "same cv/test score"], rows))
         print(f"best cv roc_auc {scores[('mlx', 1)][0]:.4f}, test roc_auc {scores[('mlx', 1)][1]:.4f}; {_load()}")
         out["times"] = {f"{k[0]}-{k[1]}": v for k, v in times.items()}
-        out["phases"] = _overhead_phases(work, times, out)
+        if case == "tree":  # where the fixed costs go, on the job where they weigh most
+            out["phases"] = _overhead_phases(work, times, out)
     out["load_after"] = os.getloadavg()
     return out
 
 
 def _overhead_phases(work: Path, times: dict, out: dict) -> dict:
     """Where the time goes: one instrumented in-process ``mlx run`` (n_jobs=1) beside the script's own phases."""
-    wall, stdout = _timed([sys.executable, __file__, "--child", "phases", str(work / "spec-1.yaml")], work)
+    wall, stdout = _timed([sys.executable, __file__, "--child", "phases", str(work / "spec-tree-1.yaml")], work)
     phases = json.loads(stdout.strip().splitlines()[-1])
     inside, fits = phases.pop("_inside"), phases.pop("_fold_fits")
     rows = [["interpreter start and exit", f"{max(0.0, wall - inside):.2f}"]]
@@ -673,6 +704,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quality", action="store_true", help="run part 3 (vs FLAML and HGB)")
     ap.add_argument("--quick", action="store_true", help=f"smoke run: 2 runs, 4 parallel trials, {len(QUICK)} data sets at 15 s")
     ap.add_argument("--runs", type=int, help="repetitions of parts 1 and 2 (default 5 and 3)")
+    ap.add_argument("--grids", default="tree,forest", help="part 1's grid sizes: tree (a 3-second job), forest (a 30-second job)")
     ap.add_argument("--budget", type=float, help="seconds per contender and data set (default 60; --quick: 15)")
     ap.add_argument("--datasets", help="comma-separated data sets: " + ", ".join(DATASETS))
     ap.add_argument("--seed", type=int, default=SEED)
@@ -691,7 +723,10 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"started": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "load_start": os.getloadavg()}
     print(f"benchmarks/search.py — {report['started']}, {_load()}, Python {sys.version.split()[0]}")
     if every or a.overhead:
-        report["overhead"] = overhead(a.runs or (2 if a.quick else 5), a.seed)
+        cases = tuple(g for g in a.grids.split(",") if g)
+        if set(cases) - set(OVERHEAD_CASES):
+            ap.error(f"unknown grid(s) {sorted(set(cases) - set(OVERHEAD_CASES))}; choose from {', '.join(OVERHEAD_CASES)}")
+        report["overhead"] = overhead(a.runs or (2 if a.quick else 5), a.seed, ("tree",) if a.quick else cases)
     if every or a.parallel:
         report["parallel"] = parallel(a.runs or (2 if a.quick else 3), trials=4 if a.quick else 24, seed=a.seed)
     if every or a.quality:

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from .. import registry as R
-from ..errors import UsageError
+from ..errors import UsageError, suggestion_hint
 
 # --------------------------------------------------------------------------- sources
 R.sources.register("file", "automl_yaml.data.sources:FileSource", help="CSV/TSV, Parquet, JSON(L), Excel; local or any fsspec URL")
@@ -320,3 +321,236 @@ def estimator_names() -> list[str]:
 def selector_estimator_ok(name: str, tasks: Iterable[str]) -> bool:
     classes = estimator_classes(name)
     return any(t in classes for t in tasks)
+
+
+# ------------------------------------------------------------- names from other tools
+# Names users bring from scikit-learn, PyCaret, FLAML, XGBoost/LightGBM or
+# hyperopt. They are not accepted (a spec names registered components, one
+# spelling each) but the error says which name this tool uses.
+
+#: Estimator abbreviations of PyCaret (``rf``, ``et``, ``gbc``...) and FLAML (``extra_tree``, ``lrl1``...).
+ESTIMATOR_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "rf": ("random_forest",),
+    "randomforest": ("random_forest",),
+    "et": ("extra_trees",),
+    "extratrees": ("extra_trees",),
+    "dt": ("decision_tree",),
+    "tree": ("decision_tree",),
+    "lr": ("logistic_regression", "linear_regression"),
+    "lrl1": ("logistic_regression",),
+    "lrl2": ("logistic_regression",),
+    "logreg": ("logistic_regression",),
+    "logistic": ("logistic_regression",),
+    "gbc": ("gradient_boosting",),
+    "gbr": ("gradient_boosting",),
+    "gbm": ("gradient_boosting", "lightgbm"),
+    "hgb": ("hist_gradient_boosting",),
+    "hgbc": ("hist_gradient_boosting",),
+    "hgbr": ("hist_gradient_boosting",),
+    "ada": ("adaboost",),
+    "nb": ("naive_bayes",),
+    "kneighbor": ("knn",),
+    "rbfsvm": ("svm",),
+    "en": ("elastic_net",),
+    "elasticnet": ("elastic_net",),
+    "lda": ("linear_discriminant_analysis",),
+    "qda": ("quadratic_discriminant_analysis",),
+    "xgb": ("xgboost",),
+    "xgb_limitdepth": ("xgboost",),
+    "lgb": ("lightgbm",),
+    "light_gbm": ("lightgbm",),
+    "cat": ("catboost",),
+}
+
+#: Metric names of scikit-learn's functions and of XGBoost/LightGBM's ``eval_metric``.
+METRIC_SYNONYMS: dict[str, str] = {
+    "logloss": "log_loss",
+    "mlogloss": "log_loss",
+    "binary_logloss": "log_loss",
+    "multi_logloss": "log_loss",
+    "cross_entropy": "log_loss",
+    "crossentropy": "log_loss",
+    "error": "accuracy",
+    "binary_error": "accuracy",
+    "merror": "accuracy",
+    "acc": "accuracy",
+    "l1": "mae",
+    "l2": "mse",
+    "mean_squared_error": "mse",
+    "mean_absolute_error": "mae",
+    "root_mean_squared_error": "rmse",
+    "mean_absolute_percentage_error": "mape",
+    "median_absolute_error": "medae",
+    "r_squared": "r2",
+    "rsquared": "r2",
+    "mcc": "matthews_corrcoef",
+    "auc_roc": "roc_auc",
+    "rocauc": "roc_auc",
+    "macro_f1": "f1_macro",
+    "micro_f1": "f1_micro",
+    "weighted_f1": "f1_weighted",
+}
+
+#: Search strategies of other tools, and what gives the same search here.
+STRATEGY_SYNONYMS: dict[str, str] = {
+    "tpe": "strategy: optuna (its default sampler is TPE)",
+    "hyperopt": "strategy: optuna (TPE, the algorithm of hyperopt)",
+    "cmaes": "strategy: optuna with options: {sampler: cmaes}",
+    "cma-es": "strategy: optuna with options: {sampler: cmaes}",
+    "nsga2": "strategy: optuna with options: {sampler: nsga2}",
+    "hyperband": "strategy: optuna with options: {pruner: hyperband}",
+    "bo": "strategy: bayesian",
+    "gp": "strategy: bayesian",
+    "skopt": "strategy: bayesian",
+    "ga": "strategy: genetic",
+    "evolutionary": "strategy: genetic",
+    "tpot": "strategy: genetic",
+    "deap": "strategy: genetic",
+    "flaml": "strategy: optuna (cost-aware start from each model's defaults)",
+    "cfo": "strategy: optuna (cost-aware start from each model's defaults)",
+    "blendsearch": "strategy: optuna (cost-aware start from each model's defaults)",
+    "gridsearchcv": "strategy: grid",
+    "randomizedsearchcv": "strategy: random",
+    "randomized": "strategy: random",
+}
+
+#: The task written as other tools write it.
+TASK_SYNONYMS: dict[str, str] = {
+    "binary": "classification",
+    "multiclass": "classification",
+    "multi-class": "classification",
+    "multiclass_classification": "classification",
+    "binary_classification": "classification",
+    "classifier": "classification",
+    "classify": "classification",
+    "clf": "classification",
+    "regressor": "regression",
+    "regress": "regression",
+    "reg": "regression",
+}
+
+#: Transform names of scikit-learn and pandas, by kind.
+TRANSFORM_SYNONYMS: dict[str, dict[str, str]] = {
+    "impute": {
+        "mode": "most_frequent",
+        "frequent": "most_frequent",
+        "zero": "constant (with fill_value: 0)",
+        "zeros": "constant (with fill_value: 0)",
+        "simpleimputer": "mean, median, most_frequent or constant",
+        "knnimputer": "knn",
+        "iterativeimputer": "iterative",
+        "mice": "iterative",
+        "ffill": "most_frequent (rows are shuffled, so there is no order to fill forward in)",
+        "dropna": "drop",
+    },
+    "scale": {
+        "zscore": "standard",
+        "z-score": "standard",
+        "z_score": "standard",
+        "standardize": "standard",
+        "standardization": "standard",
+        "normalize": "minmax (to [0, 1]) or standard (zero mean, unit variance)",
+        "normalization": "minmax (to [0, 1]) or standard (zero mean, unit variance)",
+        "min_max": "minmax",
+        "min-max": "minmax",
+        "yeo-johnson": "power",
+        "box-cox": "power",
+        "log": "power (Yeo-Johnson, which also takes zeros and negatives)",
+    },
+    "encode": {
+        "one_hot": "onehot",
+        "one-hot": "onehot",
+        "dummies": "onehot",
+        "dummy": "onehot",
+        "get_dummies": "onehot",
+        "label": "ordinal",
+        "labelencoder": "ordinal",
+        "count": "frequency",
+        "mean": "target",
+    },
+}
+
+
+def synonym_hint(table: dict[str, Any], name: str, known: Iterable[str] = ()) -> str | None:
+    """This tool's name for ``name`` when it is another tool's spelling (``table``),
+    differs only in case, or is scikit-learn's function name (``r2_score`` -> ``r2``)."""
+    key = name.strip().lower()
+    known = set(known)
+    if key in table:
+        return table[key]
+    if key in known:
+        return key
+    for suffix in ("_score", "score", "_error"):
+        stem = key[: -len(suffix)]
+        if key.endswith(suffix) and stem in table:
+            return table[stem]
+        if key.endswith(suffix) and stem in known:
+            return stem
+    return None
+
+
+def optional_estimators() -> dict[str, str]:
+    """Names of estimators from optional libraries that are not installed -> the package."""
+    from .metadata import LIBRARIES, installed_version
+
+    out: dict[str, str] = {}
+    for dist, targets in LIBRARIES.items():
+        if not targets or installed_version(dist) is not None:
+            continue
+        classes = [t.partition(":")[2] for t in targets]
+        for cls_name in classes:
+            for n in (cls_name, snake_case(cls_name), family_name(cls_name)):
+                out[n] = dist
+        for alias, members in _FAMILY_ALIASES.items():
+            if any(m in classes for m in members):
+                out[alias] = dist
+    return out
+
+
+def _install_hint(dist: str) -> str:
+    return 'pip install "automl-yaml[boost]"' if dist in ("lightgbm", "xgboost") else f"pip install {dist}"
+
+
+_COMMON_ESTIMATORS = (
+    "random_forest",
+    "extra_trees",
+    "gradient_boosting",
+    "hist_gradient_boosting",
+    "lightgbm",
+    "xgboost",
+    "logistic_regression",
+    "linear_regression",
+    "ridge",
+    "lasso",
+    "svm",
+    "knn",
+    "decision_tree",
+    "naive_bayes",
+)
+
+
+def unknown_estimator(name: str) -> tuple[str, str]:
+    """The message and hint for an estimator name that is not registered."""
+    ensure_estimators()
+    missing = optional_estimators()
+    if name in missing:
+        dist = missing[name]
+        return f"'{name}' needs the optional package '{dist}', which is not installed", _install_hint(dist)
+    known = estimator_names()
+    message = f"unknown estimator '{name}'"
+    if "." in name or ":" in name:
+        cls_name = re.split(r"[.:]", name)[-1]
+        if cls_name in known:
+            return message, f"a spec names estimators, not import paths: write '{cls_name}' (or '{family_name(cls_name)}')"
+        if cls_name in missing:
+            return message, f"a spec names estimators, not import paths; '{cls_name}' needs '{missing[cls_name]}': {_install_hint(missing[cls_name])}"
+    wanted = ESTIMATOR_SYNONYMS.get(name.lower().replace("-", "_"))
+    if wanted:
+        usable = [w for w in wanted if w in known or w in missing]
+        if usable:
+            return message, "write " + " or ".join(f"'{w}'" for w in usable) + " (this tool's name; see `mlx list estimators`)"
+    hint = suggestion_hint(name, known, what="estimator")
+    if not hint.startswith("did you mean"):
+        common = [n for n in _COMMON_ESTIMATORS if n in known]
+        hint = "known estimator names include " + ", ".join(common) + ", … (`mlx list estimators` lists all)"
+    return message, hint

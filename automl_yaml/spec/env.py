@@ -14,8 +14,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ..errors import Location, Problem, SpecError, UsageError
-from .loader import Path, SourceMap, dotted, parse_value
+from ..errors import Location, Problem, SpecError
+from .loader import Path, SourceMap, dotted, load_yaml, parse_value
 
 # ${NAME}, ${NAME:-default}; $${...} is a literal "${...}".
 _VAR = re.compile(r"\$(\$)?\{([^}:]*)(?::-([^}]*))?\}")
@@ -99,59 +99,105 @@ def referenced_variables(data: Any) -> set[str]:
     return found
 
 
+def _set_problem(arg: str, message: str, hint: str | None = None, path: Path = ()) -> SpecError:
+    """A ``--set`` mistake, located at the argument (so ``--format json`` reports it like any other)."""
+    return SpecError([Problem(message, path=dotted(path), location=Location(f"--set {arg}"), hint=hint)])
+
+
 def parse_override(arg: str) -> tuple[Path, Any]:
-    """``"search.budget.trials=20"`` -> ``(("search", "budget", "trials"), 20)``."""
+    """``"search.budget.trials=20"`` -> ``(("search", "budget", "trials"), 20)``.
+
+    Raises:
+        SpecError: (a :class:`UsageError`) located at ``--set ARG``.
+    """
     key, sep, value = arg.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise UsageError(
-            f"--set '{arg}': expected KEY=VALUE",
-            hint="for example: --set search.budget.trials=20",
-        )
+        raise _set_problem(arg, "expected KEY=VALUE", "for example: --set search.budget.trials=20")
     parts: list[str | int] = []
     for part in key.split("."):
         if part == "":
-            raise UsageError(f"--set '{arg}': empty component in '{key}'", hint="write a.b.c=value")
+            raise _set_problem(arg, f"empty component in '{key}'", "write a.b.c=value")
         parts.append(int(part) if part.lstrip("-").isdigit() else part)
+    text = value.strip()
+    if text[:1] in ("{", "[", "&", "*", "!", "|", ">") or text[:1] in ("'", '"'):
+        try:
+            load_yaml(text, "--set")
+        except SpecError as exc:
+            problem = exc.problems[0].message.removeprefix("invalid YAML: ")
+            raise _set_problem(
+                arg,
+                f"the value is not valid YAML: {problem}",
+                "check the brackets and quotes; quote the whole argument for the shell: --set 'a.b={choice: [1, 2]}'",
+                tuple(parts),
+            ) from None
     return tuple(parts), parse_value(value)
 
 
 def apply_overrides(data: Any, overrides: Iterable[str], smap: SourceMap) -> Any:
-    """Set each ``KEY=VALUE`` in a copy of ``data``, creating mappings on the way."""
+    """Set each ``KEY=VALUE`` in a copy of ``data``, creating mappings on the way.
+
+    Raises:
+        SpecError: naming every ``--set`` that cannot be applied.
+    """
     overrides = list(overrides)
     if not overrides:
         return data
     data = copy.deepcopy(data) if data is not None else {}
     if not isinstance(data, dict):
         raise SpecError.single("the spec must be a mapping to apply --set", location=Location(smap.file))
+    problems: list[Problem] = []
     for arg in overrides:
-        path, value = parse_override(arg)
-        node: Any = data
-        for i, part in enumerate(path[:-1]):
-            nxt = path[i + 1]
-            if isinstance(node, dict):
-                if node.get(part) is None:
-                    node[part] = [] if isinstance(nxt, int) else {}
-                node = node[part]
-            elif isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
-                node = node[part]
-            else:
-                raise UsageError(
-                    f"--set '{arg}': '{dotted(path[: i + 1])}' cannot be set here "
-                    f"('{dotted(path[:i])}' is a {type(node).__name__})",
-                )
-        last = path[-1]
-        if isinstance(node, dict):
-            node[last] = value
-        elif isinstance(node, list) and isinstance(last, int) and -len(node) <= last < len(node):
-            node[last] = value
-        elif isinstance(node, list) and isinstance(last, int) and last == len(node):
-            node.append(value)
-        else:
-            raise UsageError(f"--set '{arg}': cannot set '{dotted(path)}' in a {type(node).__name__}")
-        smap.origin[path] = f"--set {arg}"
-        # what the file said at or below this path no longer applies
-        for table in (smap.values, smap.keys, smap.raw):
-            for p in [p for p in table if p[: len(path)] == path]:
-                del table[p]
+        try:
+            _apply_one(data, arg, smap)
+        except SpecError as exc:
+            problems += exc.problems
+    if problems:
+        raise SpecError(problems)
     return data
+
+
+def _apply_one(data: dict, arg: str, smap: SourceMap) -> None:
+    path, value = parse_override(arg)
+    node: Any = data
+    for i, part in enumerate(path[:-1]):
+        nxt = path[i + 1]
+        if isinstance(node, dict):
+            if node.get(part) is None:
+                node[part] = [] if isinstance(nxt, int) else {}
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and -len(node) <= part < len(node):
+            node = node[part]
+        else:
+            raise _set_problem(
+                arg,
+                f"'{dotted(path[: i + 1])}' cannot be set here ('{dotted(path[:i])}' is a {_kind(node)})",
+                _index_hint(node, path[:i]),
+                path,
+            )
+    last = path[-1]
+    if isinstance(node, dict):
+        node[last] = value
+    elif isinstance(node, list) and isinstance(last, int) and -len(node) <= last < len(node):
+        node[last] = value
+    elif isinstance(node, list) and isinstance(last, int) and last == len(node):
+        node.append(value)
+    else:
+        raise _set_problem(arg, f"cannot set '{dotted(path)}' in a {_kind(node)}", _index_hint(node, path[:-1]), path)
+    smap.origin[path] = f"--set {arg}"
+    # what the file said at or below this path no longer applies
+    for table in (smap.values, smap.keys, smap.raw):
+        for p in [p for p in table if p[: len(path)] == path]:
+            del table[p]
+
+
+def _kind(node: Any) -> str:
+    return {dict: "mapping", list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(type(node), type(node).__name__)
+
+
+def _index_hint(node: Any, parent: Path) -> str | None:
+    if isinstance(node, list):
+        return f"'{dotted(parent)}' is a list: address its items by number, e.g. {dotted(parent)}.0 (it has {len(node)})"
+    if not isinstance(node, dict):
+        return f"set '{dotted(parent)}' itself: --set {dotted(parent)}=<value>"
+    return None

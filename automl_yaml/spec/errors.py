@@ -14,7 +14,9 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from ..errors import Problem, suggestion_hint
+from ..components import catalog
+from ..errors import Problem, did_you_mean, suggestion_hint
+from .hints import key_hint, type_hint
 from .loader import SourceMap, dotted
 
 _TYPE_NAMES = {
@@ -128,11 +130,39 @@ def translate(exc: ValidationError, data: Any, smap: SourceMap, root: type[BaseM
             path = path[:-1]  # a range's own check: report it on the searched field
         by_path.setdefault(path, []).append(err)
 
+    # "missing required key 'data'" beside "unknown key 'Data'" (did you mean 'data'?) is one mistake
+    unknown = {(p[:-1], str(p[-1])) for p, errs in by_path.items() if p and any(e["type"] == "extra_forbidden" for e in errs)}
     problems: list[Problem] = []
     for path, errs in by_path.items():
+        if all(e["type"] == "missing" for e in errs) and any(
+            parent == path and did_you_mean(key, [str(e["loc"][-1]) for e in errs]) for parent, key in unknown
+        ):
+            continue
         problems.append(_one(path, errs, data, smap, root))
     problems.sort(key=lambda p: (p.location.line or 0, p.location.col or 0) if p.location else (0, 0))
     return problems
+
+
+_SPLIT_BY = {
+    "timeseries": "time",
+    "time_series": "time",
+    "temporal": "time",
+    "date": "time",
+    "datetime": "time",
+    "chronological": "time",
+    "groups": "group",
+    "grouped": "group",
+    "group_kfold": "group",
+    "stratified": "random (classification targets are stratified by default)",
+    "shuffle": "random",
+}
+
+
+def _has_key(data: Any, path: tuple) -> bool:
+    if not path:
+        return False
+    parent = _value_at(data, path[:-1])
+    return isinstance(parent, dict) and path[-1] in parent
 
 
 def _value_at(data: Any, path: tuple) -> Any:
@@ -164,12 +194,21 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
         key = path[-1] if path else err["loc"][-1]
         model = model_at(root, tuple(err["loc"][:-1]))
         allowed = field_names(model) if model else []
-        hint = suggestion_hint(str(key), allowed, what="allowed") if allowed else None
+        hint = key_hint(model, key, data, path, sections=False)
+        if hint is None:
+            hint = suggestion_hint(str(key), allowed, what="allowed") if allowed else None
         if allowed and hint and not hint.startswith("did you mean"):
-            hint = "allowed keys here: " + ", ".join(allowed)
+            hint = key_hint(model, key, data, path) or "allowed keys here: " + ", ".join(allowed)
         return Problem(f"unknown key '{key}'", path=where, location=smap.locate(path, key=True), hint=hint)
     if kind == "missing":
         field = err["loc"][-1]
+        if isinstance(field, int) and path and path[-1] in ("int", "float"):
+            return Problem(
+                f"a range has two ends, [low, high]; got {shown}",
+                path=where,
+                location=smap.locate(path),
+                hint=f"write {{{path[-1]}: [low, high]}}, or a fixed value without {{{path[-1]}: ...}}",
+            )
         return Problem(
             f"missing required key '{field}'",
             path=where,
@@ -180,8 +219,14 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
         expected = ctx.get("expected", "")
         options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",") if o.strip()]
         close = suggestion_hint(str(value), options) if isinstance(value, str) else None
+        if isinstance(value, str) and path[-2:] == ("data", "task") and value.lower() in catalog.TASK_SYNONYMS:
+            close = f"write task: {catalog.TASK_SYNONYMS[value.lower()]}"
+            if value.lower() in ("binary", "multiclass", "multi-class", "binary_classification", "multiclass_classification"):
+                close += " (binary or multiclass follows from the target's classes)"
+        elif isinstance(value, str) and path[-1:] == ("by",) and value.lower() in _SPLIT_BY:
+            close = f"write by: {_SPLIT_BY[value.lower()]}"
         msg = f"must be one of {expected}; got {shown}"
-        return Problem(msg, path=where, location=smap.locate(path), hint=close if close and close.startswith("did") else None)
+        return Problem(msg, path=where, location=smap.locate(path), hint=close if close and close.startswith(("did", "write")) else None)
     if kind in _COMPARE:
         op, key = _COMPARE[kind]
         return Problem(f"must be {op} {ctx.get(key)}, got {shown}", path=where, location=smap.locate(path), hint=hint)
@@ -203,9 +248,13 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
         expected = _TYPE_NAMES.get(base, base.replace("_", " "))
         if kind in ("int_from_float",):
             expected = "a whole number"
+        hint = hint or type_hint(path, value, expected)
+        if value is None and _has_key(data, path):
+            return Problem(f"is empty; expected {expected}", path=where, location=smap.locate(path), hint=hint)
         return Problem(f"expected {expected}, got {shown}", path=where, location=smap.locate(path), hint=hint)
     if kind == "int_from_float":
-        return Problem(f"expected a whole number, got {shown}", path=where, location=smap.locate(path))
+        hint = "use {float: [...]} to search real numbers" if len(path) >= 2 and path[-2] == "int" else None
+        return Problem(f"expected a whole number, got {shown}", path=where, location=smap.locate(path), hint=hint)
     if kind == "choice_item":
         inner = dict(ctx["inner"])
         sub = path + ("choice", ctx["index"])
@@ -245,24 +294,33 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
             )
         if isinstance(value, str):
             return Problem(f"unknown selector '{value}'", path=where, location=smap.locate(path), hint=suggestion_hint(value, known, what="selector"))
+        hint = "for example: - univariate: {k: 10}; selectors: " + ", ".join(known)
+        if isinstance(value, dict):
+            empty = [k for k, v in value.items() if k in _STEP_MODELS and v is None]
+            others = [k for k in value if k not in empty]
+            if len(empty) == 1 and others:
+                options = field_names(typing.get_type_hints(_STEP_MODELS[empty[0]])[empty[0]])
+                if all(k in options for k in others):
+                    hint = f"indent {', '.join(others)} under {empty[0]}: (two more spaces than {empty[0]})"
         return Problem(
             "a select step is a mapping with one selector name",
             path=where,
             location=smap.locate(path),
-            hint="for example: - univariate: {k: 10}; selectors: " + ", ".join(known),
+            hint=hint,
         )
     if kind == "strategy":
         s = value.get("strategy") if isinstance(value, dict) else None
         sub = path + ("strategy",)
+        other = catalog.synonym_hint(catalog.STRATEGY_SYNONYMS, str(s))
         return Problem(
             f"unknown search strategy {s!r}",
             path=dotted(sub),
             location=smap.locate(sub),
-            hint=suggestion_hint(str(s), ["grid", "random", "bayesian", "genetic", "optuna"], what="strategy"),
+            hint=f"use {other}" if other else suggestion_hint(str(s), ["grid", "random", "bayesian", "genetic", "optuna"], what="strategy"),
         )
     if kind == "unknown_name":
         return Problem(
-            f"unknown {ctx.get('family')} {shown}",
+            f"unknown {ctx.get('family')} {shown}" if err["msg"].startswith("unknown ") else err["msg"],
             path=where,
             location=smap.locate(path),
             hint=hint,
@@ -273,10 +331,17 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
             msg = f"{shown} is not a duration"
         loc_path = path
         if kind == "target_dropped":
-            loc_path = path + ("drop",)
+            drop = _value_at(data, path + ("drop",))
+            target = _value_at(data, path + ("target",))
+            loc_path = path + ("drop",) + ((drop.index(target),) if isinstance(drop, list) and target in drop else ())
         if kind == "missing_from":
             loc_path = ("data",)
         return Problem(msg, path=dotted(loc_path), location=smap.locate(loc_path), hint=hint)
+    if kind == "misplaced_key":
+        sub = path + (ctx["key"],)
+        return Problem(err["msg"], path=dotted(sub), location=smap.locate(sub, key=True), hint=hint)
+    if kind == "n_jobs":
+        return Problem(err["msg"], path=where, location=smap.locate(path), hint=hint)
     if kind == "value_error":
         msg = err["msg"].removeprefix("Value error, ")
         return Problem(msg, path=where, location=smap.locate(path), hint=hint)
@@ -340,4 +405,6 @@ def _merged(path: tuple, errs: list[dict], data: Any, smap: SourceMap) -> Proble
         if d not in seen:
             seen.append(d)
     shown = smap.display(path, value)
-    return Problem(f"expected {' or '.join(seen)}; got {shown}", path=dotted(path), location=smap.locate(path))
+    expected = " or ".join(seen)
+    hint = type_hint(path, value, expected)
+    return Problem(f"expected {expected}; got {shown}", path=dotted(path), location=smap.locate(path), hint=hint)

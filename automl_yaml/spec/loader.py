@@ -159,6 +159,13 @@ def decode(data: bytes, file: str) -> str:
             location=Location(file),
             hint="keep data out of the spec: put it in a file and name it in 'sources'",
         )
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) >= 2 and (data[0] == 0) != (data[1] == 0)):
+        # Windows editors' "Unicode": UTF-16 with a byte-order mark (or ASCII text with NUL halves)
+        raise SpecError.single(
+            "the file is UTF-16 encoded; a spec is UTF-8 text",
+            location=Location(file, 1, 1),
+            hint="save it as UTF-8 (in Notepad: Save as… > Encoding: UTF-8; or: iconv -f UTF-16 -t UTF-8)",
+        )
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -196,6 +203,9 @@ def load_yaml(text: str | bytes, file: str = "<spec>") -> tuple[Any, SourceMap]:
         what = exc.problem or "malformed YAML"
         if "found character '\\t'" in what:
             what = "a tab character here; YAML indents with spaces, never tabs"
+            row = (mark.buffer or "").splitlines()[mark.line] if mark is not None and mark.buffer else ""
+            if row[: mark.column].strip():
+                what = "a tab character here; YAML separates values with spaces, not tabs"
         if exc.context and "expected a single document" in exc.context:
             what = "more than one YAML document ('---'); a spec is one document"
         raise SpecError([_problem(f"invalid YAML: {what}", file, mark, _yaml_hint(exc))]) from None
@@ -228,8 +238,17 @@ def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Probl
 
 def _yaml_hint(exc: yaml.MarkedYAMLError) -> str | None:
     problem = exc.problem or ""
+    mark = exc.problem_mark
+    lines = mark.buffer.splitlines() if mark is not None and mark.buffer else []
+    text = lines[mark.line] if mark is not None and 0 <= mark.line < len(lines) else ""
     if "found character '\\t'" in problem:
+        if text[: mark.column].strip():
+            return "replace the tab by a space"
         return "replace the tabs at the start of this line by spaces"
+    if "found unknown escape character" in problem:
+        return "inside double quotes a backslash starts an escape: use single quotes ('C:\\data\\x.csv') or forward slashes"
+    if "{{" in text or "{%" in text:
+        return "Jinja templates ({{ ... }}) are not supported: use ${VAR} for environment variables, or --set for values"
     if "mapping values are not allowed" in problem:
         return "a value containing ': ' must be quoted, or a nested mapping must be indented"
     if "could not find expected ':'" in problem:
@@ -304,7 +323,13 @@ class _Builder:
         try:
             self.loader.flatten_mapping(node)  # '<<' merge keys, PyYAML's own code
         except yaml.MarkedYAMLError as exc:
-            self._fail(f"invalid merge key: {exc.problem}", node, path=path)
+            problem = (exc.problem or "").replace("but found scalar", "but found something else")
+            self._fail(
+                f"invalid merge key: {problem}",
+                node,
+                "`<<: *name` merges a mapping anchored with `&name` (or a list of such aliases)",
+                path=path,
+            )
             return {}
         out: dict = {}
         for key_node, value_node in node.value:

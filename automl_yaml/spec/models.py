@@ -90,14 +90,28 @@ def _registered(family: R.Registry, *, qualify: str | None = None, extra: tuple[
 
             ensure_estimators()
         if key not in family:
+            from ..components import catalog
+
             known = family.names(aliases=True)
             if qualify:
                 known = [k.split(":", 1)[1] for k in known if k.startswith(qualify + ":")]
             known = sorted(set(known) | set(extra))
+            message = "unknown {family} '{name}'"
+            hint = suggestion_hint(name, known)
+            if family is R.estimators:
+                message, hint = catalog.unknown_estimator(name)
+                message = message.replace("{", "{{").replace("}", "}}")
+            else:
+                table = catalog.TRANSFORM_SYNONYMS.get(qualify or "", {}) if family is R.transforms else {}
+                if family is R.metrics:
+                    table = catalog.METRIC_SYNONYMS
+                wanted = catalog.synonym_hint(table, name, known)
+                if wanted is not None:
+                    hint = f"write {wanted} (this tool's name for it)"
             raise PydanticCustomError(
                 "unknown_name",
-                "unknown {family} '{name}'",
-                {"family": f"{qualify} method" if qualify else family.family, "name": name, "hint": suggestion_hint(name, known)},
+                message,
+                {"family": f"{qualify} method" if qualify else family.family, "name": name, "hint": hint},
             )
         return name
 
@@ -541,9 +555,26 @@ def _model_entry(value: Any) -> Any:
     return ModelSpec() if value is None else value
 
 
+def _models_shorthand(value: Any) -> Any:
+    if isinstance(value, list) and all(isinstance(x, str) for x in value):
+        return {n: None for n in value}
+    if isinstance(value, dict):
+        keys = list(value)
+        for i, key in enumerate(keys):
+            if key in ("params", "estimator"):
+                before = keys[i - 1] if i else None
+                hint = (
+                    f"indent `{key}:` under `{before}:` (two more spaces)"
+                    if before is not None and value[before] is None
+                    else f"`{key}` belongs inside a model's entry: models: {{random_forest: {{{key}: ...}}}}"
+                )
+                raise PydanticCustomError("misplaced_key", "'{key}' is not a model name", {"key": key, "hint": hint})
+    return value
+
+
 ModelsField = Annotated[
     dict[str, Annotated[ModelSpec, BeforeValidator(_model_entry)]],
-    BeforeValidator(lambda v: {n: None for n in v} if isinstance(v, list) and all(isinstance(x, str) for x in v) else v),
+    BeforeValidator(_models_shorthand),
 ]
 
 # ------------------------------------------------------------------------------ search
@@ -710,10 +741,20 @@ class ExecutionSpec(StrictModel):
     backend: Literal["local", "dask"] = Field("local", description="local processes; dask (a dask.distributed cluster) is reserved and not available yet.")
     address: str | None = Field(None, description="The dask scheduler, e.g. tcp://host:8786 (backend: dask).")
 
+    @field_validator("n_jobs")
+    @classmethod
+    def _n_jobs(cls, v: int) -> int:
+        if v == 0 or v < -1:
+            # joblib reads -2 as "all CPUs but one"; here only -1 is special, so say so
+            raise PydanticCustomError(
+                "n_jobs",
+                "`n_jobs` must be a positive number or -1, but got {value}",
+                {"value": v, "hint": "-1 runs one trial per CPU; otherwise give the number of parallel trials (1 runs them one after the other)"},
+            )
+        return v
+
     @model_validator(mode="after")
     def _check(self):
-        if self.n_jobs == 0 or self.n_jobs < -1:
-            raise ValueError(f"`n_jobs` must be a positive number or -1, but got {self.n_jobs}")
         if self.address and self.backend != "dask":
             raise ValueError("`address` is only used with `backend: dask`")
         return self

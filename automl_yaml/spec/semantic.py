@@ -19,6 +19,7 @@ from .. import registry as R
 from ..components import catalog
 from ..components.params import check_value, options_of, takes_int_only
 from ..errors import Problem, suggestion_hint
+from .hints import value_hint
 from .loader import SourceMap, dotted
 from .models import Spec
 from .space import Choice, FloatRange, IntRange, is_discrete, is_space, walk_spaces
@@ -115,8 +116,8 @@ class Checker:
             name = model.estimator or key
             path = ("models", key) + (("estimator",) if model.estimator else ())
             if name not in R.estimators:
-                hint = suggestion_hint(name, catalog.estimator_names(), what="estimator")
-                self.error(path, f"unknown estimator '{name}'", hint, key=not model.estimator)
+                message, hint = catalog.unknown_estimator(name)
+                self.error(path, message, hint, key=not model.estimator)
                 continue
             classes = catalog.estimator_classes(name)
             if task is not None and task not in classes:
@@ -155,19 +156,18 @@ class Checker:
                     continue  # LightGBM/XGBoost pass unknown keyword arguments to the library
                 allowed = sorted(set().union(*(i["params"] for _, i in infos)))
                 cls = "/".join(t.rpartition(":")[2] for t, _ in infos)
-                self.error(
-                    ppath,
-                    f"unknown parameter '{pname}' for {cls}",
-                    suggestion_hint(pname, allowed, what="parameter"),
-                    key=True,
-                )
+                hint = suggestion_hint(pname, allowed, what="parameter")
+                other = self._other_task_owner(name, targets, pname)
+                if other:
+                    hint = f"'{pname}' is a parameter of {other} only, and the task is {self._task_word(targets)}"
+                self.error(ppath, f"unknown parameter '{pname}' for {cls}", hint, key=True)
                 continue
             if pname == "random_state":
                 self.warn(ppath, "random_state is set from the spec's seed", "remove it and set `seed:` instead")
             for target, param in declared:
                 msg = self._check_param_value(ppath, param, value)
                 if msg:
-                    self.error(ppath, f"{target.rpartition(':')[2]}.{pname} {msg}", self._param_hint(param, value))
+                    self.error(self._culprit(ppath, param, value), f"{target.rpartition(':')[2]}.{pname} {msg}", self._param_hint(param, value, ppath))
                     break
 
     def _check_param_value(self, path: tuple, param: dict, value: Any) -> str | None:
@@ -195,7 +195,51 @@ class Checker:
         return f"{err}; got {self.show(path, value)}" if err else None
 
     @staticmethod
-    def _param_hint(param: dict, value: Any) -> str | None:
+    def _culprit(path: tuple, param: dict, value: Any) -> tuple:
+        """The path of the offending item of a choice or end of a range (its own line and column)."""
+        if isinstance(value, Choice):
+            for i, v in enumerate(value.choice):
+                if check_value(param, v):
+                    return path + ("choice", i)
+        if isinstance(value, IntRange):
+            for i, v in enumerate((value.low, value.high)):
+                if check_value(param, v):
+                    return path + ("int", i)
+        return path
+
+    @staticmethod
+    def _other_task_owner(name: str, targets: list[str], pname: str) -> str | None:
+        """The class of the other task's variant that takes ``pname`` (class_weight on a regressor)."""
+        classes = catalog.estimator_classes(name)
+        for target in classes.values():
+            if target in targets:
+                continue
+            info = catalog.estimator_info(target)
+            if info and pname in info["params"]:
+                return target.rpartition(":")[2]
+        return None
+
+    @staticmethod
+    def _task_word(targets: list[str]) -> str:
+        infos = [catalog.estimator_info(t) for t in targets]
+        tasks = {i["task"] for i in infos if i}
+        return tasks.pop() if len(tasks) == 1 else "this one"
+
+    def _param_hint(self, param: dict, value: Any, path: tuple = ()) -> str | None:
+        if isinstance(value, Choice):
+            for v in value.choice:
+                if check_value(param, v):
+                    return self._param_hint(param, v)
+            return None
+        accepts_none = check_value(param, None) is None
+        if isinstance(value, str) or not is_space(value):
+            hint = value_hint(value, accepts_none=accepts_none, numeric=True)
+            if hint and isinstance(value, str) and hint.startswith("remove the quotes"):
+                number = float(value) if "." in value or "e" in value.lower() else int(value)
+                if check_value(param, number) is not None:
+                    hint = None
+            if hint:
+                return hint
         opts = options_of(param)
         if opts and isinstance(value, str):
             hint = suggestion_hint(value, opts)

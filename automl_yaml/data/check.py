@@ -56,6 +56,7 @@ class _Checker:
             self.check_names(columns)
             if self.spec.data.target in columns:
                 self.check_task()
+            self.check_select(columns)
         return self.problems
 
     def open(self, name: str) -> None:
@@ -105,6 +106,87 @@ class _Checker:
             missing(("data", "types", col), col, "", key=True)
         for col in self.spec.preprocess.columns:
             missing(("preprocess", "columns", col), col, "", key=True)
+
+    def max_features(self, columns: list[str]) -> int | None:
+        """An upper bound of the features that reach selection (after encoding), or None if unbounded."""
+        spec = self.spec
+        pre = spec.preprocess
+        dtypes: dict[str, str] = {}
+        for schema in self.schemas.values():
+            for c, t in schema.items():
+                dtypes.setdefault(c, t)
+        skip = {spec.data.target, *spec.data.drop}
+        skip |= {c for c, t in spec.data.types.items() if t == "ignore"}
+        skip |= {c for c, o in pre.columns.items() if o.drop or o.type == "ignore"}
+        if pre.categorical.max_categories is None:
+            return None
+        text = pre.text.max_features if pre.text.encode == "tfidf" else 1
+        total = 0
+        for col in columns:
+            if col in skip:
+                continue
+            kind = dtypes.get(col, "object").lower()
+            if kind.startswith(("int", "uint", "float")):
+                total += 2 if pre.numeric.missing_indicator else 1
+            elif kind.startswith("bool"):
+                total += 1
+            elif kind.startswith("datetime"):
+                total += len(pre.datetime.parts)
+            else:
+                total += max(pre.categorical.max_categories, text, 1)
+        self.n_feature_columns = len([c for c in columns if c not in skip])
+        return total
+
+    def check_select(self, columns: list[str]) -> None:
+        """A selector asking for more features than can reach it (``k: 1000`` on a table of 8 columns)."""
+        from ..spec.space import Choice, IntRange
+
+        steps = self.spec.select
+        if not steps:
+            return
+        bound = self.max_features(columns)
+        if bound is None:
+            return
+
+        def largest(value: Any) -> int | None:
+            if isinstance(value, bool):
+                return None
+            if isinstance(value, int):
+                return value
+            if isinstance(value, IntRange):
+                return value.high
+            if isinstance(value, Choice):
+                ints = [v for v in value.choice if isinstance(v, int) and not isinstance(v, bool)]
+                return max(ints) if ints else None
+            if isinstance(value, tuple) and len(value) == 2:
+                return largest(value[1])
+            return None
+
+        for i, step in enumerate(steps):
+            kind = next(iter(type(step).model_fields))
+            opts = getattr(step, kind)
+            field, severity, effect = {
+                "univariate": ("k", "warning", "all of them are kept"),
+                "sequential": ("k_features", "error", "the selection fails"),
+                "rfe": ("n_features", "warning", "all of them are kept"),
+                "importance": ("max_features", "warning", "the limit does nothing"),
+            }.get(kind, (None, None, None))
+            if field is None:
+                continue
+            value = getattr(opts, field)
+            if kind == "sequential" and isinstance(value, tuple) and len(value) == 2:
+                if value[0] > bound:
+                    value = value[0]
+                else:
+                    value, severity, effect = value[1], "warning", f"it is capped at the features found (at most {bound})"
+            k = largest(value)
+            if k is not None and k > bound:
+                self.add(
+                    ("select", i, kind, field),
+                    f"{field}={k}, but at most {bound} features can reach this step, even after one-hot encoding; {effect}",
+                    f"lower {field}: the data has {self.n_feature_columns} feature columns" + (", or use 'best'" if kind == "sequential" else ""),
+                    severity=severity,
+                )
 
     def check_task(self) -> None:
         data = self.spec.data

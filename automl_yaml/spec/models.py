@@ -296,7 +296,12 @@ class SplitSpec(StrictModel):
     @model_validator(mode="after")
     def _column(self):
         if self.by in ("group", "time") and not self.column:
-            raise ValueError(f"`column` is required for `by: {self.by}`")
+            what = "the column holding each row's group (a customer id, say)" if self.by == "group" else "the date or time column that orders the rows"
+            raise PydanticCustomError(
+                "value_error",
+                "`column` is required for `by: {by}`",
+                {"by": self.by, "hint": f"name {what}: split: {{by: {self.by}, column: <name>}}"},
+            )
         if self.by == "random" and self.column:
             raise ValueError("`column` is only used with `by: group` or `by: time`")
         if self.by == "time" and self.stratify:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from .data.assemble import MAX_FINITE, parse_formatted_numbers
+from .data.assemble import MAX_FINITE, parse_dates, parse_formatted_numbers
 from .errors import DataError
 
 
@@ -31,15 +31,28 @@ class TrainedModel(BaseEstimator):
         features: The feature columns the pipeline was trained on, in order.
         dtypes: Their training dtypes (as strings), to coerce inputs.
         target: The target's name (for output columns).
+        date_formats: The format each column of date strings was read with in
+            training (``Dataset.date_formats``): new rows are read the same way,
+            not guessed again from their first value (``01/02`` month or day first).
     """
 
-    def __init__(self, pipeline=None, task: str = "classification", classes=None, features=None, dtypes=None, target: str = "prediction"):
+    def __init__(
+        self,
+        pipeline=None,
+        task: str = "classification",
+        classes=None,
+        features=None,
+        dtypes=None,
+        target: str = "prediction",
+        date_formats=None,
+    ):
         self.pipeline = pipeline
         self.task = task
         self.classes = classes
         self.features = features
         self.dtypes = dtypes
         self.target = target
+        self.date_formats = date_formats
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: pd.DataFrame, y):
@@ -86,8 +99,11 @@ class TrainedModel(BaseEstimator):
         for col, dtype in (self.dtypes or {}).items():
             if str(X[col].dtype) != dtype:
                 try:
-                    if dtype.startswith("datetime"):
-                        X[col] = pd.to_datetime(X[col], errors="coerce")
+                    fmt = (getattr(self, "date_formats", None) or {}).get(col)  # models saved before have none
+                    if dtype.startswith("datetime") and fmt:
+                        X[col] = parse_dates(X[col], fmt)
+                    elif dtype.startswith("datetime"):
+                        X[col] = pd.to_datetime(X[col], errors="coerce", utc="UTC" in dtype)
                     elif dtype in ("category",):
                         X[col] = X[col].astype("object")
                     else:

@@ -575,7 +575,9 @@ class _Job:
                 self.display.note(f"[yellow]holdout {m.name} could not be computed: {type(exc).__name__}: {exc}[/yellow]")
         self.pipeline = pipeline
         self.holdout = holdout
-        self.model = TrainedModel(pipeline=pipeline, task=ds.task, classes=ds.classes, target=spec.data.target).fitted(ds.X_train)
+        self.model = TrainedModel(
+            pipeline=pipeline, task=ds.task, classes=ds.classes, target=spec.data.target, date_formats=ds.date_formats
+        ).fitted(ds.X_train)
         with self.display.phase("drawing plots"):
             self._plots()
         self._timed("evaluate", t)

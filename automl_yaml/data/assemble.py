@@ -42,6 +42,8 @@ __all__ = [
     "MAX_CLASSES",
     "MAX_FINITE",
     "parse_formatted_numbers",
+    "date_format",
+    "parse_dates",
 ]
 
 #: An integer target with at most this many distinct values is a class label
@@ -60,8 +62,10 @@ MAX_FINITE = float(np.finfo(np.float32).max)
 #: Labels that mark the positive class of a binary target, compared lower-case.
 OBVIOUS_POSITIVE = ("1", "true", "yes", "y", "positive", "pos")
 
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?"
 _DATE_LIKE = re.compile(
-    r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4})"
+    r"^\s*(\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.]\d{2,4}"
+    rf"|\d{{1,2}}[ -]{_MONTH}[ -]\d{{2,4}}|{_MONTH} \d{{1,2}},? \d{{4}}|\d{{4}}-{_MONTH}-\d{{1,2}})"
     r"([ T]\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?\s*(Z|[+-]\d{2}:?\d{2}|UTC)?)?\s*$",
     re.I,
 )
@@ -102,6 +106,8 @@ class Dataset:
         target: The target column's name.
         sources: How each source was loaded.
         notes: What the user should be told (rows dropped, columns renamed...).
+        date_formats: The format each column of date strings was read with
+            (see :func:`date_format`), to read new rows the same way.
     """
 
     frame: pd.DataFrame
@@ -118,6 +124,7 @@ class Dataset:
     target: str
     sources: dict[str, SourceInfo]
     notes: list[str]
+    date_formats: dict[str, str] = dataclasses.field(default_factory=dict)
 
     @property
     def fingerprints(self) -> dict[str, str]:
@@ -530,16 +537,67 @@ def _looks_like_dates(values: pd.Series) -> bool:
     return parsed is not None and bool(parsed.notna().all())
 
 
+def date_format(values: pd.Series) -> str | None:
+    """The one ``strftime`` format every date string of the column fits, or None.
+
+    pandas infers a format from the first value alone: ``01/02/2020`` makes
+    it read a whole column month first, and ``13/01/2020`` further down is
+    then not a date. Here the formats that the first distinct values suggest
+    (month first, then day first) are tried on a sample, and the first that
+    reads every value wins, so that day-first columns are dates too, and new
+    rows at predict time are read the same way (``TrainedModel.date_formats``).
+    """
+    from pandas.tseries.api import guess_datetime_format
+
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values)) or isinstance(values.dtype, pd.CategoricalDtype):
+        return None
+    present = values.dropna()
+    if present.empty or not all(isinstance(v, str) for v in present.head(1000)):
+        return None
+    sample = present.drop_duplicates().head(200)
+    candidates: list[str] = []
+    for dayfirst in (False, True):
+        for value in sample.head(20):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # "Parsing dates in %d/%m/%Y format when dayfirst=False"
+                    fmt = guess_datetime_format(value, dayfirst=dayfirst)
+            except (ValueError, TypeError):  # pragma: no cover - pandas returns None for non-dates
+                fmt = None
+            if fmt and fmt not in candidates:
+                candidates.append(fmt)
+    for fmt in candidates:
+        if parse_dates(sample, fmt).notna().all():
+            return fmt
+    return None
+
+
+def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
+    """``values`` read with the format ``fmt`` (NaT where a value does not fit it).
+
+    Values with a UTC offset (``%z``, ``%Z``) are converted to UTC: a column
+    of local times changes its offset twice a year.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return pd.to_datetime(values, format=fmt, errors="coerce", utc="%z" in fmt or "%Z" in fmt)
+
+
 def _to_datetime(values: pd.Series) -> pd.Series | None:
     """Parsed dates (NaT where a value is not one), or None when pandas cannot parse the column."""
-    try:
-        with warnings.catch_warnings():
-            # "Could not infer format": pandas then parses each value alone, which is
-            # what we want for a check; the user cannot act on the warning.
-            warnings.simplefilter("ignore", UserWarning)
-            return pd.to_datetime(values, errors="coerce")
-    except (ValueError, TypeError, OverflowError):  # mixed time zones, ...
-        return None
+    fmt = date_format(values)
+    if fmt is not None:
+        return parse_dates(values, fmt)
+    for utc in (False, True):  # mixed UTC offsets need utc=True
+        try:
+            with warnings.catch_warnings():
+                # "Could not infer format": pandas then parses each value alone, which is
+                # what we want for a check; the user cannot act on the warning.
+                warnings.simplefilter("ignore", UserWarning)
+                return pd.to_datetime(values, errors="coerce", utc=utc)
+        except (ValueError, TypeError, OverflowError):  # mixed time zones, ...
+            continue
+    return None
 
 
 def _infer_column(s: pd.Series) -> str:
@@ -587,11 +645,14 @@ _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
 
-def _coerce(loaded: Any, frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, str], notes: list[str]) -> pd.DataFrame:
+def _coerce(
+    loaded: Any, frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, str], notes: list[str], formats: dict[str, str] | None = None
+) -> pd.DataFrame:
     """Give each column the values its type needs: dates parsed, numbers from strings, ...
 
     Returns a new frame (the input is not modified); ``types`` is updated when
-    a column that looked like dates has values that are not.
+    a column that looked like dates has values that are not; ``formats``
+    receives the format each date column was read with.
     """
     out = frame.copy(deep=False)
     for col, kind in list(types.items()):
@@ -599,10 +660,13 @@ def _coerce(loaded: Any, frame: pd.DataFrame, types: dict[str, str], overrides: 
         forced = col in overrides
         path = ("data", "types", col)
         if kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(s):
-            parsed = None if pd.api.types.is_bool_dtype(s) else _to_datetime(s)
+            fmt = date_format(s)
+            parsed = None if pd.api.types.is_bool_dtype(s) else parse_dates(s, fmt) if fmt else _to_datetime(s)
             bad = s.notna() & (parsed.isna() if parsed is not None else True)
             if parsed is not None and not bad.any():
                 out[col] = parsed
+                if fmt is not None and formats is not None:
+                    formats[col] = fmt
             elif forced:
                 example = s[bad].iloc[0]
                 raise _spec_error(loaded, path, f"'{col}' is typed datetime, but values such as {_native(example)!r} are not dates", "remove the override, or fix the values")
@@ -740,7 +804,8 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     overrides.update(data.types)
     features = [c for c in frame.columns if c not in excluded]
     types = infer_types(frame[features], overrides)
-    frame = _coerce(loaded, frame, types, overrides, notes)
+    date_formats: dict[str, str] = {}
+    frame = _coerce(loaded, frame, types, overrides, notes, date_formats)
 
     work = frame.loc[~missing]
     if task == "classification":
@@ -785,6 +850,7 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
         target=target,
         sources={},
         notes=notes,
+        date_formats=date_formats,
     )
 
 

@@ -49,3 +49,20 @@ def test_a_target_written_with_thousands_separators_is_a_regression():
     assert ds.y_train.dtype == "float64" and ds.y_train.max() > 20_000
     assert ds.column_types["income"] == "numeric" and ds.X_train["income"].dtype == "float64"
     assert any("target 'price' holds numbers written as text" in n for n in ds.notes)
+
+
+def test_dates_in_local_formats_and_with_changing_offsets_are_dates():
+    times = pd.date_range("2021-01-01", periods=90, freq="53h")
+    frame = pd.DataFrame(
+        {
+            "day_first": times.strftime("%d/%m/%Y"),  # the first value, 01/01, does not tell the order
+            "month_name": times.strftime("%d %b %Y"),
+            "local": [t.isoformat() for t in times.tz_localize("UTC").tz_convert("Europe/Paris")],  # +01:00 and +02:00
+            "y": np.arange(90) % 2,
+        }
+    )
+    ds = split(spec_for({"target": "y"}), frame)
+    assert ds.column_types == {"day_first": "datetime", "month_name": "datetime", "local": "datetime"}
+    assert (ds.frame["day_first"] == times.normalize()).all()
+    assert (ds.frame["local"].dt.tz_localize(None) == times).all()
+    assert ds.date_formats["day_first"] == "%d/%m/%Y"

@@ -8,6 +8,7 @@ with a one-line message that says what to do.
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 from fixtures.messy import base_frame, nullable_frame
 
@@ -72,3 +73,15 @@ def test_amounts_written_with_thousands_separators(messy_run):
     assert summary["holdout"]["r2"] > 0.8
     pred = run.predict(frame.drop(columns="price").head(10))["prediction"]
     assert pred.between(5_000, 40_000).all()
+
+
+def test_day_first_dates_are_read_the_same_way_at_predict_time(messy_run):
+    # Training parsed 13/01/2021 day first; new rows such as 01/07/2021 were
+    # guessed again from their first value, month first: January, not July.
+    days = pd.date_range("2020-01-01", periods=400, freq="D")
+    frame = pd.DataFrame({"day": days.strftime("%d/%m/%Y"), "y": np.where(days.month.isin([6, 7, 8]), "summer", "other")})
+    run = messy_run(frame, "y", spec={"models": {"random_forest": {"params": {"n_estimators": 30}}}}, trials=1)
+    assert run.code == 0, run.err
+    assert run.summary["data"]["column_types"] == {"day": "datetime"}
+    new = pd.DataFrame({"day": ["01/07/2021", "02/07/2021", "07/01/2021", "08/02/2021"]})  # July, July, January, February
+    assert run.predict(new)["prediction"].tolist() == ["summer", "summer", "other", "other"]

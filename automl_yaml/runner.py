@@ -437,11 +437,14 @@ class _Job:
         self.dataset = ds
         self.frames = {}  # the assembled table holds what is needed now
         self._timed("load", t)
+        from rich.markup import escape
+
         d = self.display
-        d.note(f"task: [bold]{ds.task}[/bold] — {ds.task_reason}")
+        # Notes quote the data (column names, values such as "[10-20)"): not rich markup.
+        d.note(f"task: [bold]{ds.task}[/bold] — {escape(ds.task_reason)}")
         d.note(f"train {len(ds.X_train):,} rows / test {len(ds.X_test):,} rows, {ds.X_train.shape[1]} features")
         for n in ds.notes:
-            d.note(n)
+            d.note(escape(n))
 
     def step_profile(self, step) -> None:
         from .report.profile import write_profile
@@ -818,7 +821,9 @@ def profile(source, *, overrides=(), output: str | None = None, cache: bool = Tr
     out = Path(output) if output else loaded.output_dir / "profile"
     with display.data_progress() as prog:
         dataset = build_dataset(loaded, cache=cache, progress=prog)  # the same typing as a run
-    display.note(f"task: {dataset.task} — {dataset.task_reason}")
+    from rich.markup import escape
+
+    display.note(f"task: {dataset.task} — {escape(dataset.task_reason)}")
     options = spec.profile_spec if spec.profile_spec.enabled else type(spec.profile_spec)()
     result = write_profile(
         dataset.frame,

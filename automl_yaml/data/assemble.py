@@ -641,6 +641,34 @@ def infer_types(X: pd.DataFrame, overrides: dict[str, str]) -> dict[str, str]:
     return types
 
 
+#: Column names of identifiers: id, customer_id, CustomerID, order-key, index, Unnamed: 0 (a saved pandas index)...
+_ID_NAME = re.compile(r"^(?i:(.*[_\s.\-])?(id|key|index|idx|uuid|guid|row|rownum|row_?number)|unnamed: ?\d+)$|^.*[a-z]I[dD]$")
+#: Fewer rows than this, and a column of distinct integers is not taken for an id.
+ROW_ID_MIN_ROWS = 20
+
+
+def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, str]) -> list[str]:
+    """Integer columns with a different value on every row that are named like ids or count rows.
+
+    A model learns nothing from an id that holds for new rows, and can learn
+    the row order of a sorted file (leakage through the random split). A
+    column the user typed (``data.types``) is kept.
+    """
+    if len(frame) < ROW_ID_MIN_ROWS:
+        return []
+    found = []
+    for col, kind in types.items():
+        if kind != "numeric" or col in overrides:
+            continue
+        s = frame[col]
+        if not pd.api.types.is_integer_dtype(s) or s.isna().any() or not s.is_unique:
+            continue
+        consecutive = int(s.max()) - int(s.min()) == len(s) - 1
+        if consecutive or _ID_NAME.match(str(col)):
+            found.append(col)
+    return found
+
+
 _TRUE = {"true", "t", "yes", "y", "1"}
 _FALSE = {"false", "f", "no", "n", "0"}
 
@@ -804,6 +832,16 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     overrides.update(data.types)
     features = [c for c in frame.columns if c not in excluded]
     types = infer_types(frame[features], overrides)
+    for col in _row_ids(frame.loc[~missing], types, overrides):
+        del types[col]
+        notes.append(
+            f"column '{col}' looks like a row id (a different integer on every row): it is not used as a feature; "
+            f"type it (data.types: {{{col}: numeric}}) to use it, or drop it (data.drop) to say so"
+        )
+    text = [c for c, t in types.items() if t == "text"]
+    if text and spec.preprocess.text.encode == "drop":
+        shown = ", ".join(f"'{c}'" for c in text[:5]) + (f" and {len(text) - 5} more" if len(text) > 5 else "")
+        notes.append(f"free-text columns are not used: {shown} (set preprocess.text.encode: tfidf or frequency to use them)")
     date_formats: dict[str, str] = {}
     frame = _coerce(loaded, frame, types, overrides, notes, date_formats)
 

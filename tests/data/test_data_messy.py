@@ -66,3 +66,25 @@ def test_dates_in_local_formats_and_with_changing_offsets_are_dates():
     assert (ds.frame["day_first"] == times.normalize()).all()
     assert (ds.frame["local"].dt.tz_localize(None) == times).all()
     assert ds.date_formats["day_first"] == "%d/%m/%Y"
+
+
+def test_row_ids_are_not_features_and_dropped_text_is_said():
+    rng = np.random.default_rng(0)
+    n = 60
+    frame = pd.DataFrame(
+        {
+            "Unnamed: 0": np.arange(n),  # a saved pandas index
+            "customer_id": rng.permutation(n) * 7 + 1000,
+            "visits": rng.permutation(n) * 3,  # distinct integers, but a quantity
+            "x": rng.normal(size=n),
+            "name": [f"customer {i} {rng.integers(1e6)}" for i in range(n)],
+            "y": np.arange(n) % 2,
+        }
+    )
+    ds = split(spec_for({"target": "y"}), frame)
+    assert set(ds.column_types) == {"visits", "x", "name"}
+    assert any("'Unnamed: 0' looks like a row id" in n for n in ds.notes)
+    assert any("'customer_id' looks like a row id" in n for n in ds.notes)
+    assert any("free-text columns are not used: 'name'" in n for n in ds.notes)
+    kept = split(spec_for({"target": "y", "types": {"customer_id": "numeric"}}), frame)
+    assert "customer_id" in kept.column_types

@@ -85,3 +85,16 @@ def test_day_first_dates_are_read_the_same_way_at_predict_time(messy_run):
     assert run.summary["data"]["column_types"] == {"day": "datetime"}
     new = pd.DataFrame({"day": ["01/07/2021", "02/07/2021", "07/01/2021", "08/02/2021"]})  # July, July, January, February
     assert run.predict(new)["prediction"].tolist() == ["summer", "summer", "other", "other"]
+
+
+def test_notes_quoting_the_data_are_not_markup(messy_run):
+    # A column named "[/b]" in a note ("... has 1 infinite value") made rich
+    # raise a MarkupError; "[10-20)" values vanished from the notes.
+    frame = base_frame().rename(columns={"x2": "[/b]"})
+    frame.loc[4, "[/b]"] = np.inf
+    frame["y [bold]"] = np.where(frame["x1"] > 0, "[yes]", "no")
+    run = messy_run(frame, "y [bold]", trials=1, quiet=False)
+    assert run.code == 0, run.err
+    shown = " ".join(run.err.split())
+    assert "column '[/b]' has 1 infinite" in shown
+    assert "the target 'y [bold]' has 2 distinct string values" in shown

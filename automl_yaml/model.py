@@ -87,9 +87,13 @@ class TrainedModel(BaseEstimator):
         missing = [c for c in self.features if c not in X.columns]
         if missing:
             shown = ", ".join(missing[:10]) + (f", … ({len(missing)} in all)" if len(missing) > 10 else "")
+            hint = "give the same feature columns as the training data (the target may be left out)"
+            if len(X.columns) == 1 and any(sep in str(X.columns[0]) for sep in (";", "\t", "|")):
+                # "x1;x2;cat": a file with another separator, read as one column
+                hint = "the input seems to use another separator: read it as the training data was, with --input SPEC.yaml:SOURCE"
             raise DataError(
                 f"the input lacks {len(missing)} column{'s' if len(missing) != 1 else ''} the model was trained on: {shown}",
-                hint="give the same feature columns as the training data (the target may be left out)",
+                hint=hint,
                 usage=True,
             )
         extra = [c for c in X.columns if c not in self.features]

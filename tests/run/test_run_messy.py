@@ -98,3 +98,21 @@ def test_notes_quoting_the_data_are_not_markup(messy_run):
     shown = " ".join(run.err.split())
     assert "column '[/b]' has 1 infinite" in shown
     assert "the target 'y [bold]' has 2 distinct string values" in shown
+
+
+def test_semicolon_csv_with_decimal_commas(messy_run, tmp_path, capsys):
+    # sources.<name>.sep and options: {decimal: ","} read it; predicting a file
+    # so written without them says how to read it.
+    from automl_yaml.cli import main
+
+    frame = base_frame()
+    frame["y"] = frame["x1"] * 1000 + 5
+    frame.to_csv(tmp_path / "eu.csv", sep=";", decimal=",", index=False)
+    run = messy_run(frame, "y", spec={"sources": {"d": {"path": "eu.csv", "sep": ";", "options": {"decimal": ","}}}})
+    assert run.code == 0, run.err
+    assert run.summary["data"]["column_types"]["x1"] == "numeric" and run.summary["holdout"]["r2"] > 0.8
+    out = tmp_path / "pred.csv"
+    assert main(["predict", "-m", str(run.output), "-i", str(tmp_path / "eu.csv"), "-o", str(out)]) == 2
+    assert "another separator" in capsys.readouterr().err
+    assert main(["predict", "-m", str(run.output), "-i", f"{tmp_path / 'spec.yaml'}:d", "-o", str(out)]) == 0
+    assert len(pd.read_csv(out)) == len(frame)

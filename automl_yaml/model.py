@@ -88,7 +88,7 @@ class TrainedModel(BaseEstimator):
         if missing:
             shown = ", ".join(missing[:10]) + (f", … ({len(missing)} in all)" if len(missing) > 10 else "")
             hint = "give the same feature columns as the training data (the target may be left out)"
-            if len(X.columns) == 1 and any(sep in str(X.columns[0]) for sep in (";", "\t", "|")):
+            if any(sep in str(c) for c in X.columns for sep in (";", "\t", "|")):
                 # "x1;x2;cat": a file with another separator, read as one column
                 hint = "the input seems to use another separator: read it as the training data was, with --input SPEC.yaml:SOURCE"
             raise DataError(

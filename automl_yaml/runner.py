@@ -216,25 +216,6 @@ def _versions() -> dict[str, str]:
     return out
 
 
-def _preimport_for_the_end() -> None:
-    """Import what the run's end needs (matplotlib for the plots, MLflow for
-    the model's format: about a second together, serial after the search) in
-    a background thread, while this process only waits for the trials'
-    worker processes. Not when trials run in this process: there the import
-    would compete with the fits for the GIL (measured: no gain)."""
-    import importlib
-    import threading
-
-    def run() -> None:
-        for name in ("matplotlib.figure", "matplotlib.backends.backend_agg", "matplotlib.ticker", "mlflow", "mlflow.sklearn", "mlflow.models"):
-            try:
-                importlib.import_module(name)
-            except Exception:  # imported again where it is used, with its real error
-                return
-
-    threading.Thread(target=run, name="mlx-preimport", daemon=True).start()
-
-
 def _prepare_search_dir(out: Path, state: dict, resume: bool, display: Display) -> Path:
     sdir = out / SEARCH_DIR
     path = sdir / STATE
@@ -534,9 +515,6 @@ class _Job:
         def on_result(result) -> None:
             self.display.trial(result)
             self.tracker.log_trial(result)
-
-        if spec.execution.n_jobs != 1 or budget.time is not None or budget.trial_timeout is not None:
-            _preimport_for_the_end()  # trials run in workers: this process waits, so import now
 
         t = time.perf_counter()
         self.searching = True

@@ -648,7 +648,7 @@ ROW_ID_MIN_ROWS = 20
 
 
 def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, str]) -> list[str]:
-    """Integer columns with a different value on every row that are named like ids or count rows.
+    """Integer columns with a different value on every row that are named like ids or count rows (0..n-1, 1..n).
 
     A model learns nothing from an id that holds for new rows, and can learn
     the row order of a sorted file (leakage through the random split). A
@@ -663,8 +663,10 @@ def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, st
         s = frame[col]
         if not pd.api.types.is_integer_dtype(s) or s.isna().any() or not s.is_unique:
             continue
-        consecutive = int(s.max()) - int(s.min()) == len(s) - 1
-        if consecutive or _ID_NAME.match(str(col)):
+        # A row counter runs 0..n-1 or 1..n; other runs of distinct integers
+        # (one row per year: 1990..2019) are quantities, kept unless named like ids.
+        counts_rows = int(s.min()) in (0, 1) and int(s.max()) - int(s.min()) == len(s) - 1
+        if counts_rows or _ID_NAME.match(str(col)):
             found.append(col)
     return found
 

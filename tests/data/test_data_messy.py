@@ -76,13 +76,15 @@ def test_row_ids_are_not_features_and_dropped_text_is_said():
             "Unnamed: 0": np.arange(n),  # a saved pandas index
             "customer_id": rng.permutation(n) * 7 + 1000,
             "visits": rng.permutation(n) * 3,  # distinct integers, but a quantity
+            "year": rng.permutation(n) + 1960,  # one row per year: consecutive, but not a row counter
+            "row": rng.permutation(n) + 1,  # rows numbered 1..n, shuffled
             "x": rng.normal(size=n),
             "name": [f"customer {i} {rng.integers(1e6)}" for i in range(n)],
             "y": np.arange(n) % 2,
         }
     )
     ds = split(spec_for({"target": "y"}), frame)
-    assert set(ds.column_types) == {"visits", "x", "name"}
+    assert set(ds.column_types) == {"visits", "year", "x", "name"}
     assert any("'Unnamed: 0' looks like a row id" in n for n in ds.notes)
     assert any("'customer_id' looks like a row id" in n for n in ds.notes)
     assert any("free-text columns are not used: 'name'" in n for n in ds.notes)

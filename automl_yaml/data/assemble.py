@@ -648,7 +648,8 @@ ROW_ID_MIN_ROWS = 20
 
 
 def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, str]) -> list[str]:
-    """Integer columns with a different value on every row that are named like ids or count rows (0..n-1, 1..n).
+    """Integer columns with a different value on every row that are named like ids or count rows (0..n-1, 1..n),
+    and string columns of a different UUID or ObjectId on every row.
 
     A model learns nothing from an id that holds for new rows, and can learn
     the row order of a sorted file (leakage through the random split). A
@@ -658,9 +659,14 @@ def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, st
         return []
     found = []
     for col, kind in types.items():
-        if kind != "numeric" or col in overrides:
+        if col in overrides:
             continue
         s = frame[col]
+        if kind in ("text", "categorical") and _is_key_column(s):
+            found.append(col)
+            continue
+        if kind != "numeric":
+            continue
         if not pd.api.types.is_integer_dtype(s) or s.isna().any() or not s.is_unique:
             continue
         # A row counter runs 0..n-1 or 1..n; other runs of distinct integers
@@ -669,6 +675,18 @@ def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, st
         if counts_rows or _ID_NAME.match(str(col)):
             found.append(col)
     return found
+
+
+#: Generated keys: UUIDs (PostgreSQL ``uuid``) and MongoDB ObjectIds (24 hex digits).
+_KEY_VALUE = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}|[0-9a-fA-F]{24}")
+
+
+def _is_key_column(s: pd.Series) -> bool:
+    """Strings that are all UUIDs or ObjectIds, a different one on every row: keys, not features."""
+    if s.isna().any() or not s.is_unique or not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+        return False
+    sample = s.head(1000)
+    return all(isinstance(v, str) for v in sample) and bool(sample.str.fullmatch(_KEY_VALUE).all())
 
 
 _TRUE = {"true", "t", "yes", "y", "1"}
@@ -835,10 +853,12 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     features = [c for c in frame.columns if c not in excluded]
     types = infer_types(frame[features], overrides)
     for col in _row_ids(frame.loc[~missing], types, overrides):
+        kind = "numeric" if types[col] == "numeric" else "categorical"
+        what = "integer" if kind == "numeric" else "UUID or ObjectId"
         del types[col]
         notes.append(
-            f"column '{col}' looks like a row id (a different integer on every row): it is not used as a feature; "
-            f"type it (data.types: {{{col}: numeric}}) to use it, or drop it (data.drop) to say so"
+            f"column '{col}' looks like a row id (a different {what} on every row): it is not used as a feature; "
+            f"type it (data.types: {{{col}: {kind}}}) to use it, or drop it (data.drop) to say so"
         )
     text = [c for c, t in types.items() if t == "text"]
     if text and spec.preprocess.text.encode == "drop":

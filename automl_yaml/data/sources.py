@@ -44,7 +44,7 @@ __all__ = ["BaseSource", "FileSource", "SqlSource", "MongoSource", "SampleSource
 #: since hashing them would cost a good part of what the cache saves.
 CONTENT_HASH_LIMIT = 64 * 1024 * 1024
 #: Bumped when a reader changes what it returns, so old cache files are not reused.
-READER_VERSION = 1
+READER_VERSION = 2
 #: Rows read by :meth:`BaseSource.schema` where a format has no metadata to ask.
 SCHEMA_ROWS = 100
 #: How long to wait for a MongoDB server before giving up.
@@ -160,7 +160,7 @@ class BaseSource:
                 hint="give every column its own name (in SQL: SELECT a.id AS a_id, b.id AS b_id ...)",
                 usage=True,
             )
-        return frame
+        return _plain_columns(frame)
 
     def schema(self) -> dict[str, str]:
         """Column name -> pandas dtype string, from a few rows unless the format has metadata."""
@@ -443,7 +443,7 @@ class FileSource(BaseSource):
                 frame = pd.read_json(src, **kw)
                 if not isinstance(frame, pd.DataFrame):
                     raise self.error("the JSON file does not hold a table", hint="use a list of records, or JSON Lines (format: jsonl)")
-                return self._select(frame)
+                return self._select(_flatten(frame))
             if fmt == "excel":
                 kw = {"sheet_name": s.sheet if s.sheet is not None else 0}
                 if s.columns:
@@ -625,6 +625,27 @@ class FileSource(BaseSource):
             "excel": "check that the file is an .xlsx workbook (format:) and `sheet:`",
         }[self.format]
         return self.error(f"cannot {action} {where} as {what}: {text}", hint=hint)
+
+
+def _flatten(frame: pd.DataFrame) -> pd.DataFrame:
+    """Nested objects as ``a.b`` columns, as MongoDB documents are read.
+
+    ``pandas.read_json`` keeps ``{"info": {"n": 1}}`` as one column of dicts;
+    each such column is replaced by its fields (a record without the object
+    has missing values in them).
+    """
+    nested = [c for c in frame.columns if frame[c].dtype == object and frame[c].map(lambda v: isinstance(v, dict)).any()]
+    if not nested:
+        return frame
+    parts = []
+    for col in frame.columns:
+        if col in nested:
+            fields = pd.json_normalize([v if isinstance(v, dict) else {} for v in frame[col]])
+            fields.index = frame.index
+            parts.append(fields.add_prefix(f"{col}."))
+        else:
+            parts.append(frame[[col]])
+    return pd.concat(parts, axis=1)
 
 
 def _with_range_index(frame: pd.DataFrame, schema: Any, columns: list[str] | None) -> pd.DataFrame:
@@ -994,8 +1015,9 @@ class MongoSource(BaseSource):
             return self._frame(list(self._find(coll, n)))
 
     def schema(self) -> dict[str, str]:
-        # One document tells the fields (those it has: documents may differ).
-        return {c: str(t) for c, t in self.head(1).dtypes.items()}
+        # Documents may differ: the fields are those of the first few, together
+        # (the first alone may lack an optional field that the run will find).
+        return {c: str(t) for c, t in self.head(SCHEMA_ROWS).dtypes.items()}
 
     def _translate(self, exc: Exception, action: str) -> AutomlYamlError:
         name = type(exc).__name__
@@ -1014,13 +1036,58 @@ class MongoSource(BaseSource):
 
 def _plain(value: Any) -> Any:
     """A cell value pandas and Parquet can hold: BSON types become strings or floats."""
-    if value is None or isinstance(value, (str, numbers.Number, _dt.datetime, _dt.date)):
+    if value is None or value is pd.NA or isinstance(value, (str, numbers.Number, _dt.datetime, _dt.date)):
         return value
+    if hasattr(value, "tolist") and not isinstance(value, (str, bytes)):
+        value = value.tolist()  # a numpy array: a Parquet list column read back
     if isinstance(value, (list, tuple, dict)):
-        return json.dumps(value, default=str, sort_keys=True)
+        return json.dumps(value, default=_json_default, sort_keys=True)
     if type(value).__name__ == "Decimal128":
         return float(value.to_decimal())
     return str(value)  # ObjectId, UUID, Binary, ...
+
+
+def _json_default(value: Any) -> Any:
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    if type(value).__name__ == "Decimal128":
+        return float(value.to_decimal())
+    if isinstance(value, numbers.Number):
+        return float(value)  # Decimal: a NUMERIC inside a PostgreSQL array or JSON
+    return str(value)
+
+
+#: ``pandas.api.types.infer_dtype`` kinds of object columns whose cells are already plain.
+_PLAIN_KINDS = frozenset({"empty", "string", "integer", "floating", "mixed-integer-float", "boolean", "datetime", "datetime64", "timedelta", "timedelta64"})
+
+
+def _plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Object columns of driver values made into what pandas, Parquet and the encoders use.
+
+    * dates without a time (PostgreSQL and SQLAlchemy ``DATE``, Parquet
+      ``date32``) become ``datetime64``, so that they are dates, not text;
+    * ``Decimal`` (psycopg's ``NUMERIC`` where pandas did not make floats of
+      it) becomes float;
+    * lists, arrays and documents (``JSONB``, ``ARRAY``, nested JSON lists)
+      become JSON text and UUIDs their string, as MongoDB values do
+      (:func:`_plain`): one form whether the table comes from the source or
+      from the Parquet cache, which gives lists back as numpy arrays.
+    """
+    changed: dict[str, pd.Series] = {}
+    for col in frame.columns:
+        s = frame[col]
+        if s.dtype != object:
+            continue
+        kind = pd.api.types.infer_dtype(s, skipna=True)
+        if kind in _PLAIN_KINDS:
+            continue
+        if kind == "date":
+            changed[col] = pd.to_datetime(s, errors="coerce").astype("datetime64[us]")
+        elif kind == "decimal":
+            changed[col] = pd.to_numeric(s, errors="coerce").astype("float64")
+        elif any(v is not None and not isinstance(v, (str, bool, numbers.Number, _dt.date)) for v in s):
+            changed[col] = s.map(_plain)
+    return frame.assign(**changed) if changed else frame
 
 
 # ------------------------------------------------------------------------------ sample

@@ -741,9 +741,18 @@ def _coerce(
                 raise _spec_error(loaded, path, f"'{col}' is typed boolean, but values such as {_native(s[~known].iloc[0])!r} are not true/false", "remove the override, or fix the values")
             out[col] = lowered.map(lambda v: v in _TRUE if pd.notna(v) else pd.NA).astype("boolean")
         elif kind in ("categorical", "text") and s.dtype == object:
-            if not all(isinstance(v, str) for v in s.dropna()):
+            present = s.dropna()
+            if not all(isinstance(v, str) for v in present):
                 # Mixed numbers and strings: encoders need one type per column.
                 out[col] = s.map(lambda v: str(v) if pd.notna(v) else v)
+                strings = present[present.map(lambda v: isinstance(v, str))]
+                words = strings[pd.to_numeric(strings, errors="coerce").isna()]
+                if len(words) and not forced and len(words) <= len(present) / 2:
+                    # SQLite keeps 'unknown' in an INTEGER column; Excel a "n/a" cell among numbers.
+                    notes.append(
+                        f"column '{col}' holds numbers and {len(words)} values that are not (e.g. {_native(words.iloc[0])!r}): it is used as categorical; "
+                        "to use it as numbers, make those values missing in the source (NULL, or NULLIF in the query)"
+                    )
         if types[col] == "numeric":
             infinite = _infinite(out[col])
             if infinite.any():

@@ -135,3 +135,19 @@ def test_mongo_check_data_sees_fields_the_first_document_lacks(tmp_path, monkeyp
     loaded = write_spec(tmp_path, {"m": {"kind": "mongo", "uri": "mongodb://localhost/", "database": "db", "collection": "c"}}, "y", drop=["extra.w"])
     assert [p.message for p in check_data(loaded)] == []
     assert "extra.w" in MongoSource("m", loaded.spec.sources["m"], base_dir=tmp_path).schema()
+
+
+# ------------------------------------------------------------------------------- SQLite
+
+
+def test_sqlite_integer_column_holding_words_is_said(tmp_path):
+    import sqlite3
+
+    with sqlite3.connect(tmp_path / "d.db") as conn:
+        conn.execute("CREATE TABLE t (n INTEGER, day TEXT, y REAL)")
+        conn.executemany("INSERT INTO t VALUES (?, ?, ?)", [("unknown" if i % 10 == 0 else i, f"2021-01-{1 + i % 28:02d}", i * 1.5) for i in range(40)])
+    loaded = write_spec(tmp_path, {"t": {"kind": "sql", "url": "sqlite:///d.db", "table": "t"}}, "y")
+    ds = build_dataset(loaded, cache=False)
+    assert ds.column_types["day"] == "datetime"  # dates stored as TEXT
+    assert ds.column_types["n"] == "categorical"  # SQLite kept the words: the column is not silently numbers
+    assert any("column 'n' holds numbers and 4 values that are not (e.g. 'unknown')" in n for n in ds.notes)

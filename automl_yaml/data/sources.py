@@ -13,7 +13,9 @@ run uses them::
 
 The readers are thin: pandas, pyarrow, fsspec, SQLAlchemy and pymongo do the
 reading; this module decides which call to make, keeps credentials out of
-every message and turns library exceptions into one :class:`SourceError`
+every message, gives driver values their pandas types (a ``DATE`` is a
+datetime, a ``JSONB`` document or an array JSON text: :func:`_plain_columns`)
+and turns library exceptions into one :class:`SourceError`
 naming the source and what to do. Sources are only ever read: SQL runs in a
 read-only session, SQLite files are opened read-only, nothing is committed.
 """
@@ -266,7 +268,8 @@ class FileSource(BaseSource):
     or from ``format:``. Local paths are read by pandas directly; URLs are
     opened with fsspec (``storage_options`` are its options: ``anon``,
     ``endpoint_url``, ``key``, ...; S3 credentials and ``AWS_ENDPOINT_URL``
-    also come from the environment, as boto does it).
+    also come from the environment, as boto does it). Objects nested in JSON
+    records become ``a.b`` columns, as MongoDB documents do.
     """
 
     kind = "file"

@@ -101,6 +101,9 @@ class TrainedModel(BaseEstimator):
             warnings.warn(f"ignoring {len(extra)} column(s) the model was not trained on: {', '.join(map(str, extra[:10]))}", stacklevel=3)
         X = X[self.features].copy()
         for col, dtype in (self.dtypes or {}).items():
+            if pd.api.types.is_timedelta64_dtype(X[col]) and not dtype.startswith("timedelta"):
+                # Durations (an INTERVAL, a Parquet duration) were used as seconds in training.
+                X[col] = X[col].dt.total_seconds()
             if str(X[col].dtype) != dtype:
                 try:
                     fmt = (getattr(self, "date_formats", None) or {}).get(col)  # models saved before have none

@@ -151,3 +151,20 @@ def test_sqlite_integer_column_holding_words_is_said(tmp_path):
     assert ds.column_types["day"] == "datetime"  # dates stored as TEXT
     assert ds.column_types["n"] == "categorical"  # SQLite kept the words: the column is not silently numbers
     assert any("column 'n' holds numbers and 4 values that are not (e.g. 'unknown')" in n for n in ds.notes)
+
+
+# ------------------------------------------------------------------------------ predict
+
+
+def test_durations_are_seconds_at_predict_time_too(messy_run):
+    # An INTERVAL (psycopg timedelta) or a Parquet duration: training uses seconds.
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"wait": pd.to_timedelta(rng.integers(0, 400, 60), unit="D"), "x": rng.normal(size=60)})
+    frame["y"] = frame["wait"].dt.days * 2.0 + frame["x"]
+    run = messy_run(frame, "y", fmt="parquet")
+    assert run.code == 0, run.err
+    from automl_yaml.predict import load_model
+
+    model = load_model(run.output / "model")
+    assert model.check_input(frame.drop(columns="y"))["wait"].tolist() == frame["wait"].dt.total_seconds().tolist()
+    assert len(run.predict(frame.drop(columns="y"))) == 60

@@ -57,11 +57,18 @@ def run(source, *, overrides=(), **kwargs) -> Any:
     return _run(source, overrides=overrides, **kwargs)
 
 
+# The submodule ``predict`` shares its name with the function below. Importing a
+# submodule binds it on the package the first time, which replaced the function:
+# a second ``automl_yaml.predict(...)`` (or one after ``mlx predict``) raised
+# "'module' object is not callable". Importing it here, before the function is
+# defined, binds the name once and for all (a module in ``sys.modules`` is not
+# bound again); the submodule imports nothing heavy.
+from . import predict as _predict_module  # noqa: E402
+
+
 def predict(model, data, **kwargs) -> Any:
     """Predictions of a trained model for a DataFrame or a data file. See :func:`automl_yaml.predict.predict`."""
-    from .predict import predict as _predict
-
-    return _predict(model, data, **kwargs)
+    return _predict_module.predict(model, data, **kwargs)
 
 
 def json_schema() -> dict:

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from .data.assemble import MAX_FINITE, parse_dates, parse_formatted_numbers
+from .data.assemble import MAX_FINITE, date_format, parse_dates, parse_formatted_numbers
 from .errors import DataError
 
 
@@ -101,45 +101,140 @@ class TrainedModel(BaseEstimator):
             warnings.warn(f"ignoring {len(extra)} column(s) the model was not trained on: {', '.join(map(str, extra[:10]))}", stacklevel=3)
         X = X[self.features].copy()
         for col, dtype in (self.dtypes or {}).items():
-            if pd.api.types.is_timedelta64_dtype(X[col]) and not dtype.startswith("timedelta"):
-                # Durations (an INTERVAL, a Parquet duration) were used as seconds in training.
-                X[col] = X[col].dt.total_seconds()
-            if str(X[col].dtype) != dtype:
-                try:
-                    fmt = (getattr(self, "date_formats", None) or {}).get(col)  # models saved before have none
-                    if dtype.startswith("datetime") and fmt:
-                        X[col] = parse_dates(X[col], fmt)
-                    elif dtype.startswith("datetime"):
-                        X[col] = pd.to_datetime(X[col], errors="coerce", utc="UTC" in dtype)
-                    elif dtype in ("category",):
-                        X[col] = X[col].astype("object")
-                    else:
-                        X[col] = X[col].astype(dtype)
-                except (TypeError, ValueError):
-                    # "10,344.74": read as the training data was (automl_yaml.data.assemble)
-                    numbers = parse_formatted_numbers(X[col]) if dtype.startswith(("float", "int")) else None
-                    if numbers is not None:
-                        X[col] = numbers
-                    # else the pipeline's own checks report what cannot be used
-            if pd.api.types.is_float_dtype(X[col]):
-                # As in training (automl_yaml.data.assemble): infinity is a missing value.
-                with np.errstate(invalid="ignore"):
-                    X[col] = X[col].mask(np.abs(X[col].to_numpy(dtype=float, na_value=np.nan)) > MAX_FINITE)
+            X[col] = self._as_trained(col, X[col], dtype)
         return X
 
+    def _as_trained(self, col: str, values: pd.Series, dtype: str) -> pd.Series:
+        """One column read as training read it (``automl_yaml.data.assemble``).
+
+        Blank strings are missing values (``read_csv`` reads them so); numbers
+        may come as text (``"3.5"``, ``"10,344.74"``) or as ints where the
+        model saw floats and back; dates in the training format, else in the
+        one format the new values fit. Booleans stay as sent: the pipeline's
+        encoder reads True/False, 1/0 and the words (``astype(bool)`` would read
+        ``"false"`` as True and a missing value as False). A value that cannot
+        be what the column held in training is an error naming the column.
+        """
+        values = _blanks_as_missing(values)
+        if pd.api.types.is_timedelta64_dtype(values) and not dtype.startswith("timedelta"):
+            # Durations (an INTERVAL, a Parquet duration) were used as seconds in training.
+            values = values.dt.total_seconds()
+        if str(values.dtype) == dtype or dtype in ("bool", "boolean"):
+            pass
+        elif dtype.startswith(("float", "int", "uint", "Float", "Int", "UInt")):
+            values = self._as_numbers(col, values, dtype)
+        elif dtype.startswith("datetime"):
+            values = self._as_dates(col, values, dtype)
+        elif dtype == "category":
+            values = values.astype("object")
+        else:
+            try:
+                values = values.astype(dtype)
+            except (TypeError, ValueError):
+                pass  # the pipeline's encoders read what they can
+        if pd.api.types.is_float_dtype(values):
+            # As in training (automl_yaml.data.assemble): infinity is a missing value.
+            with np.errstate(invalid="ignore"):
+                values = values.mask(np.abs(values.to_numpy(dtype=float, na_value=np.nan)) > MAX_FINITE)
+        return values
+
+    @staticmethod
+    def _as_numbers(col: str, values: pd.Series, dtype: str) -> pd.Series:
+        if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
+            values = _blanks_as_missing(values, words=True)
+            numbers = pd.to_numeric(values.astype(object) if pd.api.types.is_bool_dtype(values) else values, errors="coerce")
+            bad = values.notna() & numbers.isna()
+            if bad.any():
+                # "10,344.74": read as the training data was
+                formatted = parse_formatted_numbers(values)
+                if formatted is None:
+                    raise DataError(
+                        f"column '{col}' held numbers in training, but the input has values such as {values[bad].iloc[0]!r} ({int(bad.sum())} in all)",
+                        hint='send numbers (or numbers as text, such as "3.5"); leave a value empty when it is missing',
+                        usage=True,
+                    )
+                numbers = formatted
+            values = numbers
+        if dtype.startswith(("int", "uint")) and not values.isna().any() and (values.dtype.kind in "iu" or (values % 1 == 0).all()):
+            return values.astype(dtype)
+        return values.astype("float64") if values.dtype.kind != "f" else values
+
+    def _as_dates(self, col: str, values: pd.Series, dtype: str) -> pd.Series:
+        utc = "UTC" in dtype
+        if pd.api.types.is_datetime64_any_dtype(values):
+            try:
+                return values.astype(dtype)
+            except (TypeError, ValueError):
+                return values  # another time zone: the pipeline converts to UTC
+        values = _blanks_as_missing(values, words=True)
+        fmt = (getattr(self, "date_formats", None) or {}).get(col)  # models saved before have none
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "could not infer format"
+            dates = parse_dates(values, fmt) if fmt else pd.to_datetime(values, errors="coerce", utc=utc)
+            bad = values.notna() & dates.isna()
+            if bad.any():
+                # Dates written another way than in training ("31/01/2020" for "2020-01-31"):
+                # read them in the one format they all fit, as training guessed its own.
+                other = date_format(values[bad])
+                again = parse_dates(values[bad], other) if other else pd.to_datetime(values[bad], errors="coerce", utc=utc)
+                if again.notna().all():
+                    if getattr(again.dtype, "tz", None) is not None and getattr(dates.dtype, "tz", None) is None:
+                        again = again.dt.tz_convert("UTC").dt.tz_localize(None)
+                    dates = dates.mask(bad, again.reindex(dates.index))
+                    bad = values.notna() & dates.isna()
+        if bad.any():
+            raise DataError(
+                f"column '{col}' held dates in training, but the input has values such as {values[bad].iloc[0]!r} ({int(bad.sum())} in all)",
+                hint="send dates such as "
+                + (pd.Timestamp("2024-01-31").strftime(fmt) if fmt else "2024-01-31")
+                + "; leave a value empty when it is missing",
+                usage=True,
+            )
+        try:
+            return dates.astype(dtype)
+        except (TypeError, ValueError):
+            return dates
+
     def predict(self, X) -> np.ndarray:
-        X = self.check_input(X)
-        pred = self.pipeline_.predict(X)
-        if self.task == "classification" and self.classes is not None:
-            return self.classes_[np.asarray(pred, dtype=int)]
-        return pred
+        return self._predict(self.check_input(X))
 
     def predict_proba(self, X) -> np.ndarray:
         if self.task != "classification":
-            raise DataError("probabilities only exist for classification models", usage=True)
+            raise DataError(
+                "probabilities only exist for classification models", hint="this model predicts numbers: leave out --proba", usage=True
+            )
+        return self._predict_proba(self.check_input(X))
+
+    def decision_function(self, X) -> np.ndarray:
+        return self.pipeline_.decision_function(self.check_input(X))
+
+    def predict_frame(self, X, *, proba: bool = False) -> pd.DataFrame:
+        """Predictions as a DataFrame: ``prediction`` (+ ``proba_<class>`` columns)."""
+        if proba and self.task != "classification":
+            self.predict_proba(X)  # the error, before any work
         X = self.check_input(X)
+        out = pd.DataFrame({"prediction": self._predict(X)}, index=X.index)
+        if proba:
+            p = self._predict_proba(X)
+            for i, c in enumerate(self.classes):
+                out[f"proba_{c}"] = p[:, i]
+        return out
+
+    # The two below take checked input (check_input), once per call.
+    def _predict(self, X: pd.DataFrame) -> np.ndarray:
+        classify = self.task == "classification" and self.classes is not None
+        if len(X) == 0:  # a header without rows: scikit-learn refuses 0 samples
+            return np.empty(0, dtype=object if classify else float)
+        pred = self.pipeline_.predict(X)
+        if classify:
+            return self.classes_[np.asarray(pred, dtype=int)]
+        return pred
+
+    def _predict_proba(self, X: pd.DataFrame) -> np.ndarray:
         est = self.pipeline_
         if hasattr(est, "predict_proba"):
+            if len(X) == 0:
+                return np.empty((0, len(self.classes)))
             try:
                 return est.predict_proba(X)
             except AttributeError:
@@ -150,15 +245,42 @@ class TrainedModel(BaseEstimator):
             usage=True,
         )
 
-    def decision_function(self, X) -> np.ndarray:
-        return self.pipeline_.decision_function(self.check_input(X))
 
-    def predict_frame(self, X, *, proba: bool = False) -> pd.DataFrame:
-        """Predictions as a DataFrame: ``prediction`` (+ ``proba_<class>`` columns)."""
-        X = self.check_input(X)
-        out = pd.DataFrame({"prediction": self.predict(X)}, index=X.index)
-        if proba:
-            p = self.predict_proba(X)
-            for i, c in enumerate(self.classes):
-                out[f"proba_{c}"] = p[:, i]
-        return out
+#: The words ``read_csv`` reads as a missing value (its default ``na_values``), as clients send them.
+_MISSING_WORDS = frozenset(
+    {
+        "",
+        "#N/A",
+        "#N/A N/A",
+        "#NA",
+        "-1.#IND",
+        "-1.#QNAN",
+        "-NaN",
+        "-nan",
+        "1.#IND",
+        "1.#QNAN",
+        "<NA>",
+        "N/A",
+        "NA",
+        "NULL",
+        "NaN",
+        "None",
+        "n/a",
+        "nan",
+        "null",
+    }
+)
+
+
+def _blanks_as_missing(values: pd.Series, *, words: bool = False) -> pd.Series:
+    """``""`` and ``"  "`` (with ``words``: also ``"NaN"``, ``"null"``...) as missing values, as ``read_csv`` reads them in training.
+
+    ``words`` is for columns of numbers and dates, where such a word cannot be a value.
+    """
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values)) or isinstance(values.dtype, pd.CategoricalDtype):
+        return values
+    if words:
+        blank = np.fromiter((isinstance(v, str) and v.strip() in _MISSING_WORDS for v in values), dtype=bool, count=len(values))
+    else:
+        blank = np.fromiter((isinstance(v, str) and not v.strip() for v in values), dtype=bool, count=len(values))
+    return values.mask(blank) if blank.any() else values

@@ -127,13 +127,17 @@ def predict_cli(*, model: str, input: str, output: str, proba: bool, tracking_ur
     suffix = Path(output).suffix.lower()
     if suffix not in (".csv", ".parquet", ".json", ".jsonl"):
         raise UsageError(f"cannot write predictions as '{suffix or output}'", hint="use .csv, .parquet, .json or .jsonl")
-    frame = read_input(input)
-    m = load_model(model, tracking_uri=tracking_uri)
-    with warnings.catch_warnings(record=True) as caught:
+    # A spinner on a terminal (nothing in a log): a big input or model takes seconds per step.
+    with console.status(f"reading {input}"):
+        frame = read_input(input)
+    with console.status(f"loading the model {model}"):
+        m = load_model(model, tracking_uri=tracking_uri)
+    with console.status(f"predicting {len(frame):,} rows"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = m.predict_frame(frame, proba=proba)
     for w in caught:
         if "ignoring" in str(w.message):
             console.print(f"[yellow]warning:[/yellow] {w.message}")
-    write_output(result, output)
-    console.print(f"wrote {len(result):,} predictions to {output}")
+    with console.status(f"writing {output}"):
+        write_output(result, output)
+    console.print(f"wrote {len(result):,} prediction{'s' if len(result) != 1 else ''} to {output}")

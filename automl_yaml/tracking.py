@@ -620,6 +620,29 @@ class MlflowTracker:
             pass
 
 
+def model_signature(model, example):
+    """The signature of a :class:`~automl_yaml.model.TrainedModel`: its feature names, each of any type.
+
+    MLflow checks an input against the signature before the model sees it
+    (``mlflow.pyfunc``, ``mlflow models serve``), and a signature inferred from
+    the training frame types each column as it was there: ``long`` rejects a
+    missing value in an integer column and ``double`` rejects an int64 column
+    (``Can not safely convert int64 to float64``), numbers sent as text and
+    dates in another format are refused, and a ``boolean`` column sent as
+    ``"false"`` is cast to True. MLflow's own advice (``Handling Integers With
+    Missing Values``) of logging integers as doubles fixes only the first.
+    So every feature is declared by name as ``Any`` (MLflow documents it for
+    fields that "can have multiple types"), and required: a missing column is
+    still refused by name, and :meth:`TrainedModel.check_input` reads each
+    value as training read it. The types show in the input example.
+    """
+    from mlflow.models import ModelSignature, infer_signature
+    from mlflow.types.schema import AnyType, ColSpec, Schema
+
+    outputs = infer_signature(example, model.predict(example)).outputs
+    return ModelSignature(inputs=Schema([ColSpec(AnyType(), name=str(c)) for c in model.features]), outputs=outputs)
+
+
 def log_model(model, X_example):
     """Log a :class:`~automl_yaml.model.TrainedModel` with ``mlflow.sklearn`` in the active run.
 
@@ -627,13 +650,12 @@ def log_model(model, X_example):
     serve`` and ``build-docker`` load it without installing automl-yaml.
     """
     import mlflow
-    from mlflow.models import infer_signature
 
     import automl_yaml
 
     _quiet_mlflow()
     example = X_example.head(5).copy()
-    signature = infer_signature(example, model.predict(example))
+    signature = model_signature(model, example)
     pkg = str(Path(automl_yaml.__file__).resolve().parent)
     return mlflow.sklearn.log_model(
         model,
@@ -652,13 +674,12 @@ def save_model(model, X_example, path: Path) -> None:
     import tempfile
 
     import mlflow
-    from mlflow.models import infer_signature
 
     import automl_yaml
 
     _quiet_mlflow()
     example = X_example.head(5).copy()
-    signature = infer_signature(example, model.predict(example))
+    signature = model_signature(model, example)
     pkg = str(Path(automl_yaml.__file__).resolve().parent)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))

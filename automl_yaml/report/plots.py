@@ -39,9 +39,12 @@ def _short(name: str, n: int = 28) -> str:
     return name if len(name) <= n else name[: n - 1] + "…"
 
 
-def missing_plot(missing: Mapping[str, int], n_rows: int, path: str | Path) -> Path:
-    """A horizontal bar per column: its share of missing values (all columns, sorted)."""
+def missing_plot(missing: Mapping[str, int], n_rows: int, path: str | Path, *, max_columns: int = 40) -> Path:
+    """A horizontal bar per column: its share of missing values (sorted; the
+    ``max_columns`` with the most missing values when there are more columns)."""
     items = sorted(missing.items(), key=lambda kv: (-kv[1], str(kv[0])))
+    total = len(items)
+    items = items[:max_columns]
     n = max(len(items), 1)
     fig = _figure(7, min(0.25 * n + 1.2, 30))
     ax = fig.add_subplot()
@@ -54,7 +57,7 @@ def missing_plot(missing: Mapping[str, int], n_rows: int, path: str | Path) -> P
     for i, (share, (_, count)) in enumerate(zip(shares, items[::-1], strict=True)):
         if count:
             ax.text(share, i, f" {count:,}", va="center", fontsize=7)
-    ax.set_title("Missing values per column")
+    ax.set_title("Missing values per column" + (f" (the {len(items)} of {total:,} with the most)" if total > len(items) else ""))
     return _save(fig, path)
 
 

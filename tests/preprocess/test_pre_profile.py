@@ -184,3 +184,40 @@ def test_image_from_a_file(tmp_path):
     path.write_bytes(PNG + b"x")
     img = image(path)
     assert img.png == PNG + b"x" and img.alt == "plot"
+
+
+def test_wide_data_keeps_the_correlation_matrices_small(tmp_path):
+    # 60 numeric columns: the matrices keep the 40 most correlated (a planted
+    # pair far down the frame among them), the strongest pairs are over all
+    rng = np.random.default_rng(0)
+    n, p = 300, 60
+    frame = pd.DataFrame(rng.normal(size=(n, p)), columns=[f"f{i}" for i in range(p)])
+    frame["f58"] = frame["f55"] + rng.normal(0, 0.1, n)
+    frame["y"] = rng.integers(0, 2, n)
+    types = {c: "numeric" for c in frame.columns if c != "y"}
+    profile = write_profile(
+        frame, target="y", task="classification", column_types=types, out_dir=tmp_path, options={"plots": False, "html": False}
+    )
+    corr = profile["correlations"]
+    assert len(corr["columns"]) == 40 and corr["n_columns"] == p
+    assert {"f55", "f58"} <= set(corr["columns"])
+    assert set(corr["pearson"]) == set(corr["columns"]) and all(len(row) == 40 for row in corr["spearman"].values())
+    assert {corr["top_pairs"][0]["a"], corr["top_pairs"][0]["b"]} == {"f55", "f58"}
+    # complete data takes the fast path: the same numbers as pandas
+    expected = frame[corr["columns"]].corr()
+    assert corr["pearson"]["f55"]["f58"] == pytest.approx(expected.loc["f55", "f58"])
+    assert corr["spearman"]["f58"]["f55"] == pytest.approx(frame[["f55", "f58"]].corr("spearman").iloc[0, 1])
+    assert any("keep the 40 of 60 numeric columns" in note for note in profile["notes"])
+
+
+def test_missing_plot_shows_at_most_forty_columns(tmp_path, monkeypatch):
+    from automl_yaml.report import plots
+
+    drawn = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: drawn.append(fig) or path)
+    missing = {f"c{i}": i for i in range(2000)}
+    plots.missing_plot(missing, 5000, tmp_path / "missing.png")
+    ax = drawn[0].axes[0]
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert len(labels) == 40 and labels[-1] == "c1999"  # the most missing at the top
+    assert "40 of 2,000" in ax.get_title()

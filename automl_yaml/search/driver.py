@@ -54,6 +54,9 @@ STOP_PATIENCE = "patience"
 STOP_EXHAUSTED = "exhausted"
 STOP_INTERRUPTED = "interrupted"
 
+#: The error of a trial still running when the time budget ran out.
+BUDGET_STOPPED = "TimeoutError: stopped at the end of the search's time budget (search.budget.time)"
+
 
 @dataclasses.dataclass
 class SearchOutcome:
@@ -513,7 +516,7 @@ def _run_pool(searcher, evaluate, started, finish, stop_reason, workers, deadlin
             now = time.monotonic()
             if deadline is not None and now >= deadline:
                 for w in pool.busy:
-                    _stop(w, pool, finish, "TimeoutError: stopped at the end of the search's time budget (search.budget.time)")
+                    _stop(w, pool, finish, BUDGET_STOPPED)
                 stopped = stopped or STOP_TIME
             if trial_timeout is not None:
                 for w in pool.busy:
@@ -564,6 +567,16 @@ def _no_success(outcome: SearchOutcome, journal: pathlib.Path | None) -> SearchE
         errors = collections.Counter(r.error for r in results if r.error)
         statuses = collections.Counter(r.status for r in results)
         top, n = errors.most_common(1)[0] if errors else ("no error message", 0)
+        if errors.get(BUDGET_STOPPED, 0) == len(results):
+            # The budget is shorter than one trial: nothing failed, nothing finished.
+            err = SearchError(
+                f"no trial finished within the time budget (search.budget.time, {outcome.elapsed:.0f}s): "
+                f"the {len(results)} trial(s) started were still running when it ran out",
+                hint="raise search.budget.time: one trial fits the model once per CV fold on every training row; "
+                "or lower search.cv.folds, or list only fast models (models: {logistic_regression: {}})",
+            )
+            err.outcome = outcome
+            return err
         if statuses.get("timeout", 0) == len(results):
             hint = "raise search.budget.trial_timeout or search.budget.time, or search smaller models"
         else:

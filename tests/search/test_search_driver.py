@@ -62,7 +62,9 @@ def test_time_budget_stops_running_trials_and_starts_no_new_one(tmp_path):
     assert out.stopped == "budget: time"
     assert [r.status for r in out.results] == ["timeout", "timeout"]
     assert "search.budget.time" in out.results[0].error
-    assert "search.budget.trial_timeout" in e.value.hint
+    # a budget shorter than one trial: said so, and the hint is the budget (no trial_timeout was set)
+    assert "no trial finished within the time budget" in e.value.message
+    assert "raise search.budget.time" in e.value.hint and "trial_timeout" not in e.value.hint
     lines = [json.loads(x) for x in (tmp_path / "t.jsonl").read_text().splitlines()]
     assert sum(x["event"] == "start" for x in lines) == 2
 
@@ -71,6 +73,7 @@ def test_time_budget_with_one_job_runs_in_a_killable_worker():
     with pytest.raises(SearchError) as e:
         search(random_searcher(), Peak(sleep=30), n_trials=5, time_budget=1.0, n_jobs=1)
     assert [r.status for r in e.value.outcome.results] == ["timeout"]
+    assert "the 1 trial(s) started were still running" in e.value.message
 
 
 # ------------------------------------------------------------------ patience, best, pareto

@@ -160,3 +160,33 @@ def test_a_failing_candidate_does_not_stop_the_search(tmp_path, small_spec):
     failed = board[board["status"] == "failed"].iloc[0]
     assert failed["model"] == "bad" and "elasticnet" in failed["error"]
     assert result.best_model == "good"
+
+
+def test_permutation_importance_on_wide_data_permutes_only_the_related_columns():
+    # 80 columns, the signal in two far down the frame and one categorical:
+    # at most 50 columns are permuted (each costs n_repeats predictions), and
+    # those the model uses are among them
+    import numpy as np
+    import pandas as pd
+    from sklearn.compose import make_column_transformer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import get_scorer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from automl_yaml.report.run import feature_importance
+
+    rng = np.random.default_rng(0)
+    n, p = 400, 80
+    X = pd.DataFrame(rng.normal(size=(n, p)), columns=[f"f{i}" for i in range(p)])
+    X["kind"] = rng.choice(["a", "b", "c"], n)
+    y = (X["f70"] - X["f75"] + 2 * (X["kind"] == "a") + rng.normal(0, 0.5, n) > 0.5).astype(int)
+    model = make_pipeline(
+        make_column_transformer((OneHotEncoder(), ["kind"]), remainder="passthrough"), LogisticRegression(max_iter=500)
+    ).fit(X, y)
+    fi = feature_importance(model, X, y, get_scorer("roc_auc"), seed=0)
+    assert len(fi) == 50 and {"f70", "f75", "kind"} <= set(fi)
+    assert set(sorted(fi, key=fi.get)[-3:]) == {"f70", "f75", "kind"}
+    # narrow data: every column, as scikit-learn's permutation_importance gives
+    narrow = feature_importance(model, X, y, get_scorer("roc_auc"), seed=0, max_columns=100)
+    assert len(narrow) == p + 1

@@ -250,7 +250,6 @@ class TrialWriter:
                     stdin=subprocess.PIPE,
                     stdout=subprocess.PIPE,
                     stderr=subprocess.DEVNULL,
-                    start_new_session=False,
                 )
             except OSError:
                 self.proc = None

@@ -3,11 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pandas as pd
@@ -155,7 +151,7 @@ def test_tracking_off_and_summary_only(tmp_path, small_spec):
 
 @pytest.mark.services
 def test_mlflow_models_serve_answers_with_the_same_predictions(tmp_path, small_spec):
-    from fixtures.services import free_port, service_unavailable
+    from fixtures.serving import mlflow_serve, post_json
 
     spec = small_spec({"tracking": {"experiment": "serve"}})
     assert main(["run", str(spec), "--quiet"]) == 0
@@ -165,33 +161,10 @@ def test_mlflow_models_serve_answers_with_the_same_predictions(tmp_path, small_s
     data.to_csv(tmp_path / "in.csv", index=False)
     assert main(["predict", "-m", str(model_dir), "-i", str(tmp_path / "in.csv"), "-o", str(preds)]) == 0
     expected = list(pd.read_csv(preds)["prediction"])
-    port = free_port()
-    env = {**os.environ, "MLFLOW_ALLOW_PICKLE_DESERIALIZATION": "true", "PATH": str(Path(sys.executable).parent) + os.pathsep + os.environ.get("PATH", "")}
-    mlflow_bin = str(Path(sys.executable).parent / "mlflow")
-    proc = subprocess.Popen([mlflow_bin, "models", "serve", "-m", str(model_dir), "--env-manager", "local", "-h", "127.0.0.1", "-p", str(port)], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/ping", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None or time.monotonic() > deadline:
-                log = proc.stdout.read().decode(errors="replace") if proc.poll() is not None else ""
-                service_unavailable(f"mlflow models serve did not start: {log[-2000:]}")
-            time.sleep(0.5)
-        body = json.dumps({"dataframe_split": json.loads(data.to_json(orient="split", index=False))}).encode()
-        req = urllib.request.Request(f"http://127.0.0.1:{port}/invocations", data=body, headers={"Content-Type": "application/json"})
-        with urllib.request.urlopen(req, timeout=30) as r:
-            served = json.loads(r.read())["predictions"]
-        assert served == expected
-    finally:
-        import signal
-
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(20)
+    with mlflow_serve(model_dir) as url:
+        status, answer = post_json(url, {"dataframe_split": json.loads(data.to_json(orient="split", index=False))})
+    assert status == 200
+    assert answer["predictions"] == expected
 
 
 def test_predict_from_a_spec_source_and_a_bad_model(tmp_path, small_spec, capsys):

@@ -327,8 +327,41 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_RUNTIME
 
 
-def entry() -> None:  # the console script
-    sys.exit(main())
+def entry() -> None:  # the console script (and ``python -m automl_yaml``)
+    exit_now(main())
+
+
+def exit_now(code: int) -> None:
+    """End the process with ``code`` without tearing down every imported module.
+
+    After ``mlx run`` the interpreter's finalisation frees each of the ~3,000
+    modules the run imported (pandas, scikit-learn, SciPy, MLflow,
+    matplotlib): 0.8 s measured, of a 5-second run, for nothing the user
+    sees. Everything automl-yaml writes is closed by then (temporary names,
+    renamed). This does first what the interpreter does before that teardown
+    - joins the threads that are not daemons, runs the ``atexit`` handlers
+    (logging's flush, multiprocessing's clean-up of child processes, MLflow's),
+    flushes the standard streams - then exits. ``MLX_FULL_EXIT=1`` keeps the
+    normal exit (for tools that need the teardown, a leak checker say).
+    """
+    import atexit
+    import threading
+
+    if os.environ.get("MLX_FULL_EXIT") == "1":
+        sys.exit(code)
+    try:
+        for t in threading.enumerate():
+            if t is not threading.main_thread() and not t.daemon:
+                t.join()
+        atexit._run_exitfuncs()  # CPython's own hook for this; errors in handlers are printed, not raised
+    except KeyboardInterrupt:
+        code = EXIT_INTERRUPTED
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):  # a closed pipe (mlx ... | head) or stream
+            pass
+    os._exit(code)
 
 
 if __name__ == "__main__":

@@ -338,6 +338,8 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
     except Exception as exc:
         job.tracker.fail(f"{type(exc).__name__}: {exc}")
         raise
+    finally:
+        job.abandon_side_jobs()
     job.summary["steps"] = job.executed
     from .report import run as report
 
@@ -379,6 +381,7 @@ class _Job:
         self.sdir: Path | None = None
         self.searching = False
         self.plots: dict[str, str] = {}
+        self.side_jobs: dict[str, Any] = {}  # automl_yaml.sidecar jobs, from step_evaluate to step_report
         self.tracking_info: dict[str, Any] = {}
         self._progress_cm = None
         self._progress = None
@@ -387,6 +390,11 @@ class _Job:
         self.timings[name] = self.timings.get(name, 0.0) + time.perf_counter() - t0
 
     def start(self) -> None:
+        from . import sidecar
+
+        # the model's and the plots' processes import MLflow and matplotlib
+        # while this one reads the data and searches (see automl_yaml.sidecar)
+        sidecar.start()
         if self.tracker.enabled:
             with self.display.phase("checking the tracking store"):
                 self.tracker.check()  # fail fast: before any data is read
@@ -581,85 +589,59 @@ class _Job:
         self.model = TrainedModel(
             pipeline=pipeline, task=ds.task, classes=ds.classes, target=spec.data.target, date_formats=ds.date_formats
         ).fitted(ds.X_train)
-        with self.display.phase("drawing plots"):
-            self._plots()
         self._timed("evaluate", t)
+        # the model's folder and the plots, in the side processes (automl_yaml.sidecar)
+        # while this one writes the leaderboard; step_report collects them
+        from . import sidecar
+        from .tracking import save_model
 
-    def _plots(self) -> None:
-        import numpy as np
+        self.side_jobs["model"] = sidecar.submit("model", save_model, self.model, ds.X_train.head(5), self.out / "model")
+        self.side_jobs["plots"] = sidecar.submit(
+            "plots",
+            draw_plots,
+            self.out,
+            ds.task,
+            ds.classes,
+            self.outcome.results,
+            self.metrics,
+            self.importances,
+            pipeline,
+            ds.X_test,
+            ds.y_test,
+            spec.seed,
+        )
 
-        from .preprocess.pipeline import unwrap
-        from .report import run as report
-
-        out, ds, pipeline, spec = self.out, self.dataset, self.pipeline, self.spec
-        plots_dir = out / "plots"
-
-        def draw(name: str, make) -> None:
-            try:
-                path = make()
-            except Exception as exc:  # a plot must never fail a finished run
-                self.display.note(f"[yellow]the {name.replace('_', ' ')} plot could not be drawn: {type(exc).__name__}: {exc}[/yellow]")
-                return
-            if path is not None:
-                self.plots[name] = str(Path(path).relative_to(out))
-
-        primary = self.metrics[0]
-        draw("history", lambda: report.plot_history(self.outcome.results, primary, plots_dir / "history.png"))
-        if self.importances:
-            draw("param_importance", lambda: report.plot_importances(self.importances, plots_dir / "param_importance.png", "parameter importance"))
-        y_codes = np.asarray(ds.y_test)
-        if ds.task == "classification":
-            labels = [str(c) for c in ds.classes]  # one label type, whatever the target's
-            y_true = np.asarray(labels)[y_codes.astype(int)]
-            y_pred = np.asarray(labels)[np.asarray(pipeline.predict(ds.X_test)).astype(int)]
-            draw("confusion_matrix", lambda: report.plot_confusion(y_true, y_pred, labels, plots_dir / "confusion_matrix.png"))
-
-            def roc():
-                scores = None
-                if hasattr(pipeline, "predict_proba"):
-                    with contextlib.suppress(Exception):
-                        scores = pipeline.predict_proba(ds.X_test)
-                if scores is None and hasattr(pipeline, "decision_function"):
-                    scores = pipeline.decision_function(ds.X_test)
-                return None if scores is None else report.plot_roc(y_codes.astype(int), np.asarray(scores), labels, plots_dir / "roc.png")
-
-            draw("roc", roc)
-        else:
-            draw("residuals", lambda: report.plot_residuals(ds.y_test, pipeline.predict(ds.X_test), plots_dir / "residuals.png"))
-        score_metric = next((m for m in self.metrics if not m.objective_only), None)
-
-        def importance():
-            fi = report.model_importance(pipeline)
-            if fi is not None:
-                return report.plot_importances(fi, plots_dir / "feature_importance.png", f"feature importance ({type(unwrap(pipeline)[-1]).__name__})")
-            if score_metric is None:
-                return None
-            fi = report.feature_importance(pipeline, ds.X_test, ds.y_test, score_metric.scorer(), seed=spec.seed)
-            return report.plot_importances(fi, plots_dir / "feature_importance.png", "permutation importance (test set)")
-
-        draw("feature_importance", importance)
+    def abandon_side_jobs(self) -> None:
+        """Jobs given to side processes that a failed run will not collect."""
+        for job in self.side_jobs.values():
+            job.abandon()
+        self.side_jobs.clear()
 
     # --------------------------------------------------------------- report
     def step_report(self, step) -> None:
         """The model, the leaderboard, summary.json, report.html and the redacted spec."""
         import yaml as _yaml
+        from rich.markup import escape
 
         from .io import atomic_write_text
         from .preprocess.pipeline import selected_features
         from .report import run as report
-        from .tracking import save_model
 
         t = time.perf_counter()
         spec, ds, out, outcome = self.spec, self.dataset, self.out, self.outcome
         best = outcome.best
         key, params, options = self.space.split(best.config)
-        with self.display.phase("saving the model"):
-            save_model(self.model, ds.X_train, out / "model")
         self.board = report.leaderboard(outcome.results, self.metrics, best=best.number, pareto=outcome.pareto, space=self.space)
         report.write_leaderboard(self.board, out / "leaderboard.csv")
         features = []
         with contextlib.suppress(Exception):
             features = selected_features(self.pipeline)
+        with self.display.phase("saving the model, drawing plots"):
+            model_job, plots_job = self.side_jobs.pop("model"), self.side_jobs.pop("plots")
+            model_job.result()
+            self.plots, notes = plots_job.result()
+        for note in notes:
+            self.display.note(f"[yellow]{escape(note)}[/yellow]")
         counts = {s: sum(r.status == s for r in outcome.results) for s in ("ok", "failed", "timeout", "pruned")}
         counts["total"] = len(outcome.results)
         self.best_cv = {m.name: (best.scores.get(m.name) or {}).get("mean") for m in self.metrics}
@@ -759,6 +741,72 @@ class _Job:
             summary=self.summary,
             tracking=self.tracking_info,
         )
+
+
+def draw_plots(
+    out: Path, task: str, classes, results, metrics, importances, pipeline, X_test, y_test, seed: int
+) -> tuple[dict[str, str], list[str]]:
+    """Every plot of a finished run into ``out/plots``: their paths (relative to ``out``) and notes.
+
+    A plot that cannot be drawn gives a note, never an error (a finished run
+    must not fail on a picture). Runs in the plots' side process.
+    """
+    import numpy as np
+
+    from .preprocess.pipeline import unwrap
+    from .report import run as report
+
+    plots_dir = out / "plots"
+    plots: dict[str, str] = {}
+    notes: list[str] = []
+
+    def draw(name: str, make) -> None:
+        try:
+            path = make()
+        except Exception as exc:  # a plot must never fail a finished run
+            notes.append(f"the {name.replace('_', ' ')} plot could not be drawn: {type(exc).__name__}: {exc}")
+            return
+        if path is not None:
+            plots[name] = str(Path(path).relative_to(out))
+
+    primary = metrics[0]
+    draw("history", lambda: report.plot_history(results, primary, plots_dir / "history.png"))
+    if importances:
+        draw("param_importance", lambda: report.plot_importances(importances, plots_dir / "param_importance.png", "parameter importance"))
+    y_codes = np.asarray(y_test)
+    if task == "classification":
+        labels = [str(c) for c in classes]  # one label type, whatever the target's
+        y_true = np.asarray(labels)[y_codes.astype(int)]
+        y_pred = np.asarray(labels)[np.asarray(pipeline.predict(X_test)).astype(int)]
+        draw("confusion_matrix", lambda: report.plot_confusion(y_true, y_pred, labels, plots_dir / "confusion_matrix.png"))
+
+        def roc():
+            scores = None
+            if hasattr(pipeline, "predict_proba"):
+                with contextlib.suppress(Exception):
+                    scores = pipeline.predict_proba(X_test)
+            if scores is None and hasattr(pipeline, "decision_function"):
+                scores = pipeline.decision_function(X_test)
+            return None if scores is None else report.plot_roc(y_codes.astype(int), np.asarray(scores), labels, plots_dir / "roc.png")
+
+        draw("roc", roc)
+    else:
+        draw("residuals", lambda: report.plot_residuals(y_test, pipeline.predict(X_test), plots_dir / "residuals.png"))
+    score_metric = next((m for m in metrics if not m.objective_only), None)
+
+    def importance():
+        fi = report.model_importance(pipeline)
+        if fi is not None:
+            return report.plot_importances(
+                fi, plots_dir / "feature_importance.png", f"feature importance ({type(unwrap(pipeline)[-1]).__name__})"
+            )
+        if score_metric is None:
+            return None
+        fi = report.feature_importance(pipeline, X_test, y_test, score_metric.scorer(), seed=seed)
+        return report.plot_importances(fi, plots_dir / "feature_importance.png", "permutation importance (test set)")
+
+    draw("feature_importance", importance)
+    return plots, notes
 
 
 def _write_html(out: Path, summary: dict, board, plots: dict, profile_info) -> None:

@@ -703,6 +703,30 @@ def save_model(model, X_example, path: Path) -> None:
         os.replace(tmp, path)
 
 
+def preload_model_format() -> None:
+    """Import what :func:`save_model` uses, and run it once on a tiny model (the side process's warm-up).
+
+    MLflow imports much of itself lazily, on the first save (signature, input
+    example, environment files): a throw-away save makes the real one pay
+    only for its own writing.
+    """
+    import shutil
+    import tempfile
+
+    import pandas as pd
+    from sklearn.dummy import DummyClassifier
+
+    from .model import TrainedModel
+
+    X = pd.DataFrame({"x": [0.0, 1.0]})
+    tiny = TrainedModel(pipeline=DummyClassifier().fit(X, [0, 1]), task="classification", classes=[0, 1], target="y").fitted(X)
+    tmp = Path(tempfile.mkdtemp(prefix="mlx-warm-"))
+    try:
+        save_model(tiny, X, tmp / "model")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _requirements() -> list[str]:
     from importlib.metadata import version
 

@@ -99,6 +99,19 @@ def _plt():
     return plt
 
 
+def preload_plots() -> None:
+    """Import matplotlib and draw one small figure, off screen (the side process's warm-up: fonts, renderer)."""
+    import io
+
+    plt = _plt()
+    fig, ax = plt.subplots(figsize=(2, 2))
+    ax.plot([0, 1], [0, 1], label="warm-up")
+    ax.set_title("warm-up")
+    ax.legend()
+    fig.savefig(io.BytesIO(), dpi=110, bbox_inches="tight", format="png")
+    plt.close(fig)
+
+
 def _save(fig, path: Path) -> Path:
     plt = _plt()
     with atomic_path(path, suffix=".png") as tmp:

@@ -1,0 +1,203 @@
+"""Side processes that write the model and draw the plots, started early.
+
+What ``mlx run`` does after the search that a hand-written script does not
+costs a fixed 1.5-2 s on this kind of machine: MLflow's import (0.6 s) and
+its model format (0.3-0.5 s), matplotlib's import (0.3 s) and the plots
+(0.3 s). None of it needs this process. So a run starts two side processes
+as it begins - one for the model (``mlflow.sklearn``), one for the plots
+(matplotlib) - which import their library while this process reads the data
+and searches, at a lower CPU priority (``nice``) so that they take only the
+idle CPU; after the refit, both jobs run at once, on the two cores, while
+this process writes the leaderboard and summary.
+
+The processes fork from multiprocessing's fork server (where scikit-learn is
+already imported, :func:`automl_yaml.search.driver._context`) and live as
+long as this process: a second run in the same process (the library, a
+notebook, the test suite) reuses them with their imports done.
+
+Nothing depends on them: a job whose process could not start, died, was
+busy with another run, or raised is done again here, in this process, so
+its error (if any) is the one the user would have seen without them.
+``MLX_SIDECARS=0`` does every job here.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import os
+import signal
+import threading
+from collections.abc import Callable
+from typing import Any
+
+# the modules each side process imports while it waits for its job
+PRELOAD: dict[str, tuple[str, ...]] = {
+    "model": ("automl_yaml.tracking:preload_model_format",),
+    "plots": ("automl_yaml.report.run:preload_plots",),
+}
+NICE = 10
+
+
+def enabled() -> bool:
+    return os.environ.get("MLX_SIDECARS", "1") != "0"
+
+
+def _side_main(conn, parent: int, preload: tuple[str, ...]) -> None:
+    from .search.driver import _watch_parent
+
+    # Ctrl+C reaches the whole process group; the run decides what stops.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
+    with contextlib.suppress(OSError):
+        os.nice(NICE)  # the imports take only CPU the search leaves idle
+    for ref in preload:  # our own constants above, never from a spec
+        module, _, func = ref.partition(":")
+        with contextlib.suppress(Exception):
+            getattr(importlib.import_module(module), func)()
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            break
+        if job is None:
+            break
+        fn, args = job
+        try:
+            value = fn(*args)
+            reply: tuple = ("ok", value)
+        except BaseException as exc:  # noqa: BLE001 - reported; the caller does the job itself
+            reply = ("error", f"{type(exc).__name__}: {exc}")
+        del job, fn, args
+        try:
+            conn.send(reply)
+        except Exception:  # noqa: BLE001 - an unpicklable value: the caller does the job itself
+            with contextlib.suppress(Exception):
+                conn.send(("error", "the result could not be sent back"))
+    os._exit(0)  # nothing to tear down: skip the interpreter's finalisation
+
+
+class _Side:
+    def __init__(self, name: str):
+        self.name = name
+        self.conn = None
+        self.proc = None
+        self.lock = threading.Lock()  # one job at a time
+        self.ready = threading.Event()
+
+    def start(self) -> None:
+        from .search.driver import _context
+
+        try:
+            ctx = _context()
+            conn, child = ctx.Pipe()
+            proc = ctx.Process(target=_side_main, args=(child, os.getpid(), PRELOAD[self.name]), name=f"mlx-{self.name}", daemon=True)
+            proc.start()  # blocks while the fork server starts (imports scikit-learn): run from a thread
+            child.close()
+            self.conn, self.proc = conn, proc
+        except Exception:  # noqa: BLE001 - no side process: jobs run in the caller
+            self.conn = self.proc = None
+        finally:
+            self.ready.set()
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.is_alive()
+
+    def stop(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.close()
+        with contextlib.suppress(Exception):
+            self.proc.terminate()
+        self.conn = self.proc = None
+
+
+_SIDES: dict[str, _Side] = {}
+_SIDES_LOCK = threading.Lock()
+
+
+def start(names: tuple[str, ...] = ("model", "plots")) -> None:
+    """Start the side processes not running yet (in the background: returns at once)."""
+    if not enabled():
+        return
+    with _SIDES_LOCK:
+        for name in names:
+            side = _SIDES.get(name)
+            if side is not None and (not side.ready.is_set() or side.alive()):
+                continue
+            side = _Side(name)
+            _SIDES[name] = side
+            threading.Thread(target=side.start, name=f"mlx-start-{name}", daemon=True).start()
+
+
+class Job:
+    """One job given to a side process (or run here); :meth:`result` waits for it."""
+
+    def __init__(self, side: _Side | None, fn: Callable, args: tuple):
+        self.side, self.fn, self.args = side, fn, args
+        self.where = "here"
+
+    def result(self) -> Any:
+        side = self.side
+        if side is not None:
+            try:
+                while side.conn is not None:
+                    if side.conn.poll(0.1):
+                        status, value = side.conn.recv()
+                        if status == "ok":
+                            self.where = side.name
+                            return value
+                        break  # it raised there: again here, for the real error
+                    if not side.alive():
+                        side.stop()
+                        break
+            except (EOFError, OSError):
+                side.stop()
+            finally:
+                side.lock.release()
+                self.side = None
+        return self.fn(*self.args)
+
+    def abandon(self) -> None:
+        """Not wanted any more: the side process is free again once it answers."""
+        side, self.side = self.side, None
+        if side is None:
+            return
+
+        def drain() -> None:
+            try:
+                while side.conn is not None and side.alive():
+                    if side.conn.poll(0.5):
+                        side.conn.recv()
+                        break
+            except (EOFError, OSError):
+                side.stop()
+            finally:
+                side.lock.release()
+
+        threading.Thread(target=drain, name=f"mlx-drain-{side.name}", daemon=True).start()
+
+
+def submit(name: str, fn: Callable, *args: Any) -> Job:
+    """Run ``fn(*args)`` in the side process ``name`` if it is up and free, else (later) here.
+
+    ``fn`` must be a module-level function and its arguments picklable.
+    """
+    side = _SIDES.get(name) if enabled() else None
+    if side is not None:
+        side.ready.wait(30.0)
+        if side.alive() and side.lock.acquire(blocking=False):
+            try:
+                side.conn.send((fn, args))
+                return Job(side, fn, args)
+            except Exception:  # noqa: BLE001 - unpicklable, or the process just died
+                side.lock.release()
+    return Job(None, fn, args)
+
+
+def shutdown() -> None:
+    """Stop every side process (the tests; a normal exit needs nothing)."""
+    with _SIDES_LOCK:
+        for side in _SIDES.values():
+            side.ready.wait(30.0)
+            side.stop()
+        _SIDES.clear()

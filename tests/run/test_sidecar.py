@@ -1,0 +1,150 @@
+"""The side processes that write the model and draw the plots (automl_yaml.sidecar).
+
+They only move work off the run's process: every job must give the same
+result wherever it runs, and a side process that is missing, busy, killed
+or failing must cost nothing but time.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import pytest
+
+from automl_yaml import sidecar
+
+
+def where_and_modules() -> tuple[int, bool]:
+    return os.getpid(), "matplotlib.pyplot" in sys.modules
+
+
+def fails_elsewhere(parent: int) -> str:
+    if os.getpid() != parent:
+        raise RuntimeError("only in the side process")
+    return "here"
+
+
+def slow(seconds: float) -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def raises() -> None:
+    raise ValueError("the job's own error")
+
+
+@pytest.fixture
+def sides():
+    sidecar.shutdown()
+    sidecar.start(("plots",))
+    yield sidecar._SIDES
+    sidecar.shutdown()
+
+
+def _ready(sides) -> None:
+    side = sides["plots"]
+    assert side.ready.wait(60)
+    assert side.alive()
+
+
+def test_a_job_runs_in_the_side_process_with_its_library_imported(sides) -> None:
+    _ready(sides)
+    job = sidecar.submit("plots", where_and_modules)
+    pid, has_pyplot = job.result()
+    assert pid == sides["plots"].proc.pid != os.getpid()
+    assert has_pyplot  # imported while waiting (report.run.preload_plots)
+    assert job.where == "plots"
+    # the process is reused for the next job
+    assert sidecar.submit("plots", where_and_modules).result()[0] == pid
+
+
+def test_a_killed_side_process_costs_nothing_but_time(sides) -> None:
+    _ready(sides)
+    job = sidecar.submit("plots", slow, 1.0)
+    sides["plots"].proc.kill()
+    assert job.result() == os.getpid()  # done again, here
+    assert job.where == "here"
+
+
+def test_a_failing_job_is_run_again_here_with_its_own_error(sides) -> None:
+    _ready(sides)
+    assert sidecar.submit("plots", fails_elsewhere, os.getpid()).result() == "here"
+    with pytest.raises(ValueError, match="the job's own error"):
+        sidecar.submit("plots", raises).result()
+    # and the side process still serves
+    assert sidecar.submit("plots", where_and_modules).result()[0] != os.getpid()
+
+
+def test_a_busy_side_process_leaves_the_job_to_the_caller(sides) -> None:
+    _ready(sides)
+    first = sidecar.submit("plots", slow, 1.0)
+    second = sidecar.submit("plots", where_and_modules)
+    assert second.result()[0] == os.getpid()
+    assert first.result() != os.getpid()
+
+
+def test_an_abandoned_job_frees_the_side_process_when_it_answers(sides) -> None:
+    _ready(sides)
+    sidecar.submit("plots", slow, 0.5).abandon()
+    deadline = time.monotonic() + 10
+    while sides["plots"].lock.locked() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert sidecar.submit("plots", where_and_modules).result()[0] == sides["plots"].proc.pid
+
+
+def test_switched_off(monkeypatch) -> None:
+    sidecar.shutdown()
+    monkeypatch.setenv("MLX_SIDECARS", "0")
+    sidecar.start()
+    assert sidecar._SIDES == {}
+    job = sidecar.submit("plots", where_and_modules)
+    assert job.result()[0] == os.getpid()
+
+
+def test_a_run_whose_side_processes_die_still_writes_its_model_and_plots(tmp_path, monkeypatch) -> None:
+    """The run's output is the same when every side job falls back to the run's process."""
+    import sklearn.datasets
+
+    import automl_yaml
+
+    spec = f"""
+version: 1
+name: sides
+seed: 0
+sources:
+  d: {{kind: sample, name: breast_cancer}}
+data: {{target: target}}
+models:
+  decision_tree:
+    params: {{max_depth: {{choice: [2, 4]}}}}
+search: {{strategy: grid, metric: roc_auc, cv: {{folds: 3}}}}
+tracking: false
+profile: false
+output: {tmp_path / "out"}
+"""
+    path = tmp_path / "spec.yaml"
+    path.write_text(spec)
+    sidecar.shutdown()
+    submitted = []
+    real_submit = sidecar.submit
+
+    def submit_then_kill(name, fn, *args):
+        job = real_submit(name, fn, *args)
+        submitted.append(job)
+        if job.side is not None:
+            job.side.proc.kill()
+        return job
+
+    monkeypatch.setattr(sidecar, "submit", submit_then_kill)
+    result = automl_yaml.run(path)
+    sidecar.shutdown()
+    assert [j.where for j in submitted] == ["here", "here"]
+    plots = result.summary["paths"]["plots"]
+    assert {"history", "confusion_matrix", "roc", "feature_importance"} <= set(plots)
+    for rel in plots.values():
+        assert (result.output_dir / rel).stat().st_size > 1000
+    data = sklearn.datasets.load_breast_cancer(as_frame=True).frame.drop(columns="target")
+    predictions = automl_yaml.predict(result.output_dir / "model", data.head(7))
+    assert len(predictions) == 7

@@ -237,3 +237,10 @@ def suggestion_hint(word: str, choices: Iterable[str], *, what: str = "", limit:
 
 def dumps_problems(problems: Sequence[Problem]) -> str:
     return json.dumps([p.to_dict() for p in problems], indent=2)
+
+
+def one_line(exc: BaseException, limit: int = 300) -> str:
+    """``"ValueError: first line of the message"``, at most ``limit`` characters."""
+    text = str(exc).strip().splitlines()
+    msg = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
+    return msg if len(msg) <= limit else msg[: limit - 1] + "…"

@@ -39,9 +39,8 @@ import threading
 import time
 from collections.abc import Callable
 
-from ..errors import SearchError
+from ..errors import SearchError, one_line
 from .base import STATUSES, Searcher, Trial, TrialResult, better
-from .evaluator import one_line
 from .journal import Journal, read_journal
 from .pareto import pareto_front
 

@@ -20,17 +20,10 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
 
-from ..errors import DataError
+from ..errors import DataError, one_line  # noqa: F401 - one_line was defined here
 from .base import Trial, TrialResult
 
 _MEASURED = ("fit_time", "predict_time", "model_size")
-
-
-def one_line(exc: BaseException, limit: int = 300) -> str:
-    """``"ValueError: first line of the message"``, at most ``limit`` characters."""
-    text = str(exc).strip().splitlines()
-    msg = f"{type(exc).__name__}: {text[0]}" if text else type(exc).__name__
-    return msg if len(msg) <= limit else msg[: limit - 1] + "…"
 
 
 def _take(data, idx):

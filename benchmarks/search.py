@@ -342,7 +342,6 @@ def _child_phases(spec_path: str) -> dict:
     import automl_yaml.data.assemble as assemble
     import automl_yaml.report.run as report
     import automl_yaml.search.driver as driver
-    import automl_yaml.tracking as tracking
     from automl_yaml import runner, sidecar
 
     for name in ("build_dataset", "load_source", "load_sources", "assemble_frame", "split"):
@@ -350,8 +349,7 @@ def _child_phases(spec_path: str) -> dict:
     timed(driver, "run_search", "search: 40 configurations x 5 folds")
     for name in ("plot_history", "plot_confusion", "plot_roc", "plot_residuals", "plot_importances", "model_importance", "feature_importance"):
         timed(report, name, "report: plots drawn here")
-    # in this process only when a side process could not (it was busy, or died)
-    timed(tracking, "save_model", "model: saved in MLflow's format here")
+    # (tracking.save_model is not wrapped: the run hands it to a side process, and a wrapper cannot be pickled)
     timed(sidecar.Job, "result", "waiting for the side processes (the model's folder, the plots)")
     for name in ("write_leaderboard", "write_summary", "write_html"):
         timed(report, name, "report: leaderboard, summary, HTML")

@@ -190,7 +190,7 @@ def load_source(loaded: Any, name: str, *, cache: bool = True, progress: Any = N
     reader = open_source(name, source_spec, base_dir=loaded.base_dir)
     start = time.perf_counter()
     fingerprint = reader.fingerprint()
-    use_cache = cache and source_spec.cache
+    use_cache = cache and source_spec.cache and reader.cache_worthy
     frame = _cache.read(loaded.output_dir, name, fingerprint) if use_cache else None
     hit = frame is not None
     if frame is None:

@@ -112,6 +112,9 @@ class BaseSource:
     """
 
     kind: ClassVar[str] = ""
+    # False where reading the source is no slower than reading its cache
+    # (a small file inside an installed package): no Parquet copy is made
+    cache_worthy: ClassVar[bool] = True
 
     def __init__(self, name: str, spec: Any, *, base_dir: Path):
         self.name = name
@@ -1105,6 +1108,7 @@ class SampleSource(BaseSource):
     """
 
     kind = "sample"
+    cache_worthy = False  # a few hundred kB inside the package: caching cost 0.2 s (pyarrow) for nothing
 
     def _package(self) -> tuple[str, str]:
         from importlib.metadata import version

@@ -141,3 +141,14 @@ def test_an_interrupted_write_leaves_nothing(tmp_path, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         cache.write(tmp_path, "t", "0123456789abcdef", FRAME)
     assert list(cache.cache_dir(tmp_path).iterdir()) == []
+
+
+def test_samples_shipped_in_packages_are_not_copied_to_the_cache(project):
+    """Reading breast_cancer from scikit-learn is as fast as reading a cache of it; the copy cost pyarrow's import."""
+    loaded = load_spec({"sources": {"d": {"kind": "sample", "name": "breast_cancer"}}, "data": {"target": "target"}, "output": "out"}, base_dir=project)
+    frames1, info1 = load_sources(loaded)
+    frames2, info2 = load_sources(loaded)
+    assert not info1["d"].from_cache and not info2["d"].from_cache
+    assert cache_files(project) == []
+    pd.testing.assert_frame_equal(frames1["d"], frames2["d"])
+    assert len(frames1["d"]) == 569

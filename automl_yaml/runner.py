@@ -590,26 +590,16 @@ class _Job:
             pipeline=pipeline, task=ds.task, classes=ds.classes, target=spec.data.target, date_formats=ds.date_formats
         ).fitted(ds.X_train)
         self._timed("evaluate", t)
-        # the model's folder and the plots, in the side processes (automl_yaml.sidecar)
-        # while this one writes the leaderboard; step_report collects them
+        # the model's folder and the plots, in the two side processes (automl_yaml.sidecar),
+        # while this one writes the leaderboard; step_report collects them. Each
+        # draws about half of the plots (0.1-0.2 s each), the model's one after the save.
         from . import sidecar
-        from .tracking import save_model
 
-        self.side_jobs["model"] = sidecar.submit("model", save_model, self.model, ds.X_train.head(5), self.out / "model")
-        self.side_jobs["plots"] = sidecar.submit(
-            "plots",
-            draw_plots,
-            self.out,
-            ds.task,
-            ds.classes,
-            self.outcome.results,
-            self.metrics,
-            self.importances,
-            pipeline,
-            ds.X_test,
-            ds.y_test,
-            spec.seed,
-        )
+        plot_args = (self.out, ds.task, ds.classes, self.outcome.results, self.metrics, self.importances, pipeline, ds.X_test, ds.y_test, spec.seed)
+        names = PLOTS_BY_TASK[ds.task]
+        mine = ("roc", "feature_importance") if ds.task == "classification" else ("feature_importance",)
+        self.side_jobs["model"] = sidecar.submit("model", save_model_and_draw, self.model, ds.X_train.head(5), self.out / "model", plot_args, mine)
+        self.side_jobs["plots"] = sidecar.submit("plots", draw_plots, *plot_args, tuple(n for n in names if n not in mine))
 
     def abandon_side_jobs(self) -> None:
         """Jobs given to side processes that a failed run will not collect."""
@@ -638,8 +628,12 @@ class _Job:
             features = selected_features(self.pipeline)
         with self.display.phase("saving the model, drawing plots"):
             model_job, plots_job = self.side_jobs.pop("model"), self.side_jobs.pop("plots")
-            model_job.result()
-            self.plots, notes = plots_job.result()
+            plots_a, notes_a = model_job.result()
+            plots_b, notes_b = plots_job.result()
+        # in the order a reader expects (the report shows them in this order)
+        drawn = {**plots_a, **plots_b}
+        self.plots = {name: drawn[name] for name in PLOTS_BY_TASK[ds.task] if name in drawn}
+        notes = notes_a + notes_b
         for note in notes:
             self.display.note(f"[yellow]{escape(note)}[/yellow]")
         counts = {s: sum(r.status == s for r in outcome.results) for s in ("ok", "failed", "timeout", "pruned")}
@@ -743,13 +737,20 @@ class _Job:
         )
 
 
-def draw_plots(
-    out: Path, task: str, classes, results, metrics, importances, pipeline, X_test, y_test, seed: int
-) -> tuple[dict[str, str], list[str]]:
-    """Every plot of a finished run into ``out/plots``: their paths (relative to ``out``) and notes.
+PLOTS_BY_TASK = {
+    "classification": ("history", "param_importance", "confusion_matrix", "roc", "feature_importance"),
+    "regression": ("history", "param_importance", "residuals", "feature_importance"),
+}
 
-    A plot that cannot be drawn gives a note, never an error (a finished run
-    must not fail on a picture). Runs in the plots' side process.
+
+def draw_plots(
+    out: Path, task: str, classes, results, metrics, importances, pipeline, X_test, y_test, seed: int, only=None
+) -> tuple[dict[str, str], list[str]]:
+    """The plots of a finished run (those named in ``only``, default all) into ``out/plots``.
+
+    Returns their paths (relative to ``out``) and notes. A plot that cannot
+    be drawn gives a note, never an error (a finished run must not fail on a
+    picture). Runs in the side processes, which share the plots out.
     """
     import numpy as np
 
@@ -759,8 +760,11 @@ def draw_plots(
     plots_dir = out / "plots"
     plots: dict[str, str] = {}
     notes: list[str] = []
+    wanted = set(PLOTS_BY_TASK[task] if only is None else only)
 
     def draw(name: str, make) -> None:
+        if name not in wanted:
+            return
         try:
             path = make()
         except Exception as exc:  # a plot must never fail a finished run
@@ -776,9 +780,11 @@ def draw_plots(
     y_codes = np.asarray(y_test)
     if task == "classification":
         labels = [str(c) for c in classes]  # one label type, whatever the target's
-        y_true = np.asarray(labels)[y_codes.astype(int)]
-        y_pred = np.asarray(labels)[np.asarray(pipeline.predict(X_test)).astype(int)]
-        draw("confusion_matrix", lambda: report.plot_confusion(y_true, y_pred, labels, plots_dir / "confusion_matrix.png"))
+
+        def confusion():
+            y_true = np.asarray(labels)[y_codes.astype(int)]
+            y_pred = np.asarray(labels)[np.asarray(pipeline.predict(X_test)).astype(int)]
+            return report.plot_confusion(y_true, y_pred, labels, plots_dir / "confusion_matrix.png")
 
         def roc():
             scores = None
@@ -789,6 +795,7 @@ def draw_plots(
                 scores = pipeline.decision_function(X_test)
             return None if scores is None else report.plot_roc(y_codes.astype(int), np.asarray(scores), labels, plots_dir / "roc.png")
 
+        draw("confusion_matrix", confusion)
         draw("roc", roc)
     else:
         draw("residuals", lambda: report.plot_residuals(y_test, pipeline.predict(X_test), plots_dir / "residuals.png"))
@@ -797,9 +804,7 @@ def draw_plots(
     def importance():
         fi = report.model_importance(pipeline)
         if fi is not None:
-            return report.plot_importances(
-                fi, plots_dir / "feature_importance.png", f"feature importance ({type(unwrap(pipeline)[-1]).__name__})"
-            )
+            return report.plot_importances(fi, plots_dir / "feature_importance.png", f"feature importance ({type(unwrap(pipeline)[-1]).__name__})")
         if score_metric is None:
             return None
         fi = report.feature_importance(pipeline, X_test, y_test, score_metric.scorer(), seed=seed)
@@ -807,6 +812,14 @@ def draw_plots(
 
     draw("feature_importance", importance)
     return plots, notes
+
+
+def save_model_and_draw(model, X_example, path: Path, plot_args: tuple, only) -> tuple[dict[str, str], list[str]]:
+    """The model's side process: write the model's folder, then draw its share of the plots."""
+    from .tracking import save_model
+
+    save_model(model, X_example, path)
+    return draw_plots(*plot_args, only=only)
 
 
 def _write_html(out: Path, summary: dict, board, plots: dict, profile_info) -> None:

@@ -3,12 +3,14 @@
 What ``mlx run`` does after the search that a hand-written script does not
 costs a fixed 1.5-2 s on this kind of machine: MLflow's import (0.6 s) and
 its model format (0.3-0.5 s), matplotlib's import (0.3 s) and the plots
-(0.3 s). None of it needs this process. So a run starts two side processes
-as it begins - one for the model (``mlflow.sklearn``), one for the plots
-(matplotlib) - which import their library while this process reads the data
-and searches, at a lower CPU priority (``nice``) so that they take only the
-idle CPU; after the refit, both jobs run at once, on the two cores, while
-this process writes the leaderboard and summary.
+(0.3-0.5 s). None of it needs this process. So a run starts two side
+processes as it begins - one for the model (``mlflow.sklearn``, and
+matplotlib), one for the plots (matplotlib) - which import their libraries
+while this process reads the data and searches, at a lower CPU priority
+(``nice``) so that they take only the idle CPU; after the refit both work at
+once, on the two cores (the model's process saves the model then draws about
+half of the plots, the other the other half), while this process writes the
+leaderboard.
 
 The processes fork from multiprocessing's fork server (where scikit-learn is
 already imported, :func:`automl_yaml.search.driver._context`) and live as
@@ -33,7 +35,7 @@ from typing import Any
 
 # the modules each side process imports while it waits for its job
 PRELOAD: dict[str, tuple[str, ...]] = {
-    "model": ("automl_yaml.tracking:preload_model_format",),
+    "model": ("automl_yaml.tracking:preload_model_format", "automl_yaml.report.run:preload_plots"),
     "plots": ("automl_yaml.report.run:preload_plots",),
 }
 NICE = 10

@@ -103,12 +103,7 @@ def test_switched_off(monkeypatch) -> None:
     assert job.result()[0] == os.getpid()
 
 
-def test_a_run_whose_side_processes_die_still_writes_its_model_and_plots(tmp_path, monkeypatch) -> None:
-    """The run's output is the same when every side job falls back to the run's process."""
-    import sklearn.datasets
-
-    import automl_yaml
-
+def _spec(tmp_path):
     spec = f"""
 version: 1
 name: sides
@@ -126,25 +121,44 @@ output: {tmp_path / "out"}
 """
     path = tmp_path / "spec.yaml"
     path.write_text(spec)
-    sidecar.shutdown()
-    submitted = []
-    real_submit = sidecar.submit
+    return path
 
-    def submit_then_kill(name, fn, *args):
-        job = real_submit(name, fn, *args)
-        submitted.append(job)
-        if job.side is not None:
-            job.side.proc.kill()
-        return job
 
-    monkeypatch.setattr(sidecar, "submit", submit_then_kill)
-    result = automl_yaml.run(path)
-    sidecar.shutdown()
-    assert [j.where for j in submitted] == ["here", "here"]
+def _check_outputs(result) -> None:
+    import sklearn.datasets
+
+    import automl_yaml
+
     plots = result.summary["paths"]["plots"]
-    assert {"history", "confusion_matrix", "roc", "feature_importance"} <= set(plots)
+    assert list(plots) == ["history", "confusion_matrix", "roc", "feature_importance"]  # the report's order
     for rel in plots.values():
         assert (result.output_dir / rel).stat().st_size > 1000
     data = sklearn.datasets.load_breast_cancer(as_frame=True).frame.drop(columns="target")
     predictions = automl_yaml.predict(result.output_dir / "model", data.head(7))
     assert len(predictions) == 7
+
+
+@pytest.mark.parametrize("kill", [False, True], ids=["in the side processes", "side processes killed"])
+def test_a_run_writes_its_model_and_plots_wherever_the_jobs_run(tmp_path, monkeypatch, kill) -> None:
+    """The same outputs when the side processes do the jobs, and when they die and the run's process does."""
+    import automl_yaml
+
+    path = _spec(tmp_path)
+    sidecar.shutdown()
+    sidecar.start()
+    assert all(side.ready.wait(60) for side in sidecar._SIDES.values())
+    submitted = []
+    real_submit = sidecar.submit
+
+    def submit_and_watch(name, fn, *args):
+        job = real_submit(name, fn, *args)
+        submitted.append(job)
+        if kill and job.side is not None:
+            job.side.proc.kill()
+        return job
+
+    monkeypatch.setattr(sidecar, "submit", submit_and_watch)
+    result = automl_yaml.run(path)
+    sidecar.shutdown()
+    assert [j.where for j in submitted] == (["here", "here"] if kill else ["model", "plots"])
+    _check_outputs(result)

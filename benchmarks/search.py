@@ -337,7 +337,7 @@ def _child_phases(spec_path: str) -> dict:
     timed_import(
         "imports: automl-yaml's run modules",
         "automl_yaml.runner", "automl_yaml.data.assemble", "automl_yaml.report.run", "automl_yaml.search.driver",
-        "automl_yaml.search.evaluator", "automl_yaml.tracking", "automl_yaml.preprocess.pipeline", "optuna",
+        "automl_yaml.search.evaluator", "automl_yaml.tracking", "automl_yaml.preprocess.pipeline",
     )
     import automl_yaml.data.assemble as assemble
     import automl_yaml.report.run as report

@@ -332,6 +332,11 @@ def _child_phases(spec_path: str) -> dict:
         imports[label] = time.perf_counter() - t
 
     timed_import("imports: the CLI (click, pydantic, the spec models)", "automl_yaml.cli")
+    # `mlx run` starts its side processes before it imports pandas and scikit-learn (automl_yaml.sidecar);
+    # so does this run, or they would start a second late and the wait for them would be the instrumentation's
+    from automl_yaml import sidecar
+
+    sidecar.start()
     timed_import("imports: pandas, scikit-learn", "pandas", "sklearn.model_selection", "sklearn.pipeline", "sklearn.compose", "sklearn.metrics")
     # MLflow and matplotlib are imported by the side processes (automl_yaml.sidecar), not here
     timed_import(
@@ -342,7 +347,7 @@ def _child_phases(spec_path: str) -> dict:
     import automl_yaml.data.assemble as assemble
     import automl_yaml.report.run as report
     import automl_yaml.search.driver as driver
-    from automl_yaml import runner, sidecar
+    from automl_yaml import runner
 
     for name in ("build_dataset", "load_source", "load_sources", "assemble_frame", "split"):
         timed(assemble, name, "data: load, assemble, split")

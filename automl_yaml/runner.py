@@ -627,9 +627,11 @@ class _Job:
         with contextlib.suppress(Exception):
             features = selected_features(self.pipeline)
         with self.display.phase("saving the model, drawing plots"):
-            model_job, plots_job = self.side_jobs.pop("model"), self.side_jobs.pop("plots")
+            # left in side_jobs until both are in: if the first raises (Ctrl+C), the run abandons the other
+            model_job, plots_job = self.side_jobs["model"], self.side_jobs["plots"]
             plots_a, notes_a = model_job.result()
             plots_b, notes_b = plots_job.result()
+            self.side_jobs.clear()
         # in the order a reader expects (the report shows them in this order)
         drawn = {**plots_a, **plots_b}
         self.plots = {name: drawn[name] for name in PLOTS_BY_TASK[ds.task] if name in drawn}

@@ -139,44 +139,58 @@ class Job:
         self.where = "here"
 
     def result(self) -> Any:
-        side = self.side
+        side, self.side = self.side, None
         if side is not None:
+            free = False  # the side process answered (or is gone): it can take the next job
             try:
                 while side.conn is not None:
                     if side.conn.poll(0.1):
+                        free = True
                         status, value = side.conn.recv()
                         if status == "ok":
                             self.where = side.name
                             return value
                         break  # it raised there: again here, for the real error
                     if not side.alive():
+                        free = True
                         side.stop()
                         break
+                free = True  # stopped (shutdown)
             except (EOFError, OSError):
+                free = True
                 side.stop()
             finally:
-                side.lock.release()
-                self.side = None
+                # Interrupted (Ctrl+C) while the side process still works on
+                # this job: its answer is still to come, and must not be taken
+                # for the next job's. It stays busy until it answers.
+                if free:
+                    side.lock.release()
+                else:
+                    _drain(side)
         return self.fn(*self.args)
 
     def abandon(self) -> None:
         """Not wanted any more: the side process is free again once it answers."""
         side, self.side = self.side, None
-        if side is None:
-            return
+        if side is not None:
+            _drain(side)
 
-        def drain() -> None:
-            try:
-                while side.conn is not None and side.alive():
-                    if side.conn.poll(0.5):
-                        side.conn.recv()
-                        break
-            except (EOFError, OSError):
-                side.stop()
-            finally:
-                side.lock.release()
 
-        threading.Thread(target=drain, name=f"mlx-drain-{side.name}", daemon=True).start()
+def _drain(side: _Side) -> None:
+    """Read (and drop) the answer to a job nobody waits for, then free ``side``, in a thread."""
+
+    def drain() -> None:
+        try:
+            while side.conn is not None and side.alive():
+                if side.conn.poll(0.5):
+                    side.conn.recv()
+                    break
+        except Exception:  # noqa: BLE001 - EOF, a closed pipe (shutdown): the process is of no more use
+            side.stop()
+        finally:
+            side.lock.release()
+
+    threading.Thread(target=drain, name=f"mlx-drain-{side.name}", daemon=True).start()
 
 
 def submit(name: str, fn: Callable, *args: Any) -> Job:

@@ -1,0 +1,94 @@
+"""Ctrl+C while the run waits for a side process's answer (the 'saving the model, drawing plots' phase).
+
+The side process keeps working on the job: its answer, when it comes, must
+not be taken for the next job's (a second run in the same process would get
+the first run's plots, and return before its own model is written), and the
+other side process's job must be given up, not left holding it busy.
+"""
+
+from __future__ import annotations
+
+import _thread
+import os
+import threading
+import time
+
+import pytest
+
+from automl_yaml import sidecar
+
+
+def tagged(seconds: float, tag: str) -> tuple[str, int]:
+    time.sleep(seconds)
+    return tag, os.getpid()
+
+
+@pytest.fixture
+def sides():
+    sidecar.shutdown()
+    sidecar.start(("plots",))
+    assert sidecar._SIDES["plots"].ready.wait(60)
+    yield sidecar._SIDES
+    sidecar.shutdown()
+
+
+def _wait_free(side, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while side.lock.locked() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not side.lock.locked()
+
+
+def test_an_interrupted_wait_does_not_hand_its_answer_to_the_next_job(sides) -> None:
+    job = sidecar.submit("plots", tagged, 1.0, "first")
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        job.result()
+    timer.join()
+    assert sidecar.submit("plots", tagged, 0.0, "second").result()[0] == "second"  # busy: done here
+    _wait_free(sides["plots"])
+    tag, pid = sidecar.submit("plots", tagged, 0.0, "third").result()
+    assert tag == "third" and pid == sides["plots"].proc.pid
+
+
+def _spec(tmp_path):
+    path = tmp_path / "spec.yaml"
+    path.write_text(
+        f"""
+version: 1
+name: sides
+sources: {{d: {{kind: sample, name: breast_cancer}}}}
+data: {{target: target}}
+models: {{decision_tree: {{params: {{max_depth: {{choice: [2, 4]}}}}}}}}
+search: {{strategy: grid, cv: {{folds: 3}}}}
+tracking: false
+profile: false
+output: {tmp_path / "out"}
+"""
+    )
+    return path
+
+
+def test_an_interrupted_report_gives_up_both_jobs(tmp_path, monkeypatch) -> None:
+    import automl_yaml
+
+    sidecar.shutdown()
+    sidecar.start()
+    assert all(side.ready.wait(60) for side in sidecar._SIDES.values())
+    real_result = sidecar.Job.result
+
+    def interrupted(self):
+        if self.side is not None and self.side.name == "model":
+            real_result(self)
+            raise KeyboardInterrupt
+        return real_result(self)
+
+    monkeypatch.setattr(sidecar.Job, "result", interrupted)
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            automl_yaml.run(_spec(tmp_path), quiet=True)
+        for side in sidecar._SIDES.values():
+            _wait_free(side)
+    finally:
+        sidecar.shutdown()

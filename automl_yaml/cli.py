@@ -350,9 +350,17 @@ def exit_now(code: int) -> None:
     if os.environ.get("MLX_FULL_EXIT") == "1":
         sys.exit(code)
     try:
-        for t in threading.enumerate():
-            if t is not threading.main_thread() and not t.daemon:
-                t.join()
+        # What the interpreter does first: threading's own exit hooks (they
+        # tell concurrent.futures' idle workers to stop: joined without them,
+        # the workers of a pool never shut down wait for work for ever), then
+        # the join of the threads that are not daemons.
+        shutdown = getattr(threading, "_shutdown", None)
+        if shutdown is not None and threading.current_thread() is threading.main_thread():
+            shutdown()
+        else:
+            for t in threading.enumerate():
+                if t is not threading.current_thread() and not t.daemon:
+                    t.join()
         atexit._run_exitfuncs()  # CPython's own hook for this; errors in handlers are printed, not raised
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED

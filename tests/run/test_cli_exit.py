@@ -77,3 +77,20 @@ def test_console_script_output_and_codes(tmp_path: Path) -> None:
     head = subprocess.run(f"{sys.executable} -m automl_yaml schema | head -c 10", shell=True, cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert head.stdout == piped.stdout[:10]
     assert "Traceback" not in head.stderr and "Exception ignored" not in head.stderr
+
+
+def test_an_idle_thread_pool_does_not_hang_the_exit(tmp_path: Path) -> None:
+    """concurrent.futures' workers are not daemons: the interpreter stops them (threading's exit hooks) before joining."""
+    r = _python(
+        """
+        from concurrent.futures import ThreadPoolExecutor
+        from automl_yaml.cli import exit_now
+
+        POOL = ThreadPoolExecutor(2)                    # never shut down (a library's module-level pool)
+        print(POOL.submit(lambda: "done").result())
+        exit_now(0)
+        """,
+        tmp_path,
+    )
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == "done\n"

@@ -222,8 +222,17 @@ def _context():
     if "forkserver" in methods:
         ctx = multiprocessing.get_context("forkserver")
         # Takes effect when the server starts: workers fork from a process
-        # that already imported scikit-learn.
-        ctx.set_forkserver_preload(["automl_yaml.search.evaluator"])
+        # that already imported scikit-learn, and that does not run the
+        # user's main script again in each of them (see _fork_main).
+        from multiprocessing import spawn
+
+        prep = spawn.get_preparation_data("mlx")
+        for key, var in (("init_main_from_path", "MLX_MP_MAIN_PATH"), ("init_main_from_name", "MLX_MP_MAIN_NAME")):
+            if key in prep:
+                os.environ[var] = prep[key]  # read by the server when it starts
+            else:
+                os.environ.pop(var, None)  # inherited from another program's run
+        ctx.set_forkserver_preload(["automl_yaml.search._fork_main", "automl_yaml.search.evaluator"])
         return ctx
     return multiprocessing.get_context("spawn")
 

@@ -1,0 +1,27 @@
+"""Imported first by the fork server that trial workers and side processes fork from.
+
+multiprocessing makes each new process import the parent's main module again
+(as ``__mp_main__``) unless that process's ``__main__`` already looks like
+the parent's. For a user's script without an ``if __name__ == "__main__":``
+guard (``import automl_yaml; automl_yaml.run("spec.yaml")``), that re-ran
+the whole script - a second AutoML run - inside every worker and side
+process. Nothing automl-yaml sends to those processes is defined in the
+user's main module (only registered components, importable by name), so the
+fork server's ``__main__`` is made to look like the parent's (``__file__``,
+``__spec__``, from :func:`automl_yaml.search.driver._context`), and the
+processes forked from it skip the re-import (``multiprocessing.spawn.prepare``).
+"""
+
+from __future__ import annotations
+
+import importlib.machinery
+import os
+import sys
+
+_main = sys.modules["__main__"]
+_path = os.environ.get("MLX_MP_MAIN_PATH")
+_name = os.environ.get("MLX_MP_MAIN_NAME")
+if _path:
+    _main.__file__ = _path
+if _name:
+    _main.__spec__ = importlib.machinery.ModuleSpec(_name, None)

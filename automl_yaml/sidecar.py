@@ -29,6 +29,7 @@ import contextlib
 import importlib
 import os
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -39,6 +40,31 @@ PRELOAD: dict[str, tuple[str, ...]] = {
     "plots": ("automl_yaml.report.run:preload_plots",),
 }
 NICE = 10
+
+
+def _quiet_fork_server() -> None:
+    """Ignore Ctrl+C in multiprocessing's fork server from its first import, not after its preloads.
+
+    The side processes start the fork server as a run begins; it ignores
+    SIGINT only once its preloads (scikit-learn, 1-2 s) are imported, so a
+    Ctrl+C in a run's first seconds printed the traceback of its interrupted
+    import. :meth:`_Side.start` puts this module first in the preloads: when
+    the fork server imports it, this switches SIGINT off there (the run's
+    process decides what a Ctrl+C stops); imported anywhere else, it does
+    nothing.
+    """
+    mp_forkserver = sys.modules.get("multiprocessing.forkserver")
+    if mp_forkserver is None or threading.current_thread() is not threading.main_thread():
+        return
+    frame = sys._getframe(1)
+    while frame is not None:
+        if frame.f_code is mp_forkserver.main.__code__:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
+            return
+        frame = frame.f_back
+
+
+_quiet_fork_server()
 
 
 def enabled() -> bool:
@@ -92,6 +118,11 @@ class _Side:
 
         try:
             ctx = _context()
+            if ctx.get_start_method() == "forkserver":  # see _quiet_fork_server
+                from multiprocessing import forkserver
+
+                preload = getattr(getattr(forkserver, "_forkserver", None), "_preload_modules", None) or []
+                ctx.set_forkserver_preload([__name__, *(m for m in preload if m != __name__)])
             conn, child = ctx.Pipe()
             proc = ctx.Process(target=_side_main, args=(child, os.getpid(), PRELOAD[self.name]), name=f"mlx-{self.name}", daemon=True)
             proc.start()  # blocks while the fork server starts (imports scikit-learn): run from a thread

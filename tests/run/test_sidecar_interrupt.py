@@ -92,3 +92,34 @@ def test_an_interrupted_report_gives_up_both_jobs(tmp_path, monkeypatch) -> None
             _wait_free(side)
     finally:
         sidecar.shutdown()
+
+
+def test_ctrl_c_as_the_run_begins_prints_no_traceback_of_the_fork_server(tmp_path) -> None:
+    """The side processes start multiprocessing's fork server, which imports scikit-learn before it ignores Ctrl+C."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import os, signal, time
+        from automl_yaml import sidecar
+
+        sidecar.start()
+        time.sleep(0.4)                                 # the fork server is importing scikit-learn
+        try:
+            os.killpg(0, signal.SIGINT)                 # Ctrl+C: the whole process group
+            time.sleep(1)
+        except KeyboardInterrupt:
+            print("interrupted")
+        for side in sidecar._SIDES.values():
+            side.ready.wait(60)
+        time.sleep(0.5)
+        """
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120, start_new_session=True,
+        env={**os.environ, "MLX_FULL_EXIT": "1"},
+    )
+    assert r.stdout == "interrupted\n", r.stderr
+    assert "Traceback" not in r.stderr and "KeyboardInterrupt" not in r.stderr, r.stderr

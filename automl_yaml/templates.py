@@ -79,7 +79,7 @@ def copy_template(name: str, dest: Path, *, force: bool = False) -> Path:
         src,
         dest,
         dirs_exist_ok=True,
-        ignore=shutil.ignore_patterns("runs", "mlruns", "mlartifacts", "mlflow.db", "__pycache__", "*.pyc", ".mlx-cache"),
+        ignore=shutil.ignore_patterns("runs", "mlruns", "mlartifacts", "mlflow.db", "mlflow.db-*", "__pycache__", "*.pyc", ".mlx-cache"),
     )
     _point_at_local_schema(dest)
     return dest

@@ -88,6 +88,10 @@ def _side_main(conn, parent: int, preload: tuple[str, ...]) -> None:
             job = conn.recv()
         except (EOFError, OSError):
             break
+        except Exception as exc:  # noqa: BLE001 - read whole but not unpicklable here (a class from the caller's __main__)
+            with contextlib.suppress(Exception):
+                conn.send(("error", f"the job could not be read: {type(exc).__name__}: {exc}"))
+            continue
         if job is None:
             break
         fn, args = job

@@ -123,3 +123,31 @@ def test_ctrl_c_as_the_run_begins_prints_no_traceback_of_the_fork_server(tmp_pat
     )
     assert r.stdout == "interrupted\n", r.stderr
     assert "Traceback" not in r.stderr and "KeyboardInterrupt" not in r.stderr, r.stderr
+
+
+def _only_in(pid: int) -> str:
+    if os.getpid() != pid:
+        raise AttributeError("Can't get attribute 'Mine' on <module '__main__'>")  # what a notebook's class gives
+    return "readable"
+
+
+class _ReadableOnlyHere:
+    """Pickles in the caller, fails to unpickle in the side process (a component defined in a notebook)."""
+
+    def __reduce__(self):
+        return _only_in, (os.getpid(),)
+
+
+def echo(value):
+    return value
+
+
+def test_a_job_the_side_process_cannot_read_is_done_here_and_the_process_lives_on(sides, capfd) -> None:
+    job = sidecar.submit("plots", echo, _ReadableOnlyHere())
+    assert isinstance(job.result(), _ReadableOnlyHere)
+    assert job.where == "here"
+    time.sleep(0.3)
+    assert sides["plots"].alive()
+    assert "Traceback" not in capfd.readouterr().err
+    tag, pid = sidecar.submit("plots", tagged, 0.0, "next").result()
+    assert tag == "next" and pid == sides["plots"].proc.pid

@@ -242,6 +242,12 @@ def submit(name: str, fn: Callable, *args: Any) -> Job:
                 return Job(side, fn, args)
             except Exception:  # noqa: BLE001 - unpicklable, or the process just died
                 side.lock.release()
+            except BaseException:
+                # Ctrl+C, maybe half-way through a large job (the test set):
+                # the process would wait for the rest for ever. The next run starts another.
+                side.stop()
+                side.lock.release()
+                raise
     return Job(None, fn, args)
 
 

@@ -151,3 +151,34 @@ def test_a_job_the_side_process_cannot_read_is_done_here_and_the_process_lives_o
     assert "Traceback" not in capfd.readouterr().err
     tag, pid = sidecar.submit("plots", tagged, 0.0, "next").result()
     assert tag == "next" and pid == sides["plots"].proc.pid
+
+
+class _InterruptedPipe:
+    """A pipe whose send is interrupted (Ctrl+C while a large test set is being written)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+
+    def send(self, obj):
+        self.conn.send_bytes(b"\x80\x04\x95")  # the start of a pickle: the side process waits for the rest
+        raise KeyboardInterrupt
+
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+
+
+def test_ctrl_c_while_a_job_is_sent_does_not_leave_the_side_process_waiting_for_ever(sides) -> None:
+    side = sides["plots"]
+    side.conn = _InterruptedPipe(side.conn)
+    with pytest.raises(KeyboardInterrupt):
+        sidecar.submit("plots", tagged, 0.0, "cut")
+    assert not side.lock.locked()
+    deadline = time.monotonic() + 10
+    while side.alive() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not side.alive()  # stopped: it could never read a job again
+    sidecar.start(("plots",))  # the next run's start replaces it
+    assert sidecar._SIDES["plots"] is not side
+    assert sidecar._SIDES["plots"].ready.wait(60)
+    tag, pid = sidecar.submit("plots", tagged, 0.0, "next").result()
+    assert tag == "next" and pid == sidecar._SIDES["plots"].proc.pid != os.getpid()

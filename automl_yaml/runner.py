@@ -104,7 +104,9 @@ class Display:
         self._progress = None
         self._task = None
         self.best = None
-        self.failed = 0
+        self.failed = 0  # failed or timed out
+        self.pruned = 0
+        self.model_name = "model"  # the model of a search over one model (its trials name none)
         self.done = 0
 
     @property
@@ -142,9 +144,10 @@ class Display:
             yield p
 
     @contextlib.contextmanager
-    def search(self, trials: int | None, time_budget: float | None, metric, done: int = 0):
+    def search(self, trials: int | None, time_budget: float | None, metric, done: int = 0, model_name: str = "model"):
         self.metric = metric
         self.done = done
+        self.model_name = model_name
         if not self.show_progress:
             yield self
             return
@@ -166,15 +169,22 @@ class Display:
 
     def trial(self, result) -> None:
         self.done += 1
-        if result.status != "ok":
+        if result.status == "pruned":  # stopped early on purpose: not a failure
+            self.pruned += 1
+        elif result.status != "ok":
             self.failed += 1
         elif self.metric.name in (result.scores or {}):
             v = result.scores[self.metric.name]["mean"]
             bigger = self.metric.greater_is_better and not self.metric.objective_only
-            if v is not None and (self.best is None or (v > self.best[0] if bigger else v < self.best[0])):
-                self.best = (v, result.config.get("model", ""), result.number)
+            # a tie keeps the earlier trial, as the leaderboard does (parallel trials finish out of order)
+            if v is not None and (
+                self.best is None or (v > self.best[0] if bigger else v < self.best[0]) or (v == self.best[0] and result.number < self.best[2])
+            ):
+                self.best = (v, result.config.get("model", self.model_name), result.number)
         if self._progress is not None:
-            status = f"best {self.metric.name} {self.best[0]:.4f} ({self.best[1] or 'model'}, #{self.best[2]})" if self.best else "no result yet"
+            status = f"best {self.metric.name} {self.best[0]:.4f} ({self.best[1]}, #{self.best[2]})" if self.best else "no result yet"
+            if self.pruned:
+                status += f"  {self.pruned} pruned"
             if self.failed:
                 status += f"  [yellow]{self.failed} failed[/yellow]"
             self._progress.update(self._task, advance=1, status=status)
@@ -527,7 +537,7 @@ class _Job:
         t = time.perf_counter()
         self.searching = True
         try:
-            with self.display.search(plan.trials, budget.time, metrics[0]):
+            with self.display.search(plan.trials, budget.time, metrics[0], model_name=next(iter(self.space.models))):
                 self.outcome = run_search(
                     searcher,
                     evaluator,

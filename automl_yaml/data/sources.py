@@ -88,7 +88,8 @@ def _is_connection_error(exc: BaseException) -> bool:
 
 def _missing_optional(exc: ImportError) -> str | None:
     """The package pandas/fsspec say is missing (``Missing optional dependency 'x'``)."""
-    m = re.search(r"(?:optional dependency|install|No module named)\s+'?\"?([\w.\-]+)", str(exc))
+    # fsspec says "Install s3fs to access S3" (capital I): the match ignores case
+    m = re.search(r"(?:optional dependency|install|No module named)\s+'?\"?([\w.\-]+)", str(exc), re.IGNORECASE)
     if m:
         return m.group(1).split(".")[0]
     return getattr(exc, "name", None)
@@ -892,7 +893,7 @@ class SqlSource(BaseSource):
         if self.spec.table is not None and re.search(r"no such table|does not exist|doesn't exist", reason, re.I):
             return self.error(f"no table {self._table_name()} in {self._display_url()}", hint=self._table_hint(), usage=True)
         if "required for bind parameter" in str(exc):
-            m = re.search(r"bind parameter '(\w+)'", str(exc))
+            m = re.search(r"bind parameter '(\w+)'", str(exc), re.IGNORECASE)
             param = m.group(1) if m else "?"
             return self.error(f"the query uses :{param}, which `params` does not give", hint=f"add params: {{{param}: ...}}", usage=True)
         usage = bool(_SPEC_MISTAKE.search(reason))

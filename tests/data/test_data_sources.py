@@ -196,3 +196,24 @@ class TestSample(SourceContract):
         frame["target"] = bunch.target_names[bunch.target]
         type(self).expected = frame
         return make_source(M.SampleSource, base_dir=tmp_path, name="iris")
+
+
+def test_a_missing_s3fs_is_named_with_its_extra(tmp_path, monkeypatch):
+    """fsspec says "Install s3fs to access S3": the error named the package '?' and hinted `pip install ?`."""
+    import fsspec
+
+    from automl_yaml.data.sources import open_source
+    from automl_yaml.errors import MissingDependencyError
+    from automl_yaml.spec import load_spec
+
+    def no_s3fs(*a, **k):
+        raise ImportError("Install s3fs to access S3")
+
+    monkeypatch.setattr(fsspec, "filesystem", no_s3fs)
+    monkeypatch.setattr(fsspec, "open", no_s3fs)
+    monkeypatch.setattr(fsspec, "open_files", no_s3fs)
+    loaded = load_spec({"sources": {"p": {"kind": "file", "path": "s3://bucket/p.csv"}}, "data": {"target": "y"}}, base_dir=tmp_path)
+    reader = open_source("p", loaded.spec.sources["p"], base_dir=tmp_path)
+    with pytest.raises(MissingDependencyError) as err:
+        reader.head(5)
+    assert "'s3fs'" in err.value.message and err.value.hint == 'pip install "automl-yaml[s3]"'

@@ -1,0 +1,45 @@
+"""The live search line: best so far with its model, pruned apart from failed."""
+
+from __future__ import annotations
+
+import io
+from types import SimpleNamespace
+
+from rich.console import Console
+
+from automl_yaml.runner import Display
+
+METRIC = SimpleNamespace(name="roc_auc", greater_is_better=True, objective_only=False)
+
+
+def _trial(number, status="ok", score=None, model=None):
+    config = {"svm.C": 1.0} if model is None else {"model": model, f"{model}.C": 1.0}
+    scores = {"roc_auc": {"mean": score}} if score is not None else {}
+    return SimpleNamespace(number=number, status=status, scores=scores, config=config)
+
+
+def _line(display: Display) -> str:
+    return display._progress.tasks[0].fields["status"]
+
+
+def test_pruned_trials_are_not_failures_and_one_model_is_named() -> None:
+    d = Display(quiet=False, progress=True)
+    d._console = Console(file=io.StringIO(), force_terminal=False)
+    with d.search(10, None, METRIC, model_name="svm"):
+        for t in (_trial(0, score=0.9), _trial(1, "pruned"), _trial(2, "pruned"), _trial(3, "failed"), _trial(4, "timeout")):
+            d.trial(t)
+        line = _line(d)
+    assert "best roc_auc 0.9000 (svm, #0)" in line
+    assert "2 pruned" in line and "2 failed" in line
+    assert (d.pruned, d.failed) == (2, 2)
+
+
+def test_a_tie_keeps_the_earlier_trial_as_the_leaderboard_does() -> None:
+    d = Display(quiet=False, progress=True)
+    d._console = Console(file=io.StringIO(), force_terminal=False)
+    with d.search(None, 60, METRIC):
+        d.trial(_trial(1, score=0.95, model="rf"))  # finished first (parallel trials)
+        d.trial(_trial(0, score=0.95, model="hgb"))
+        d.trial(_trial(2, score=0.95, model="et"))
+        line = _line(d)
+    assert "(hgb, #0)" in line

@@ -683,24 +683,28 @@ def save_model(model, X_example, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     shutil.rmtree(tmp)
-    mlflow.sklearn.save_model(
-        model,
-        str(tmp),
-        signature=signature,
-        input_example=example,
-        serialization_format="cloudpickle",
-        code_paths=[pkg],
-        pip_requirements=_requirements(),
-    )
-    if path.exists():
-        old = path.with_name(f".{path.name}.old")
-        if old.exists():
-            shutil.rmtree(old)
-        os.replace(path, old)
-        os.replace(tmp, path)
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, path)
+    try:
+        mlflow.sklearn.save_model(
+            model,
+            str(tmp),
+            signature=signature,
+            input_example=example,
+            serialization_format="cloudpickle",
+            code_paths=[pkg],
+            pip_requirements=_requirements(),
+        )
+        if path.exists():
+            old = path.with_name(f".{path.name}.old")
+            if old.exists():
+                shutil.rmtree(old)
+            os.replace(path, old)
+            os.replace(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.replace(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)  # no half-written folder left beside the model
+        raise
 
 
 def preload_model_format() -> None:

@@ -182,3 +182,19 @@ def test_ctrl_c_while_a_job_is_sent_does_not_leave_the_side_process_waiting_for_
     assert sidecar._SIDES["plots"].ready.wait(60)
     tag, pid = sidecar.submit("plots", tagged, 0.0, "next").result()
     assert tag == "next" and pid == sidecar._SIDES["plots"].proc.pid != os.getpid()
+
+
+def test_a_failed_save_leaves_no_temporary_folder(tmp_path) -> None:
+    import pandas as pd
+    from sklearn.dummy import DummyClassifier
+
+    from automl_yaml.model import TrainedModel
+    from automl_yaml.tracking import save_model
+
+    X = pd.DataFrame({"x": [0.0, 1.0]})
+    model = TrainedModel(pipeline=DummyClassifier().fit(X, [0, 1]), task="classification", classes=[0, 1], target="y").fitted(X)
+    (tmp_path / "model").mkdir()
+    (tmp_path / ".model.old").write_text("in the way")  # a file where the previous model is moved to
+    with pytest.raises(OSError):
+        save_model(model, X, tmp_path / "model")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".model.old", "model"]

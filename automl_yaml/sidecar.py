@@ -6,9 +6,8 @@ its model format (0.3-0.5 s), matplotlib's import (0.3 s) and the plots
 (0.3-0.5 s). None of it needs this process. So a run starts two side
 processes as it begins - one for the model (``mlflow.sklearn``, and
 matplotlib), one for the plots (matplotlib) - which import their libraries
-while this process reads the data and searches, at a lower CPU priority
-(``nice``) so that they take only the idle CPU; after the refit both work at
-once, on the two cores (the model's process saves the model then draws about
+while this process reads the data and searches (with one job, on the core
+the search leaves idle); after the refit both work at once, on two cores (the model's process saves the model then draws about
 half of the plots, the other the other half), while this process writes the
 leaderboard.
 
@@ -29,7 +28,6 @@ import contextlib
 import importlib
 import os
 import signal
-import sys
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -39,32 +37,7 @@ PRELOAD: dict[str, tuple[str, ...]] = {
     "model": ("automl_yaml.tracking:preload_model_format", "automl_yaml.report.run:preload_plots"),
     "plots": ("automl_yaml.report.run:preload_plots",),
 }
-NICE = 10
 
-
-def _quiet_fork_server() -> None:
-    """Ignore Ctrl+C in multiprocessing's fork server from its first import, not after its preloads.
-
-    The side processes start the fork server as a run begins; it ignores
-    SIGINT only once its preloads (scikit-learn, 1-2 s) are imported, so a
-    Ctrl+C in a run's first seconds printed the traceback of its interrupted
-    import. :meth:`_Side.start` puts this module first in the preloads: when
-    the fork server imports it, this switches SIGINT off there (the run's
-    process decides what a Ctrl+C stops); imported anywhere else, it does
-    nothing.
-    """
-    mp_forkserver = sys.modules.get("multiprocessing.forkserver")
-    if mp_forkserver is None or threading.current_thread() is not threading.main_thread():
-        return
-    frame = sys._getframe(1)
-    while frame is not None:
-        if frame.f_code is mp_forkserver.main.__code__:
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-            return
-        frame = frame.f_back
-
-
-_quiet_fork_server()
 
 
 def enabled() -> bool:
@@ -77,8 +50,14 @@ def _side_main(conn, parent: int, preload: tuple[str, ...]) -> None:
     # Ctrl+C reaches the whole process group; the run decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
-    with contextlib.suppress(OSError):
-        os.nice(NICE)  # the imports take only CPU the search leaves idle
+    # One thread each: the two side processes work at the same time, and a
+    # model's OpenMP pool (HistGradientBoosting's predict) of one thread per
+    # CPU in each oversubscribed the cores. Not niced: at a low priority, on a
+    # busy machine, the run waited many seconds for a starved side process.
+    with contextlib.suppress(Exception):
+        from threadpoolctl import threadpool_limits
+
+        limits = threadpool_limits(limits=1)  # noqa: F841 - held for the process's life
     for ref in preload:  # our own constants above, never from a spec
         module, _, func = ref.partition(":")
         with contextlib.suppress(Exception):
@@ -122,11 +101,6 @@ class _Side:
 
         try:
             ctx = _context()
-            if ctx.get_start_method() == "forkserver":  # see _quiet_fork_server
-                from multiprocessing import forkserver
-
-                preload = getattr(getattr(forkserver, "_forkserver", None), "_preload_modules", None) or []
-                ctx.set_forkserver_preload([__name__, *(m for m in preload if m != __name__)])
             conn, child = ctx.Pipe()
             proc = ctx.Process(target=_side_main, args=(child, os.getpid(), PRELOAD[self.name]), name=f"mlx-{self.name}", daemon=True)
             proc.start()  # blocks while the fork server starts (imports scikit-learn): run from a thread

@@ -16,7 +16,17 @@ from __future__ import annotations
 
 import importlib.machinery
 import os
+import signal
 import sys
+
+# The fork server ignores Ctrl+C itself, but only after its preloads:
+# scikit-learn's import (1-2 s) interrupted by a Ctrl+C in a run's first
+# seconds printed a KeyboardInterrupt traceback. This module is its first
+# preload (and imported nowhere else); the run's process decides what a
+# Ctrl+C stops. Processes forked from the server start with it ignored too
+# (the server restores the handlers it found after its preloads), and the
+# workers and side processes ignore it anyway.
+signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 _main = sys.modules["__main__"]
 _path = os.environ.get("MLX_MP_MAIN_PATH")

@@ -406,8 +406,9 @@ class _Job:
         # while this one reads the data and searches (see automl_yaml.sidecar)
         sidecar.start()
         if self.tracker.enabled:
-            with self.display.phase("checking the tracking store"):
-                self.tracker.check()  # fail fast: before any data is read
+            # fail fast: a tracking server that does not answer before any data is
+            # read; the store itself is checked meanwhile, and awaited before the search
+            self.tracker.check()
         budget = self.spec.search.budget
         if self.spec.execution.n_jobs != 1 or budget.time is not None or budget.trial_timeout is not None:
             # trials will run in worker processes: start their fork server now,
@@ -513,6 +514,9 @@ class _Job:
         from .search.evaluator import Evaluator
 
         spec, ds, plan = self.spec, self.dataset, self.plan
+        if self.tracker.enabled:
+            with self.display.phase("checking the tracking store"):
+                self.tracker.wait_checked()  # before the search (and its folder) starts
         metrics = self.metrics
         directions = [m.direction for m in metrics]
         state = {"spec_hash": self.loaded.spec_hash(), "search_id": step.id, "fingerprints": ds.fingerprints}

@@ -1,11 +1,16 @@
 """MLflow tracking: one parent run per ``mlx run``, one nested run per trial.
 
 Everything goes through :class:`mlflow.MlflowClient`, never from many
-workers at once into SQLite: the process that drives the search writes the
-parent run, and one writer process (:class:`TrialWriter`) the trials' nested
-runs, each as three calls (``create_run`` with its tags, one ``log_batch``
-with params and metrics, ``set_terminated``). The search does not wait for
-the database, and the writer is drained before the run ends.
+workers at once into SQLite, and from one child process of the run
+(:class:`ServiceTracker`, ``python -m automl_yaml.tracking service``): the
+run's own process does not import MLflow. The child writes the parent run,
+and from a thread the trials' nested runs, each as three calls
+(``create_run`` with its tags, one ``log_batch`` with params and metrics,
+``set_terminated``). The search does not wait for the database, and the
+writer is drained before the run ends. Without the child
+(``MLX_TRACKING_SERVICE=0``, or it could not start) :class:`MlflowTracker`
+works in the run's process, with the trials written by one writer process
+(:class:`TrialWriter`).
 
 The default store needs no server: ``tracking.uri``, else
 ``$MLFLOW_TRACKING_URI``, else ``sqlite:///<spec folder>/mlflow.db`` with
@@ -20,6 +25,7 @@ redacted copy.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import logging
 import math
@@ -254,6 +260,7 @@ class TrialWriter:
             except OSError:
                 self.proc = None
         self._thread: threading.Thread | None = None
+        self.on_logged = None  # called with each trial number written here (the tracking service acks it)
 
     def begin(self, uri: str, experiment_id: str, parent_run_id: str, client) -> None:
         """Start writing: trials go under ``parent_run_id``."""
@@ -297,6 +304,8 @@ class TrialWriter:
         try:
             write_trial(self.client, self.config["experiment_id"], self.config["parent_run_id"], rec)
             self.logged.add(rec["number"])
+            if self.on_logged is not None:
+                self.on_logged(rec["number"])
         except Exception as exc:  # tracking must never break the search
             self.errors.append(f"{type(exc).__name__}: {mask_url(str(exc)).splitlines()[0]}")
 
@@ -381,6 +390,9 @@ class NullTracker:
     def check(self) -> None:
         pass
 
+    def wait_checked(self) -> None:
+        pass
+
     def start(self, **_: Any) -> None:
         pass
 
@@ -445,24 +457,7 @@ class MlflowTracker:
     def _check(self) -> None:
         shown = mask_url(self.uri)
         if self.uri.startswith(("http://", "https://")):
-            url = self.uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1"
-            try:
-                with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - the user's own server
-                    resp.read(1)
-            except urllib.error.HTTPError as exc:
-                if exc.code in (401, 403):
-                    raise TrackingError(
-                        f"the tracking server {shown} refused access (HTTP {exc.code})",
-                        hint="set MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN",
-                    ) from None
-                if exc.code >= 500:
-                    raise TrackingError(f"the tracking server {shown} failed (HTTP {exc.code})") from None
-            except (urllib.error.URLError, OSError, TimeoutError) as exc:
-                reason = getattr(exc, "reason", exc)
-                raise TrackingError(
-                    f"the tracking server {shown} cannot be reached: {reason}",
-                    hint="start it, fix tracking.uri / MLFLOW_TRACKING_URI, or run with --set tracking.enabled=false",
-                ) from None
+            self._check_server(self.uri)
             return
         if self.uri.startswith("sqlite:///"):
             path = Path(self.uri[len("sqlite:///") :])
@@ -472,6 +467,29 @@ class MlflowTracker:
             self.client.search_experiments(max_results=1)
         except Exception as exc:
             raise TrackingError(f"cannot use the tracking store {shown}: {type(exc).__name__}: {mask_url(str(exc)).splitlines()[0]}") from None
+
+    @staticmethod
+    def _check_server(uri: str) -> None:
+        """A tracking server answers (plain HTTP: no MLflow import needed)."""
+        shown = mask_url(uri)
+        url = uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1"
+        try:
+            with urllib.request.urlopen(url, timeout=5) as resp:  # noqa: S310 - the user's own server
+                resp.read(1)
+        except urllib.error.HTTPError as exc:
+            if exc.code in (401, 403):
+                raise TrackingError(
+                    f"the tracking server {shown} refused access (HTTP {exc.code})",
+                    hint="set MLFLOW_TRACKING_USERNAME/MLFLOW_TRACKING_PASSWORD or MLFLOW_TRACKING_TOKEN",
+                ) from None
+            if exc.code >= 500:
+                raise TrackingError(f"the tracking server {shown} failed (HTTP {exc.code})") from None
+        except (urllib.error.URLError, OSError, TimeoutError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise TrackingError(
+                f"the tracking server {shown} cannot be reached: {reason}",
+                hint="start it, fix tracking.uri / MLFLOW_TRACKING_URI, or run with --set tracking.enabled=false",
+            ) from None
 
     def _experiment(self) -> str:
         name = self.spec.tracking.experiment or self.spec.name
@@ -526,10 +544,16 @@ class MlflowTracker:
                 self._writer = TrialWriter()
             self._writer.begin(self.uri, self.experiment_id, self.run_id, self.client)
 
+    def wait_checked(self) -> None:
+        """The store was checked by :meth:`check` already (in this process)."""
+
     def log_trial(self, result, *, params: dict[str, Any] | None = None) -> None:
         """Queue one trial's nested run (non-blocking)."""
+        self.log_record(trial_record(result, params))
+
+    def log_record(self, rec: dict[str, Any]) -> None:
         if self._writer is not None:
-            self._writer.put(trial_record(result, params))
+            self._writer.put(rec)
 
     def drain(self) -> None:
         """Wait until every queued trial is in the store."""
@@ -743,9 +767,361 @@ def _requirements() -> list[str]:
     return reqs
 
 
+# ------------------------------------------------------------------ tracking service
+
+
+class _ServiceDied(Exception):
+    pass
+
+
+class ServiceTracker:
+    """An :class:`MlflowTracker` in a child process: the run's own process never imports MLflow.
+
+    MLflow's import (1.3 s) and the opening of its store (0.6 s, SQLAlchemy
+    and the schema check) took 2 s of the run's process before it read any
+    data, and logging the model another 0.5 s at the end. The child
+    (``python -m automl_yaml.tracking service``) starts when the run does,
+    imports MLflow and checks the store while the run reads the data, and
+    then does every tracking call the run makes: the parent run, each trial's
+    nested run (from a thread of the child: the search only pickles a small
+    dict into a pipe), the metrics, artifacts and model at the end, the
+    registration. The run waits for the store's check before its search, so
+    a store that cannot be used still fails the run before the search.
+
+    The child acknowledges each trial it wrote. If it dies, or cannot start,
+    the run goes on with an :class:`MlflowTracker` of its own (the same parent
+    run), which writes the trials the child did not acknowledge: nothing is
+    lost or written twice. ``MLX_TRACKING_SERVICE=0`` keeps tracking in the
+    run's process.
+    """
+
+    enabled = True
+
+    def __init__(self, loaded: LoadedSpec):
+        self.loaded = loaded
+        self.spec = loaded.spec
+        self.uri = resolve_uri(loaded)
+        self.run_id: str | None = None
+        self.experiment_id: str | None = None
+        self.proc: subprocess.Popen | None = None
+        self._local: MlflowTracker | None = None
+        self._sent: list[dict[str, Any]] = []
+        self._acked: set[int] = set()
+        self._outbox: queue.Queue = queue.Queue()
+        self._replies: queue.Queue = queue.Queue()
+        self._pending_check = False
+        self._started = False
+        self._reader: threading.Thread | None = None
+
+    # ------------------------------------------------------------ the child
+    def _spawn(self) -> bool:
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "automl_yaml.tracking", "service"],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+        except OSError:
+            self.proc = None
+            return False
+        threading.Thread(target=self._feed, name="mlx-tracking-out", daemon=True).start()
+        self._reader = threading.Thread(target=self._read, name="mlx-tracking-in", daemon=True)
+        self._reader.start()
+        return True
+
+    def _feed(self) -> None:
+        import pickle
+
+        pipe = self.proc.stdin
+        while True:
+            msg = self._outbox.get()
+            try:
+                if msg is None:
+                    pipe.close()
+                    return
+                pickle.dump(msg, pipe)
+                pipe.flush()
+            except (OSError, ValueError):  # the child is gone: the reader reports it
+                return
+
+    def _read(self) -> None:
+        import pickle
+
+        pipe = self.proc.stdout
+        while True:
+            try:
+                msg = pickle.load(pipe)
+            except Exception:  # EOF (the child ended or died), or a broken message
+                self._replies.put(("dead", None))
+                return
+            if msg[0] == "logged":
+                self._acked.add(msg[1])
+            else:
+                self._replies.put(msg[1:])
+
+    def _send(self, cmd: str, *args: Any, **kw: Any) -> None:
+        self._outbox.put((cmd, args, kw))
+
+    def _reply(self, timeout: float | None = None) -> Any:
+        try:
+            status, value = self._replies.get(timeout=timeout)
+        except queue.Empty:
+            raise _ServiceDied from None
+        if status == "ok":
+            return value
+        if status == "error":
+            raise _rebuilt(*value)
+        self._replies.put(("dead", None))  # stays dead for any later call
+        raise _ServiceDied
+
+    def _call(self, cmd: str, *args: Any, timeout: float | None = None, **kw: Any) -> Any:
+        self._send(cmd, *args, **kw)
+        return self._reply(timeout)
+
+    def _take_over(self) -> MlflowTracker:
+        """The child is gone: track from this process, in the same parent run."""
+        if self._local is None:
+            local = MlflowTracker(self.loaded)
+            self._local = local
+            if self.proc is not None:
+                with contextlib.suppress(Exception):
+                    self.proc.kill()  # if it hangs rather than died
+                with contextlib.suppress(Exception):
+                    self.proc.wait(5)
+                self._reader.join(5)  # every acknowledgement it sent is read
+            if self._started:
+                local.run_id, local.experiment_id = self.run_id, self.experiment_id
+                if self.spec.tracking.log_trials is True:
+                    missing = [rec for rec in self._sent if rec["number"] not in self._acked]
+                    missing = self._not_in_store(local, missing)
+                    local._writer = TrialWriter()
+                    local._writer.begin(self.uri, self.experiment_id, self.run_id, local.client)
+                    for rec in missing:
+                        local._writer.put(rec)
+        return self._local
+
+    def _not_in_store(self, local: MlflowTracker, recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """The trials to write again: a child killed between writing a trial and acknowledging it
+        left it complete (kept) or half-written (deleted, written again)."""
+        if not recs:
+            return recs
+        try:
+            runs = local.client.search_runs(
+                [self.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{self.run_id}'", max_results=50000
+            )
+        except Exception:  # noqa: BLE001 - write them all rather than lose any
+            return recs
+        done: set[int] = set()
+        for run in runs:
+            number = run.data.tags.get("trial.number")
+            if number is None:
+                continue
+            if run.info.status == "RUNNING":  # half-written
+                with contextlib.suppress(Exception):
+                    local.client.delete_run(run.info.run_id)
+            else:
+                done.add(int(number))
+        return [rec for rec in recs if rec["number"] not in done]
+
+    # ----------------------------------------------------------- the tracker
+    def check(self) -> None:
+        """Quick checks here; the child imports MLflow and checks the store meanwhile."""
+        if self.uri.startswith(("http://", "https://")):
+            MlflowTracker._check_server(self.uri)  # no MLflow needed: fail before reading data
+        elif self.uri.startswith("sqlite:///"):
+            path = Path(self.uri[len("sqlite:///") :])
+            if not path.parent.exists():
+                raise TrackingError(f"the folder of the tracking database {path} does not exist", hint="create it, or change tracking.uri")
+        if self._spawn():
+            self._send("init", self.loaded)
+            self._send("check")
+            self._pending_check = True
+        else:
+            self._take_over().check()
+
+    def wait_checked(self) -> None:
+        """Wait for the child's check of the store (before the search)."""
+        if self._local is not None or not self._pending_check:
+            return
+        self._pending_check = False
+        try:
+            self._reply()
+        except _ServiceDied:
+            self._take_over().check()
+        except TrackingError:
+            self._stop()
+            raise
+
+    def start(self, *, plan, dataset, strategy: str, version: str) -> None:
+        self.wait_checked()
+        facts = _DatasetFacts(dataset.task, dict(dataset.fingerprints), len(dataset.X_train))
+        if self._local is None:
+            try:
+                self.run_id, self.experiment_id = self._call("start", plan=None, dataset=facts, strategy=strategy, version=version)
+                self._started = True
+                return
+            except _ServiceDied:
+                pass
+        local = self._take_over()
+        if local.run_id is None:
+            local.start(plan=plan, dataset=facts, strategy=strategy, version=version)
+            self.run_id, self.experiment_id = local.run_id, local.experiment_id
+
+    def log_trial(self, result, *, params: dict[str, Any] | None = None) -> None:
+        if self.spec.tracking.log_trials is not True:  # the parent run only
+            return
+        rec = trial_record(result, params)
+        if self._local is not None:
+            self._local.log_record(rec)
+            return
+        self._sent.append(rec)
+        self._send("record", rec)
+
+    def finish(self, *, X_example, **kw: Any) -> dict[str, Any]:
+        kw["X_example"] = X_example.head(5)  # all log_model uses (the input example)
+        if self._local is None:
+            try:
+                return self._call("finish", **kw)
+            except _ServiceDied:
+                pass
+        return self._take_over().finish(**kw)
+
+    def register(self, holdout: dict[str, float]) -> dict[str, Any]:
+        if self._local is None:
+            try:
+                return self._call("register", holdout)
+            except _ServiceDied:
+                pass
+        return self._take_over().register(holdout)
+
+    def close(self) -> None:
+        if self._local is None:
+            try:
+                self._call("close")
+            except _ServiceDied:
+                self._take_over().close()
+        else:
+            self._local.close()
+        self._stop()
+
+    def fail(self, error: str, status: str = "FAILED") -> None:
+        try:
+            if self._local is None and self.proc is not None:
+                if self._pending_check:
+                    self._pending_check = False
+                    with contextlib.suppress(Exception):
+                        self._reply(timeout=30)
+                self._call("fail", error, status, timeout=30)
+            elif self._local is not None:
+                self._local.fail(error, status)
+        except Exception:  # noqa: BLE001 - failing to mark a failed run must not hide its error
+            pass
+        self._stop()
+
+    def _stop(self) -> None:
+        if self.proc is not None:
+            self._outbox.put(None)
+            with contextlib.suppress(Exception):
+                self.proc.wait(30)
+            self.proc = None
+
+
+def _rebuilt(kind: str, message: str, hint: str | None) -> Exception:
+    """The child's error, as the same class of this package's errors (its exit code with it)."""
+    from . import errors
+
+    cls = getattr(errors, kind, None)
+    if isinstance(cls, type) and issubclass(cls, errors.AutomlYamlError):
+        try:
+            return cls(message, hint=hint)
+        except TypeError:  # a class with another constructor
+            pass
+    return TrackingError(message, hint=hint)
+
+
+@dataclasses.dataclass
+class _DatasetFacts:
+    """What :meth:`MlflowTracker.start` reads of the dataset (the tables stay in the run's process)."""
+
+    task: str
+    fingerprints: dict
+    rows: int
+
+    @property
+    def X_train(self) -> range:  # len(dataset.X_train)
+        return range(self.rows)
+
+
+def _service_main() -> int:
+    """The child of :class:`ServiceTracker`: an :class:`MlflowTracker` driven through stdin/stdout."""
+    import pickle
+    import signal
+
+    from .errors import AutomlYamlError
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle; it tells us
+    os.environ["MLX_TRACKING_WRITER"] = "thread"  # the trials' writer thread runs here, off the search
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    lock = threading.Lock()
+
+    def send(msg) -> None:
+        with lock:
+            pickle.dump(msg, stdout)
+            stdout.flush()
+
+    _quiet_mlflow()  # the slow part, while the parent reads the data
+    tracker: MlflowTracker | None = None
+    while True:
+        try:
+            msg = pickle.load(stdin)
+        except Exception:  # EOF: the parent closed the pipe, or died
+            break
+        cmd, args, kw = msg
+        if cmd == "init":
+            tracker = MlflowTracker(args[0])
+            continue
+        if cmd == "record":
+            tracker.log_record(args[0])
+            continue
+        try:
+            if cmd == "check":
+                tracker._check()
+                value = None
+            elif cmd == "start":
+                tracker.start(**kw)
+                if tracker._writer is not None:
+                    tracker._writer.on_logged = lambda n: send(("logged", n))
+                value = (tracker.run_id, tracker.experiment_id)
+                # the model's logging, warmed up while the search runs
+                threading.Thread(target=_warm_model_format, daemon=True).start()
+            else:
+                value = getattr(tracker, cmd)(*args, **kw)
+            send(("reply", "ok", value))
+        except AutomlYamlError as exc:
+            send(("reply", "error", (type(exc).__name__, exc.message, exc.hint)))
+        except Exception as exc:  # noqa: BLE001 - reported to the parent as a tracking error
+            send(("reply", "error", ("TrackingError", f"MLflow: {type(exc).__name__}: {mask_url(str(exc)).splitlines()[0] if str(exc) else ''}", None)))
+        if cmd in ("close", "fail"):
+            break
+    if tracker is not None and tracker._writer is not None:
+        with contextlib.suppress(Exception):
+            tracker.drain()  # the parent is gone: write what it sent
+    return 0
+
+
+def _warm_model_format() -> None:
+    with contextlib.suppress(Exception):
+        preload_model_format()
+
+
 def make_tracker(loaded: LoadedSpec):
-    return MlflowTracker(loaded) if loaded.spec.tracking.enabled else NullTracker()
+    if not loaded.spec.tracking.enabled:
+        return NullTracker()
+    if os.environ.get("MLX_TRACKING_SERVICE", "1") == "0":
+        return MlflowTracker(loaded)
+    return ServiceTracker(loaded)
 
 
 if __name__ == "__main__":
-    sys.exit(_writer_main())
+    sys.exit(_service_main() if sys.argv[1:] == ["service"] else _writer_main())

@@ -1,0 +1,130 @@
+"""The tracking service: MLflow in a child process, nothing lost when it fails.
+
+:class:`automl_yaml.tracking.ServiceTracker` runs the run's
+:class:`MlflowTracker` in ``python -m automl_yaml.tracking service``, so the
+run's process never imports MLflow; if the child dies or cannot start, the
+run tracks from its own process in the same parent run and writes the trials
+the child did not acknowledge.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+import automl_yaml
+from automl_yaml import tracking
+from automl_yaml.errors import EXIT_RUNTIME
+
+pytestmark = pytest.mark.slow
+
+SPEC = """\
+version: 1
+name: service
+seed: 0
+sources:
+  d: {{kind: sample, name: breast_cancer}}
+data: {{target: target}}
+models:
+  decision_tree:
+    params: {{max_depth: {{choice: [2, 3, 4, 5]}}, min_samples_leaf: {{choice: [1, 5]}}}}
+search: {{strategy: grid, metric: roc_auc, cv: {{folds: 3}}}}
+tracking: {{uri: "{uri}", experiment: svc}}
+profile: false
+output: out
+"""
+
+
+def _spec(tmp_path: Path, uri: str | None = None) -> Path:
+    uri = uri or f"sqlite:///{tmp_path / 'mlflow.db'}"
+    path = tmp_path / "spec.yaml"
+    path.write_text(SPEC.format(uri=uri))
+    return path
+
+
+def _runs(tmp_path: Path):
+    from mlflow import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{tmp_path / 'mlflow.db'}")
+    exp = client.get_experiment_by_name("svc")
+    runs = client.search_runs([exp.experiment_id], max_results=1000)
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    trials = [int(r.data.tags["trial.number"]) for r in runs if "mlflow.parentRunId" in r.data.tags]
+    models = client.search_logged_models([exp.experiment_id])
+    return parents, trials, models
+
+
+def test_the_run_never_imports_mlflow_and_everything_is_logged(tmp_path: Path) -> None:
+    _spec(tmp_path)
+    script = textwrap.dedent(
+        """
+        import sys
+        import automl_yaml
+        result = automl_yaml.run("spec.yaml", quiet=True)
+        print("mlflow imported:", "mlflow" in sys.modules)
+        print("run:", result.tracking["run_id"])
+        """
+    )
+    r = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "mlflow imported: False" in r.stdout
+    parents, trials, models = _runs(tmp_path)
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert f"run: {parents[0].info.run_id}" in r.stdout
+    assert sorted(trials) == list(range(8))  # 4 x 2 grid, each trial once
+    assert "holdout_roc_auc" in parents[0].data.metrics
+    assert len(models) == 1 and models[0].source_run_id == parents[0].info.run_id
+
+
+def test_a_child_killed_mid_search_loses_and_repeats_no_trial(tmp_path: Path, monkeypatch) -> None:
+    path = _spec(tmp_path)
+    killed = []
+    real = tracking.ServiceTracker.log_trial
+
+    def log_trial(self, result, **kw):
+        real(self, result, **kw)
+        if result.number == 3 and self.proc is not None:
+            self.proc.kill()
+            killed.append(result.number)
+
+    monkeypatch.setattr(tracking.ServiceTracker, "log_trial", log_trial)
+    result = automl_yaml.run(path, quiet=True)
+    assert killed == [3]
+    parents, trials, models = _runs(tmp_path)
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert sorted(trials) == list(range(8))  # the parent wrote what the child had not acknowledged
+    assert len(models) == 1
+    assert result.tracking["run_id"] == parents[0].info.run_id
+
+
+def test_no_child_tracks_from_the_run_itself(tmp_path: Path, monkeypatch) -> None:
+    path = _spec(tmp_path)
+    monkeypatch.setattr(tracking.ServiceTracker, "_spawn", lambda self: False)
+    automl_yaml.run(path, quiet=True)
+    parents, trials, models = _runs(tmp_path)
+    assert len(parents) == 1 and sorted(trials) == list(range(8)) and len(models) == 1
+
+
+def test_a_store_that_cannot_be_used_fails_before_the_search(tmp_path: Path, capsys) -> None:
+    from automl_yaml.cli import main
+
+    (tmp_path / "mlflow.db").write_text("this is not a database\n" * 100)
+    path = _spec(tmp_path)
+    assert main(["run", str(path)]) == EXIT_RUNTIME
+    err = capsys.readouterr().err
+    assert "cannot use the tracking store" in err and "Traceback" not in err
+    assert not (tmp_path / "out" / "search").exists()
+
+
+def test_switched_off_keeps_tracking_in_the_run(monkeypatch, tmp_path: Path) -> None:
+    from automl_yaml.spec import load_spec
+
+    loaded = load_spec(_spec(tmp_path))
+    monkeypatch.setenv("MLX_TRACKING_SERVICE", "0")
+    assert type(tracking.make_tracker(loaded)) is tracking.MlflowTracker
+    monkeypatch.delenv("MLX_TRACKING_SERVICE")
+    assert type(tracking.make_tracker(loaded)) is tracking.ServiceTracker

@@ -128,3 +128,25 @@ def test_switched_off_keeps_tracking_in_the_run(monkeypatch, tmp_path: Path) -> 
     assert type(tracking.make_tracker(loaded)) is tracking.MlflowTracker
     monkeypatch.delenv("MLX_TRACKING_SERVICE")
     assert type(tracking.make_tracker(loaded)) is tracking.ServiceTracker
+
+
+@pytest.mark.parametrize("service", ["1", "0"])
+def test_a_copy_of_the_database_file_alone_holds_the_run(tmp_path: Path, service: str) -> None:
+    """`mlx` ends without closing MLflow's connections: the write-ahead log must be in mlflow.db by then."""
+    import os
+    import shutil
+    import sqlite3
+    import time
+
+    _spec(tmp_path)
+    env = {**os.environ, "MLX_TRACKING_SERVICE": service}
+    r = subprocess.run([sys.executable, "-m", "automl_yaml", "run", "spec.yaml", "--quiet"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    time.sleep(2)  # the tracking child (service) ends after the run: its exit closes the connections
+    shutil.copy(tmp_path / "mlflow.db", tmp_path / "copy.db")
+    con = sqlite3.connect(tmp_path / "copy.db")
+    try:
+        assert con.execute("select count(*) from runs").fetchone()[0] == 1 + 8
+        assert con.execute("select count(*) from runs where status = 'FINISHED'").fetchone()[0] >= 1
+    finally:
+        con.close()

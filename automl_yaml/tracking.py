@@ -608,25 +608,6 @@ class MlflowTracker:
         _checkpoint(self.uri)
 
 
-def _checkpoint(uri: str) -> None:
-    """Move a SQLite store's write-ahead log into the database file.
-
-    The ``mlx`` command ends without closing MLflow's connections
-    (:func:`automl_yaml.cli.exit_now`), so SQLite does not fold
-    ``mlflow.db-wal`` into ``mlflow.db`` itself; a copy of ``mlflow.db``
-    alone would then miss the run. One checkpoint makes the file complete.
-    """
-    if not uri.startswith("sqlite:///"):
-        return
-    import sqlite3
-
-    with contextlib.suppress(Exception):
-        con = sqlite3.connect(uri[len("sqlite:///") :], timeout=5)
-        try:
-            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        finally:
-            con.close()
-
     def register(self, holdout: dict[str, float]) -> dict[str, Any]:
         """A new version of ``tracking.register`` from the logged model, with the alias."""
         import mlflow
@@ -662,6 +643,26 @@ def _checkpoint(uri: str) -> None:
                 self.client.set_terminated(self.run_id, status)
         except Exception:
             pass
+
+
+def _checkpoint(uri: str) -> None:
+    """Move a SQLite store's write-ahead log into the database file.
+
+    The ``mlx`` command ends without closing MLflow's connections
+    (:func:`automl_yaml.cli.exit_now`), so SQLite does not fold
+    ``mlflow.db-wal`` into ``mlflow.db`` itself; a copy of ``mlflow.db``
+    alone would then miss the run. One checkpoint makes the file complete.
+    """
+    if not uri.startswith("sqlite:///"):
+        return
+    import sqlite3
+
+    with contextlib.suppress(Exception):
+        con = sqlite3.connect(uri[len("sqlite:///") :], timeout=5)
+        try:
+            con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            con.close()
 
 
 def model_signature(model, example):
@@ -795,68 +796,32 @@ class _ServiceDied(Exception):
     pass
 
 
-class ServiceTracker:
-    """An :class:`MlflowTracker` in a child process: the run's own process never imports MLflow.
+class _Service:
+    """One tracking child process, reused by the runs of this process one after the other."""
 
-    MLflow's import (1.3 s) and the opening of its store (0.6 s, SQLAlchemy
-    and the schema check) took 2 s of the run's process before it read any
-    data, and logging the model another 0.5 s at the end. The child
-    (``python -m automl_yaml.tracking service``) starts when the run does,
-    imports MLflow and checks the store while the run reads the data, and
-    then does every tracking call the run makes: the parent run, each trial's
-    nested run (from a thread of the child: the search only pickles a small
-    dict into a pipe), the metrics, artifacts and model at the end, the
-    registration. The run waits for the store's check before its search, so
-    a store that cannot be used still fails the run before the search.
-
-    The child acknowledges each trial it wrote. If it dies, or cannot start,
-    the run goes on with an :class:`MlflowTracker` of its own (the same parent
-    run), which writes the trials the child did not acknowledge: nothing is
-    lost or written twice. ``MLX_TRACKING_SERVICE=0`` keeps tracking in the
-    run's process.
-    """
-
-    enabled = True
-
-    def __init__(self, loaded: LoadedSpec):
-        self.loaded = loaded
-        self.spec = loaded.spec
-        self.uri = resolve_uri(loaded)
-        self.run_id: str | None = None
-        self.experiment_id: str | None = None
-        self.proc: subprocess.Popen | None = None
-        self._local: MlflowTracker | None = None
-        self._sent: list[dict[str, Any]] = []
-        self._acked: set[int] = set()
-        self._outbox: queue.Queue = queue.Queue()
-        self._replies: queue.Queue = queue.Queue()
-        self._pending_check = False
-        self._started = False
-        self._reader: threading.Thread | None = None
-
-    # ------------------------------------------------------------ the child
-    def _spawn(self) -> bool:
-        try:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "automl_yaml.tracking", "service"],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-            )
-        except OSError:
-            self.proc = None
-            return False
+    def __init__(self) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "automl_yaml.tracking", "service"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
+        self.outbox: queue.Queue = queue.Queue()
+        self.replies: queue.Queue = queue.Queue()
+        self.acked: set[int] = set()
+        self.dead = False
+        self.lock = threading.Lock()  # one run at a time
+        self.seq = 0  # numbers the calls: a late answer (to a call interrupted by Ctrl+C) is never taken for another's
         threading.Thread(target=self._feed, name="mlx-tracking-out", daemon=True).start()
-        self._reader = threading.Thread(target=self._read, name="mlx-tracking-in", daemon=True)
-        self._reader.start()
-        return True
+        self.reader = threading.Thread(target=self._read, name="mlx-tracking-in", daemon=True)
+        self.reader.start()
 
     def _feed(self) -> None:
         import pickle
 
         pipe = self.proc.stdin
         while True:
-            msg = self._outbox.get()
+            msg = self.outbox.get()
             try:
                 if msg is None:
                     pipe.close()
@@ -874,47 +839,137 @@ class ServiceTracker:
             try:
                 msg = pickle.load(pipe)
             except Exception:  # EOF (the child ended or died), or a broken message
-                self._replies.put(("dead", None))
+                self.dead = True
+                self.replies.put((None, "dead", None))
                 return
             if msg[0] == "logged":
-                self._acked.add(msg[1])
+                self.acked.add(msg[1])
             else:
-                self._replies.put(msg[1:])
+                self.replies.put(msg[1:])  # (seq, status, value)
 
-    def _send(self, cmd: str, *args: Any, **kw: Any) -> None:
-        self._outbox.put((cmd, args, kw))
+    def usable(self) -> bool:
+        return not self.dead and self.proc.poll() is None
 
-    def _reply(self, timeout: float | None = None) -> Any:
+    def kill(self) -> None:
+        with contextlib.suppress(Exception):
+            self.proc.kill()
+        with contextlib.suppress(Exception):
+            self.proc.wait(5)
+        self.reader.join(5)  # every acknowledgement it sent is read
+
+
+_SERVICE: _Service | None = None
+_SERVICE_LOCK = threading.Lock()
+
+
+def _service() -> _Service | None:
+    """This process's tracking child, free for a run (a new one if it is busy or gone); None if none can start."""
+    global _SERVICE
+    with _SERVICE_LOCK:
+        svc = _SERVICE
+        if svc is not None and svc.usable() and svc.lock.acquire(blocking=False):
+            return svc
         try:
-            status, value = self._replies.get(timeout=timeout)
-        except queue.Empty:
-            raise _ServiceDied from None
-        if status == "ok":
+            fresh = _Service()
+        except OSError:
+            return None
+        fresh.lock.acquire()
+        if svc is None or not svc.usable():
+            _SERVICE = fresh  # else the other one is busy with a run (threads): this one is private
+        return fresh
+
+
+class ServiceTracker:
+    """An :class:`MlflowTracker` in a child process: the run's own process never imports MLflow.
+
+    MLflow's import (1.3 s) and the opening of its store (0.6 s, SQLAlchemy
+    and the schema check) took 2 s of the run's process before it read any
+    data, and logging the model another 0.5 s at the end. The child
+    (``python -m automl_yaml.tracking service``) starts when the first run
+    does, imports MLflow and checks the store while the run reads the data,
+    and then does every tracking call the run makes: the parent run, each
+    trial's nested run (from a thread of the child: the search only pickles a
+    small dict into a pipe), the metrics, artifacts and model at the end, the
+    registration. The run waits for the store's check before its search, so a
+    store that cannot be used still fails the run before the search. The
+    child stays for the next run of the same process (a notebook, the
+    library), with MLflow imported; it ends with the process.
+
+    The child acknowledges each trial it wrote. If it dies, or cannot start,
+    the run goes on with an :class:`MlflowTracker` of its own (the same parent
+    run), which writes the trials the child did not acknowledge: nothing is
+    lost or written twice. ``MLX_TRACKING_SERVICE=0`` keeps tracking in the
+    run's process.
+    """
+
+    enabled = True
+
+    def __init__(self, loaded: LoadedSpec):
+        self.loaded = loaded
+        self.spec = loaded.spec
+        self.uri = resolve_uri(loaded)
+        self.run_id: str | None = None
+        self.experiment_id: str | None = None
+        self._svc: _Service | None = None
+        self._local: MlflowTracker | None = None
+        self._sent: list[dict[str, Any]] = []
+        self._pending_check = False
+        self._check_seq = 0
+        self._started = False
+
+    @property
+    def proc(self) -> subprocess.Popen | None:
+        return self._svc.proc if self._svc is not None else None
+
+    # ------------------------------------------------------------ the child
+    def _spawn(self) -> bool:
+        self._svc = _service()
+        if self._svc is None:
+            return False
+        self._svc.acked.clear()  # trial numbers start again at 0
+        return True
+
+    def _send(self, cmd: str, *args: Any, **kw: Any) -> int:
+        svc = self._svc
+        svc.seq += 1
+        svc.outbox.put((cmd, args, kw, svc.seq))
+        return svc.seq
+
+    def _reply(self, seq: int, timeout: float | None = None) -> Any:
+        svc = self._svc
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            try:
+                got, status, value = svc.replies.get(timeout=None if deadline is None else max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                svc.dead = True  # busy for longer than we wait: never reused
+                raise _ServiceDied from None
+            if status == "dead":
+                svc.replies.put((None, "dead", None))  # stays dead for any later call
+                raise _ServiceDied
+            if got != seq:
+                continue  # the late answer to an interrupted call
+            if status == "error":
+                raise _rebuilt(*value)
             return value
-        if status == "error":
-            raise _rebuilt(*value)
-        self._replies.put(("dead", None))  # stays dead for any later call
-        raise _ServiceDied
 
     def _call(self, cmd: str, *args: Any, timeout: float | None = None, **kw: Any) -> Any:
-        self._send(cmd, *args, **kw)
-        return self._reply(timeout)
+        return self._reply(self._send(cmd, *args, **kw), timeout)
 
     def _take_over(self) -> MlflowTracker:
         """The child is gone: track from this process, in the same parent run."""
         if self._local is None:
             local = MlflowTracker(self.loaded)
             self._local = local
-            if self.proc is not None:
-                with contextlib.suppress(Exception):
-                    self.proc.kill()  # if it hangs rather than died
-                with contextlib.suppress(Exception):
-                    self.proc.wait(5)
-                self._reader.join(5)  # every acknowledgement it sent is read
+            acked: set[int] = set()
+            if self._svc is not None:
+                svc, self._svc = self._svc, None
+                svc.kill()  # if it hangs rather than died
+                acked = svc.acked
             if self._started:
                 local.run_id, local.experiment_id = self.run_id, self.experiment_id
                 if self.spec.tracking.log_trials is True:
-                    missing = [rec for rec in self._sent if rec["number"] not in self._acked]
+                    missing = [rec for rec in self._sent if rec["number"] not in acked]
                     missing = self._not_in_store(local, missing)
                     local._writer = TrialWriter()
                     local._writer.begin(self.uri, self.experiment_id, self.run_id, local.client)
@@ -956,7 +1011,7 @@ class ServiceTracker:
                 raise TrackingError(f"the folder of the tracking database {path} does not exist", hint="create it, or change tracking.uri")
         if self._spawn():
             self._send("init", self.loaded)
-            self._send("check")
+            self._check_seq = self._send("check")
             self._pending_check = True
         else:
             self._take_over().check()
@@ -967,7 +1022,7 @@ class ServiceTracker:
             return
         self._pending_check = False
         try:
-            self._reply()
+            self._reply(self._check_seq)
         except _ServiceDied:
             self._take_over().check()
         except TrackingError:
@@ -1028,12 +1083,9 @@ class ServiceTracker:
 
     def fail(self, error: str, status: str = "FAILED") -> None:
         try:
-            if self._local is None and self.proc is not None:
-                if self._pending_check:
-                    self._pending_check = False
-                    with contextlib.suppress(Exception):
-                        self._reply(timeout=30)
-                self._call("fail", error, status, timeout=30)
+            if self._local is None and self._svc is not None:
+                if self._started:  # else there is no run to mark (its late answers are told apart by number)
+                    self._call("fail", error, status, timeout=30)
             elif self._local is not None:
                 self._local.fail(error, status)
         except Exception:  # noqa: BLE001 - failing to mark a failed run must not hide its error
@@ -1041,12 +1093,13 @@ class ServiceTracker:
         self._stop()
 
     def _stop(self) -> None:
-        """Let the child go. Everything is in the store once it answered ``close`` or
-        ``fail``; its exit (MLflow's teardown, closing the SQLite connections) takes
-        0.8 s that the run need not wait for."""
-        if self.proc is not None:
-            self._outbox.put(None)
-            self.proc = None
+        """This run is done with the child: it is free for the next run of the process."""
+        if self._svc is not None:
+            svc, self._svc = self._svc, None
+            if svc.usable():
+                svc.lock.release()
+            else:
+                svc.kill()
 
 
 def _rebuilt(kind: str, message: str, hint: str | None) -> Exception:
@@ -1094,20 +1147,24 @@ def _service_main() -> int:
 
     _quiet_mlflow()  # the slow part, while the parent reads the data
     tracker: MlflowTracker | None = None
+    warm: list[threading.Thread] = []
     while True:
         try:
             msg = pickle.load(stdin)
         except Exception:  # EOF: the parent closed the pipe, or died
             break
-        cmd, args, kw = msg
+        cmd, args, kw, seq = msg
         if cmd == "init":
             tracker = MlflowTracker(args[0])
             continue
         if cmd == "record":
-            tracker.log_record(args[0])
+            if tracker is not None:
+                tracker.log_record(args[0])
             continue
         try:
-            if cmd == "check":
+            if tracker is None:  # a call after the run was closed: nothing to do
+                value = None
+            elif cmd == "check":
                 tracker._check()
                 value = None
             elif cmd == "start":
@@ -1115,17 +1172,22 @@ def _service_main() -> int:
                 if tracker._writer is not None:
                     tracker._writer.on_logged = lambda n: send(("logged", n))
                 value = (tracker.run_id, tracker.experiment_id)
-                # the model's logging, warmed up while the search runs
-                threading.Thread(target=_warm_model_format, daemon=True).start()
+                if not warm:  # the model's logging, warmed up while the (first) search runs
+                    warm.append(threading.Thread(target=_warm_model_format, daemon=True))
+                    warm[0].start()
             else:
                 value = getattr(tracker, cmd)(*args, **kw)
-            send(("reply", "ok", value))
+            send(("reply", seq, "ok", value))
         except AutomlYamlError as exc:
-            send(("reply", "error", (type(exc).__name__, exc.message, exc.hint)))
+            send(("reply", seq, "error", (type(exc).__name__, exc.message, exc.hint)))
         except Exception as exc:  # noqa: BLE001 - reported to the parent as a tracking error
-            send(("reply", "error", ("TrackingError", f"MLflow: {type(exc).__name__}: {mask_url(str(exc)).splitlines()[0] if str(exc) else ''}", None)))
-        if cmd in ("close", "fail"):
-            break
+            text = mask_url(str(exc)).splitlines()[0] if str(exc) else ""
+            send(("reply", seq, "error", ("TrackingError", f"MLflow: {type(exc).__name__}: {text}", None)))
+        if cmd in ("close", "fail") and tracker is not None:
+            # the run is over; this process waits for the next run of its parent.
+            # The database file gets the write-ahead log now (the connections stay open).
+            _checkpoint(tracker.uri)
+            tracker = None
     if tracker is not None and tracker._writer is not None:
         with contextlib.suppress(Exception):
             tracker.drain()  # the parent is gone: write what it sent

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import textwrap
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -150,3 +151,35 @@ def test_a_copy_of_the_database_file_alone_holds_the_run(tmp_path: Path, service
         assert con.execute("select count(*) from runs where status = 'FINISHED'").fetchone()[0] >= 1
     finally:
         con.close()
+
+
+def test_runs_of_one_process_share_the_child_and_each_gets_its_own_parent_run(tmp_path: Path) -> None:
+    path = _spec(tmp_path)
+    tracking._SERVICE = None
+    automl_yaml.run(path, quiet=True)
+    first = tracking._SERVICE
+    assert first is not None and first.usable() and not first.lock.locked()
+    automl_yaml.run(path, quiet=True, overrides=["seed=3"])
+    assert tracking._SERVICE is first  # MLflow imported once
+    parents, trials, models = _runs(tmp_path)
+    assert len(parents) == 2 and all(p.info.status == "FINISHED" for p in parents)
+    assert sorted(trials) == sorted(list(range(8)) * 2)
+    assert len(models) == 2
+
+
+def test_a_late_answer_is_never_taken_for_another_call() -> None:
+    """A call interrupted by Ctrl+C gets its answer later: the next call must skip it."""
+    import queue as q
+
+    tracker = tracking.ServiceTracker.__new__(tracking.ServiceTracker)
+    svc = SimpleNamespace(replies=q.Queue(), dead=False)
+    tracker._svc = svc
+    svc.replies.put((4, "ok", ("run-of-the-interrupted-call", "1")))
+    svc.replies.put((5, "ok", "mine"))
+    assert tracker._reply(5) == "mine"
+    svc.replies.put((6, "error", ("TrackingError", "the store refused", "a hint")))
+    with pytest.raises(tracking.TrackingError, match="the store refused"):
+        tracker._reply(6)
+    with pytest.raises(tracking._ServiceDied):
+        tracker._reply(7, timeout=0.1)  # no answer in time: the child is not reused
+    assert svc.dead

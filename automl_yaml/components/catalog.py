@@ -9,6 +9,7 @@ entry points to. Estimators come from the metadata that
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from typing import Any
 
@@ -256,14 +257,26 @@ def family_name(class_name: str) -> str:
 
 
 _estimators_loaded = False
+_estimators_lock = threading.RLock()  # re-entrant: plugins may ask for names while registering
 
 
 def ensure_estimators() -> None:
-    """Register every estimator known to the metadata (once, on first use)."""
+    """Register every estimator known to the metadata (once, on first use).
+
+    Thread-safe: the flag was set before the names were registered, and specs
+    loaded from several threads at once (a notebook's runs) saw an empty list
+    ("unknown estimator 'decision_tree'") while the first thread filled it.
+    """
     global _estimators_loaded
     if _estimators_loaded:
         return
-    _estimators_loaded = True
+    with _estimators_lock:
+        if not _estimators_loaded:
+            _register_estimators()
+            _estimators_loaded = True
+
+
+def _register_estimators() -> None:
     from .metadata import load
 
     meta = load()["estimators"]

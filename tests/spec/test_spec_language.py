@@ -172,3 +172,35 @@ def test_validate_a_folder(tmp_path, capsys):
     empty = tmp_path / "empty"
     empty.mkdir()
     assert main(["validate", str(empty)]) == 2
+
+
+def test_specs_loaded_from_threads_at_once_all_know_the_estimators():
+    """The first use registers the estimators; other threads saw an empty list meanwhile."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import threading
+        from automl_yaml.spec import load_spec
+        spec = {"sources": {"d": {"kind": "sample", "name": "iris"}}, "data": {"target": "target"},
+                "models": {"decision_tree": {"params": {"max_depth": {"choice": [2, 3]}}}}}
+        errors = []
+        def load():
+            try:
+                load_spec(spec)
+            except Exception as exc:
+                errors.append(str(exc).splitlines()[0])
+        threads = [threading.Thread(target=load) for _ in range(6)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        print(errors)
+        """
+    )
+    for _ in range(3):  # a fresh process each time: the first use is the race
+        r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert r.stdout.strip() == "[]", r.stdout

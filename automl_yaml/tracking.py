@@ -456,17 +456,23 @@ class MlflowTracker:
 
     def _check(self) -> None:
         shown = mask_url(self.uri)
+        self._check_without_mlflow(self.uri)
         if self.uri.startswith(("http://", "https://")):
-            self._check_server(self.uri)
             return
-        if self.uri.startswith("sqlite:///"):
-            path = Path(self.uri[len("sqlite:///") :])
-            if not path.parent.exists():
-                raise TrackingError(f"the folder of the tracking database {path} does not exist", hint="create it, or change tracking.uri")
         try:
             self.client.search_experiments(max_results=1)
         except Exception as exc:
             raise TrackingError(f"cannot use the tracking store {shown}: {type(exc).__name__}: {mask_url(str(exc)).splitlines()[0]}") from None
+
+    @classmethod
+    def _check_without_mlflow(cls, uri: str) -> None:
+        """What can be checked without importing MLflow: a server answers, a database's folder exists."""
+        if uri.startswith(("http://", "https://")):
+            cls._check_server(uri)
+        elif uri.startswith("sqlite:///"):
+            path = Path(uri[len("sqlite:///") :])
+            if not path.parent.exists():
+                raise TrackingError(f"the folder of the tracking database {path} does not exist", hint="create it, or change tracking.uri")
 
     @staticmethod
     def _check_server(uri: str) -> None:
@@ -1003,12 +1009,7 @@ class ServiceTracker:
     # ----------------------------------------------------------- the tracker
     def check(self) -> None:
         """Quick checks here; the child imports MLflow and checks the store meanwhile."""
-        if self.uri.startswith(("http://", "https://")):
-            MlflowTracker._check_server(self.uri)  # no MLflow needed: fail before reading data
-        elif self.uri.startswith("sqlite:///"):
-            path = Path(self.uri[len("sqlite:///") :])
-            if not path.parent.exists():
-                raise TrackingError(f"the folder of the tracking database {path} does not exist", hint="create it, or change tracking.uri")
+        MlflowTracker._check_without_mlflow(self.uri)  # fails before any data is read
         if self._spawn():
             self._send("init", self.loaded)
             self._check_seq = self._send("check")

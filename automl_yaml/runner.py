@@ -402,6 +402,8 @@ class _Job:
     def start(self) -> None:
         from . import sidecar
 
+        self._check_strategy_libraries()  # before any data is read
+
         # the model's and the plots' processes import MLflow and matplotlib
         # while this one reads the data and searches (see automl_yaml.sidecar)
         sidecar.start()
@@ -416,6 +418,17 @@ class _Job:
             from .search.driver import warm_up
 
             warm_up()
+
+    def _check_strategy_libraries(self) -> None:
+        """A strategy whose library is missing fails now, not after the data is read (validate only warns)."""
+        from importlib.util import find_spec
+
+        s = self.spec.search
+        if (s.strategy == "bayesian" or (s.strategy == "optuna" and s.options.sampler == "gp")) and find_spec("torch") is None:
+            from .errors import MissingDependencyError
+            from .search.optuna_search import TORCH_PIP
+
+            raise MissingDependencyError("torch", purpose=f"the {s.strategy} strategy (Optuna's GPSampler)", pip=TORCH_PIP)
 
     # ----------------------------------------------------------------- data
     def step_load(self, step) -> None:

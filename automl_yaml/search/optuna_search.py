@@ -356,6 +356,10 @@ class BayesianSearcher(OptunaSearcher):
         return optuna.pruners.NopPruner()
 
 
+# the CPU build: next to other packages, plain torch==2.13.0 may resolve to the CUDA one (several GB)
+TORCH_PIP = 'pip install "torch==2.13.0+cpu"'
+
+
 def _require(module: str, purpose: str, pip: str) -> None:
     import importlib
 
@@ -366,7 +370,7 @@ def _require(module: str, purpose: str, pip: str) -> None:
 
 
 def _gp_sampler(seed: int, n_startup_trials: int, *, deterministic: bool) -> optuna.samplers.BaseSampler:
-    _require("torch", "the bayesian strategy (Optuna's GPSampler)", "pip install torch==2.13.0")
+    _require("torch", "the bayesian strategy (Optuna's GPSampler)", TORCH_PIP)
     import torch
 
     # The GP's matrices are tiny (trials x dimensions): threads cost more than

@@ -350,7 +350,7 @@ class Checker:
                 self.warn(
                     ("search", "strategy"),
                     "the Gaussian-process sampler needs PyTorch, which is not installed",
-                    "pip install torch==2.13.0   (a CPU build; an unpinned 'torch' may pull a large CUDA build)",
+                    'pip install "torch==2.13.0+cpu"   (the CPU build; an unpinned torch may pull a CUDA build of several GB)',
                 )
         for name, src in (spec.sources or {}).items():
             kind = src.kind

@@ -411,7 +411,7 @@ def _needs_torch():
     import os
 
     if importlib.util.find_spec("torch") is None:
-        message = "the bayesian strategy needs PyTorch: pip install torch==2.13.0"
+        message = 'the bayesian strategy needs PyTorch: pip install "torch==2.13.0+cpu"'
         if os.environ.get("CI") == "true":
             pytest.fail(message)
         pytest.skip(message)
@@ -446,4 +446,24 @@ class TestBayesian(SearcherContract):
         with pytest.raises(MissingDependencyError) as e:
             self.make(tmp_path)
         assert "'torch'" in e.value.message and "GPSampler" in e.value.message
-        assert e.value.hint == "pip install torch==2.13.0"
+        assert e.value.hint == 'pip install "torch==2.13.0+cpu"'
+
+
+def test_a_run_without_torch_fails_before_reading_its_data(tmp_path, monkeypatch, capsys):
+    """`mlx validate` only warns (torch may be installed later); `mlx run` stops before the data is read."""
+    from importlib import util
+
+    import automl_yaml.data.assemble as assemble
+    from automl_yaml.cli import main
+
+    real = util.find_spec
+    monkeypatch.setattr(util, "find_spec", lambda name, *a: None if name == "torch" else real(name, *a))
+    monkeypatch.setattr(assemble, "load_source", lambda *a, **k: pytest.fail("the data was read"))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "sources: {d: {kind: sample, name: iris}}\ndata: {target: target}\n"
+        "models: [logistic_regression]\nsearch: {strategy: bayesian, budget: {trials: 3}}\ntracking: false\n"
+    )
+    assert main(["run", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "'torch'" in err and 'pip install "torch==2.13.0+cpu"' in err and "Traceback" not in err

@@ -777,11 +777,18 @@ class SqlSource(BaseSource):
         finally:
             conn.close()  # rolls back: a source is never committed to
 
-    def _display_url(self) -> str:
+    def _url_text(self) -> str:
+        """The URL connected to, password hidden (SQLite: the file's absolute, read-only URI)."""
         try:
             return self._url().render_as_string(hide_password=True)
         except AutomlYamlError:
             return self._mask(self.spec.url)
+
+    def _display_url(self) -> str:
+        """The URL for messages: SQLite's as the spec wrote it (``file%3A///...%3Fmode%3Dro?uri=true`` told the user nothing)."""
+        if self.spec.url.split(":", 1)[0].split("+")[0] == "sqlite":
+            return self._mask(self.spec.url)
+        return self._url_text()
 
     def _secrets(self) -> list[str]:
         try:
@@ -845,7 +852,7 @@ class SqlSource(BaseSource):
         with self._connect() as conn:
             rows = self._count(conn)
         what = {"table": self._table_name()} if self.spec.table is not None else {"query": self._query_text(), "params": self.spec.params}
-        return _digest("sql", self._display_url(), what, rows, READER_VERSION)
+        return _digest("sql", self._url_text(), what, rows, READER_VERSION)
 
     def _load(self, progress: Any) -> pd.DataFrame:
         with self._connect() as conn:

@@ -223,6 +223,12 @@ def test_sqlite_relative_path_and_query(tmp_path, sqlite_db):
     assert src.load()["id"].tolist() == [5, 6, 7, 8, 9, 10]
 
 
+def test_sqlite_is_shown_as_written(tmp_path, sqlite_db):
+    """The connection is a read-only file: URI (file%3A///...%3Fmode%3Dro?uri=true); messages show the spec's URL."""
+    src = sql_source(tmp_path, url="sqlite:///zoo.db", table="rows")
+    assert src.describe() == "sql sqlite:///zoo.db table rows"
+
+
 @pytest.mark.parametrize("query", ["INSERT INTO rows VALUES (100, 0, 'x') RETURNING id", "DELETE FROM rows", "CREATE TABLE t2 AS SELECT 1", "SELECT 1; DELETE FROM rows"])
 def test_sqlite_is_opened_read_only(tmp_path, sqlite_db, query):
     before = sqlite_db.read_bytes()

@@ -423,8 +423,10 @@ class _Job:
         """A strategy whose library is missing fails now, not after the data is read (validate only warns)."""
         from importlib.util import find_spec
 
+        from .spec.semantic import needs_torch
+
         s = self.spec.search
-        if (s.strategy == "bayesian" or (s.strategy == "optuna" and s.options.sampler == "gp")) and find_spec("torch") is None:
+        if needs_torch(s) and find_spec("torch") is None:
             from .errors import MissingDependencyError
             from .search.optuna_search import TORCH_PIP
 

@@ -20,7 +20,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
 
-from ..errors import DataError, one_line  # noqa: F401 - one_line was defined here
+from ..errors import DataError, one_line
 from .base import Trial, TrialResult
 
 _MEASURED = ("fit_time", "predict_time", "model_size")

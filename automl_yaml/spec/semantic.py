@@ -345,7 +345,7 @@ class Checker:
     def check_environment(self) -> None:
         spec = self.spec
         s = spec.search
-        if s is not None and (s.strategy == "bayesian" or (s.strategy == "optuna" and s.options.sampler == "gp")):
+        if s is not None and needs_torch(s):
             if find_spec("torch") is None:
                 self.warn(
                     ("search", "strategy"),
@@ -419,3 +419,8 @@ def check_partial(data: dict, smap: SourceMap, structural: list[Problem]) -> lis
     # a semantic problem at or under a path that already has a structural one is noise
     seen = {p.path for p in structural}
     return [p for p in found if not any(p.path == s or p.path.startswith(s + ".") for s in seen)]
+
+
+def needs_torch(search) -> bool:
+    """The search uses Optuna's Gaussian-process sampler, which needs PyTorch."""
+    return search.strategy == "bayesian" or (search.strategy == "optuna" and search.options.sampler == "gp")

@@ -710,6 +710,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quality", action="store_true", help="run part 3 (vs FLAML and HGB)")
     ap.add_argument("--quick", action="store_true", help=f"smoke run: 2 runs, 4 parallel trials, {len(QUICK)} data sets at 15 s")
     ap.add_argument("--runs", type=int, help="repetitions of parts 1 and 2 (default 5 and 3)")
+    ap.add_argument("--trials", type=int, help="part 2's random-forest trials (default 24: a 25-second search with one job)")
     ap.add_argument("--grids", default="tree,forest", help="part 1's grid sizes: tree (a 3-second job), forest (a 30-second job)")
     ap.add_argument("--budget", type=float, help="seconds per contender and data set (default 60; --quick: 15)")
     ap.add_argument("--datasets", help="comma-separated data sets: " + ", ".join(DATASETS))
@@ -737,7 +738,7 @@ def main(argv: list[str] | None = None) -> int:
             ap.error(f"unknown grid(s) {sorted(set(cases) - set(OVERHEAD_CASES))}; choose from {', '.join(OVERHEAD_CASES)}")
         report["overhead"] = overhead(a.runs or (2 if a.quick else 5), a.seed, ("tree",) if a.quick else cases)
     if every or a.parallel:
-        report["parallel"] = parallel(a.runs or (2 if a.quick else 3), trials=4 if a.quick else 24, seed=a.seed)
+        report["parallel"] = parallel(a.runs or (2 if a.quick else 3), trials=a.trials or (4 if a.quick else 24), seed=a.seed)
     if every or a.quality:
         names = a.datasets.split(",") if a.datasets else (QUICK if a.quick else list(DATASETS))
         unknown = [n for n in names if n not in DATASETS]

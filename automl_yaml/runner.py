@@ -864,6 +864,8 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
         return
     from rich.table import Table
 
+    from .search.driver import describe_stop
+
     primary = metrics[0]
     table = Table(title="leaderboard (top 10)", title_justify="left", show_edge=False)
     cols = ["rank", "trial", "model", f"{primary.name}_mean", f"{primary.name}_std", "fit_time_s", "status"]
@@ -887,7 +889,7 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
     display.print(f"[bold]held-out test[/bold]: {hold}")
     t = summary["trials"]
     display.print(
-        f"trials: {t['ok']} ok" + "".join(f", {t[k]} {k}" for k in ("failed", "timeout", "pruned") if t[k]) + f" — stopped by {summary['stopped']}"
+        f"trials: {t['ok']} ok" + "".join(f", {t[k]} {k}" for k in ("failed", "timeout", "pruned") if t[k]) + f" — {describe_stop(summary['stopped'], summary['strategy'])}"
     )
     display.print(f"outputs: {out}  (model/, leaderboard.csv, summary.json, report.html)")
     tr = summary.get("tracking") or {}

@@ -274,6 +274,7 @@ def related_columns(model, X: pd.DataFrame, k: int) -> list:
 def write_html(path: Path, summary: dict, board: pd.DataFrame, plots: dict[str, Path]) -> Path:
     """The run report: one self-contained page (see :mod:`automl_yaml.report.html`)."""
     from ..io import atomic_write_text
+    from ..search.driver import describe_stop
     from .html import Section, image, page
 
     best = summary["best"]
@@ -281,7 +282,7 @@ def write_html(path: Path, summary: dict, board: pd.DataFrame, plots: dict[str, 
         "task": f"{summary['task']} — {summary['task_reason']}",
         "strategy": summary["strategy"],
         "trials": ", ".join(f"{v} {k}" for k, v in summary["trials"].items() if v),
-        "stopped by": summary["stopped"],
+        "search ended": describe_stop(summary["stopped"], summary["strategy"]),
         "train / test rows": f"{summary['data']['rows_train']:,} / {summary['data']['rows_test']:,}",
         "features": summary["data"]["features"],
     }

@@ -246,6 +246,16 @@ class Searcher(abc.ABC):
                 highest number seen.
         """
 
+    def size(self) -> int | None:
+        """How many distinct trials the strategy can hand out in all, or None when it cannot tell.
+
+        A strategy that never repeats a configuration of a finite space (grid,
+        random) returns the space's size, so that the driver reports a search
+        that ran all of them as exhausted rather than stopped by its trial
+        budget. Strategies that may repeat one (Optuna) keep None.
+        """
+        return None
+
     def should_prune(self, trial: Trial, step: int, value: float) -> bool:
         """Whether a running trial should stop, given its value after ``step``."""
         return False

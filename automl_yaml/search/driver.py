@@ -53,6 +53,24 @@ STOP_PATIENCE = "patience"
 STOP_EXHAUSTED = "exhausted"
 STOP_INTERRUPTED = "interrupted"
 
+
+
+def describe_stop(stopped: str, strategy: str | None = None) -> str:
+    """Why a search ended, in words for the run's result lines and report.
+
+    >>> describe_stop("budget: trials")
+    'stopped by budget: trials'
+    >>> describe_stop("exhausted", "grid")
+    'search space exhausted (every configuration ran)'
+    """
+    if stopped == STOP_EXHAUSTED:
+        # A genetic search ends after its generations, not when the space runs out.
+        return "all generations ran" if strategy == "genetic" else "search space exhausted (every configuration ran)"
+    if stopped == STOP_INTERRUPTED:
+        return "interrupted"
+    return f"stopped by {stopped}"
+
+
 #: The error of a trial still running when the time budget ran out.
 BUDGET_STOPPED = "TimeoutError: stopped at the end of the search's time budget (search.budget.time)"
 
@@ -450,9 +468,14 @@ def run_search(
         if on_result is not None:
             on_result(result)
 
+    space_size = searcher.size()
+
     def stop_reason(running: int) -> str | None:
-        if n_trials is not None and len(book.results) + running >= n_trials:
-            return STOP_TRIALS
+        handed = len(book.results) + running
+        if n_trials is not None and handed >= n_trials:
+            # A budget as large as the space (a grid's budget is its size):
+            # every configuration ran, the budget did not cut the search short.
+            return STOP_EXHAUSTED if space_size is not None and handed >= space_size else STOP_TRIALS
         if deadline is not None and time.monotonic() >= deadline:
             return STOP_TIME
         if patience is not None and book.since_best >= patience:

@@ -64,6 +64,10 @@ class _SequenceSearcher(Searcher):
             self._out.add(n)
             return Trial(n, dict(config))
 
+    def size(self) -> int | None:
+        # Trial n is configuration n of a sequence without repeats.
+        return self.space.size()
+
     def tell(self, trial: Trial, result: TrialResult) -> None:
         self._out.discard(trial.number)
         self._done.add(trial.number)
@@ -103,6 +107,9 @@ class GridSearcher(_SequenceSearcher):
         self.grid = ParameterGrid(space.grids())
 
     def __len__(self) -> int:
+        return len(self.grid)
+
+    def size(self) -> int:
         return len(self.grid)
 
     def _sequence(self) -> Iterator[dict]:

@@ -267,6 +267,22 @@ def test_a_finite_space_is_exhausted(strategy):
         assert len(out.results) == 6
 
 
+@pytest.mark.parametrize("n_jobs", [1, 2])
+@pytest.mark.parametrize("cls", [GridSearcher, RandomSearcher])
+def test_a_trial_budget_equal_to_the_space_size_is_exhausted_not_budget(cls, n_jobs):
+    # The planner gives a grid a budget of exactly its size: running every
+    # configuration is "exhausted"; a budget below the size is the budget.
+    out = search(cls(grid_space(), directions=MAX, seed=0, budget_trials=69), Flat(), n_trials=69, n_jobs=n_jobs)
+    assert len(out.results) == 69 and out.stopped == "exhausted"
+    out = search(cls(grid_space(), directions=MAX, seed=0, budget_trials=68), Flat(), n_trials=68, n_jobs=n_jobs)
+    assert len(out.results) == 68 and out.stopped == "budget: trials"
+
+
+def test_a_trial_budget_on_a_continuous_space_is_the_budget():
+    out = search(random_searcher(), Peak(), n_trials=6)
+    assert len(out.results) == 6 and out.stopped == "budget: trials"
+
+
 def test_a_strategy_handing_out_a_number_twice_is_caught():
     class Buggy(RandomSearcher):
         def ask(self):

@@ -283,7 +283,7 @@ def run(
 
     Args:
         source: A spec path, a mapping, or a :class:`LoadedSpec`.
-        overrides: ``"a.b=value"`` strings (``--set``).
+        overrides: ``"a.b=value"`` strings (``--set``), or a mapping ``{"a.b": value}``.
         resume: Continue an interrupted search instead of starting again.
         cache: Use the Parquet cache of loaded sources.
         quiet: Print nothing (results come back in the :class:`RunResult`).

@@ -156,7 +156,7 @@ def _default_name(path: Path | None) -> str:
 def load_spec(
     source: str | Path | Mapping,
     *,
-    overrides: Iterable[str] = (),
+    overrides: Iterable[str] | Mapping[str, Any] | None = (),
     environ: Mapping[str, str] | None = None,
     base_dir: str | Path | None = None,
     semantic: bool = True,
@@ -165,7 +165,8 @@ def load_spec(
 
     Args:
         source: A path to a YAML file, or the spec as a mapping.
-        overrides: ``"a.b.c=value"`` strings, as ``mlx run --set`` takes them.
+        overrides: ``"a.b.c=value"`` strings, as ``mlx run --set`` takes them, or a mapping
+            ``{"a.b.c": value}`` whose values are taken as they are (``None``: none).
         environ: Where ``${VAR}`` is looked up (default ``os.environ``).
         base_dir: The folder relative paths are resolved against
             (default: the spec file's folder, or the current folder).
@@ -231,7 +232,7 @@ def load_spec(
 def validate(
     source: str | Path | Mapping,
     *,
-    overrides: Iterable[str] = (),
+    overrides: Iterable[str] | Mapping[str, Any] | None = (),
     environ: Mapping[str, str] | None = None,
     check_data: bool = False,
 ) -> ValidationReport:

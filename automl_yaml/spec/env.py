@@ -134,22 +134,47 @@ def parse_override(arg: str) -> tuple[Path, Any]:
     return tuple(parts), parse_value(value)
 
 
-def apply_overrides(data: Any, overrides: Iterable[str], smap: SourceMap) -> Any:
+def _override_items(overrides: Any) -> list[tuple[str, Path | None, Any]]:
+    """``(text, path, value)`` for each override: ``"KEY=VALUE"`` strings are parsed later (path None).
+
+    The library takes what a Python user would write: ``None``, one string,
+    a list of strings (the CLI's ``--set``), or a mapping ``{"search.budget.trials": 20}``
+    whose values are used as they are (not parsed as YAML).
+    """
+    if overrides is None:
+        return []
+    if isinstance(overrides, str):
+        return [(overrides, None, None)]
+    if isinstance(overrides, Mapping):
+        items = []
+        for key, value in overrides.items():
+            text = f"{key}={value!r}"
+            parsed, _ = parse_override(f"{key}=") if isinstance(key, str) else (None, None)
+            if parsed is None:
+                raise _set_problem(text, "an override's key must be a dotted string", "for example: {'search.budget.trials': 20}")
+            items.append((text, parsed, value))
+        return items
+    return [(str(arg), None, None) for arg in overrides]
+
+
+def apply_overrides(data: Any, overrides: Iterable[str] | Mapping[str, Any] | None, smap: SourceMap) -> Any:
     """Set each ``KEY=VALUE`` in a copy of ``data``, creating mappings on the way.
 
     Raises:
         SpecError: naming every ``--set`` that cannot be applied.
     """
-    overrides = list(overrides)
+    overrides = _override_items(overrides)
     if not overrides:
         return data
     data = copy.deepcopy(data) if data is not None else {}
     if not isinstance(data, dict):
         raise SpecError.single("the spec must be a mapping to apply --set", location=Location(smap.file))
     problems: list[Problem] = []
-    for arg in overrides:
+    for arg, path, value in overrides:
         try:
-            _apply_one(data, arg, smap)
+            if path is None:
+                path, value = parse_override(arg)
+            _apply_one(data, arg, path, copy.deepcopy(value), smap)
         except SpecError as exc:
             problems += exc.problems
     if problems:
@@ -157,8 +182,7 @@ def apply_overrides(data: Any, overrides: Iterable[str], smap: SourceMap) -> Any
     return data
 
 
-def _apply_one(data: dict, arg: str, smap: SourceMap) -> None:
-    path, value = parse_override(arg)
+def _apply_one(data: dict, arg: str, path: Path, value: Any, smap: SourceMap) -> None:
     node: Any = data
     for i, part in enumerate(path[:-1]):
         nxt = path[i + 1]

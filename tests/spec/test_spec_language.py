@@ -92,6 +92,26 @@ def test_overrides(tmp_path, capsys):
     assert "--set search.budget.trials=0: search.budget.trials: must be >= 1" in capsys.readouterr().err
 
 
+def test_overrides_as_a_python_user_writes_them(tmp_path):
+    """The library takes None, one string, or a mapping whose values are used as they are."""
+    spec = tmp_path / "s.yaml"
+    spec.write_text("sources: {d: {kind: sample, name: iris}}\ndata: {target: target}\nsearch: {budget: {trials: 3}}\n")
+    assert load_spec(spec, overrides=None).spec.search.budget.trials == 3
+    assert load_spec(spec, overrides="search.budget.trials=9").spec.search.budget.trials == 9
+    space = {"choice": [3, 5]}
+    loaded = load_spec(spec, overrides={"search.budget.trials": 11, "models.random_forest.params.max_depth": space, "output": "1e3"})
+    assert loaded.spec.search.budget.trials == 11
+    assert loaded.spec.models["random_forest"].params["max_depth"].choice == [3, 5]
+    assert str(loaded.spec.output) == "1e3"  # a Python string stays a string (a --set value is YAML: a number)
+    space["choice"].append(7)  # the caller's object is copied, not shared
+    assert loaded.spec.models["random_forest"].params["max_depth"].choice == [3, 5]
+    with pytest.raises(SpecError) as err:
+        load_spec(spec, overrides={"search.budget.trials": 0})
+    assert "search.budget.trials" in str(err.value) and "--set search.budget.trials=0" in str(err.value.problems[0].location)
+    with pytest.raises(UsageError):
+        load_spec(spec, overrides={"search..trials": 2})
+
+
 def test_redaction():
     assert mask_url("postgresql://bob:hunter2@db:5432/x") == "postgresql://bob:***@db:5432/x"
     assert redact({"url": "mysql://a:b@h/d", "password": "p", "token": "${TOKEN}"}) == {"url": "mysql://a:***@h/d", "password": "***", "token": "${TOKEN}"}

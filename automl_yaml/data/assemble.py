@@ -189,8 +189,11 @@ def load_source(loaded: Any, name: str, *, cache: bool = True, progress: Any = N
     source_spec = loaded.spec.sources[name]
     reader = open_source(name, source_spec, base_dir=loaded.base_dir)
     start = time.perf_counter()
-    fingerprint = reader.fingerprint()
-    use_cache = cache and source_spec.cache and reader.cache_worthy
+    # A SQL query is read, then fingerprinted from what was read: a fingerprint
+    # first would run it twice (its cache could only be checked by running it).
+    by_reading = reader.fingerprinted_by_reading
+    fingerprint = None if by_reading else reader.fingerprint()
+    use_cache = cache and source_spec.cache and reader.cache_worthy and not by_reading
     frame = _cache.read(loaded.output_dir, name, fingerprint) if use_cache else None
     hit = frame is not None
     if frame is None:
@@ -198,6 +201,8 @@ def load_source(loaded: Any, name: str, *, cache: bool = True, progress: Any = N
         if len(frame) == 0:
             hint = "check the query's WHERE clause and `params`" if source_spec.kind == "sql" else "check the source"
             raise reader.error(f"{reader.describe()} has no rows", hint=hint)
+        if by_reading:
+            fingerprint = reader.fingerprint()
         if use_cache:
             _cache.write(loaded.output_dir, name, fingerprint, frame)
     elif progress is not None:

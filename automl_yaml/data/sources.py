@@ -116,6 +116,10 @@ class BaseSource:
     # False where reading the source is no slower than reading its cache
     # (a small file inside an installed package): no Parquet copy is made
     cache_worthy: ClassVar[bool] = True
+    # True where only reading the rows tells whether they changed (a SQL query):
+    # the source is loaded first, then fingerprinted, and never served from the
+    # cache, rather than run once for the fingerprint and again to be read
+    fingerprinted_by_reading: bool = False
 
     def __init__(self, name: str, spec: Any, *, base_dir: Path):
         self.name = name
@@ -694,9 +698,14 @@ class SqlSource(BaseSource):
 
     ``postgresql://`` URLs use psycopg 3. Writes are refused three ways: the
     session is read-only (PostgreSQL, MySQL), SQLite files are opened with
-    ``mode=ro``, and the query is first run wrapped as a sub-query (for the row
-    count), which refuses anything but a single SELECT. Nothing is committed.
-    Other databases get no read-only guarantee beyond "never committed".
+    ``mode=ro``, and the query is first sent wrapped as a sub-query with
+    ``LIMIT 0`` (:meth:`_check_query`), which refuses anything but a single
+    SELECT. Nothing is committed. Other databases get no read-only guarantee
+    beyond "never committed".
+
+    A query is run once: its rows are counted as they arrive (no ``COUNT(*)``
+    first, which costs as much as the query), and its fingerprint, made of
+    that count, is known only once it is read (:attr:`fingerprinted_by_reading`).
     """
 
     kind = "sql"
@@ -826,19 +835,41 @@ class SqlSource(BaseSource):
     def _params(self) -> dict[str, Any]:
         return dict(self.spec.params) if self.spec.table is None else {}
 
-    def _count(self, conn: Any) -> int:
-        """Rows of the table or query; for a query, also the check that it is one SELECT.
+    def _guarded(self, stmt: Any) -> Any:
+        """``stmt`` with an always-true bound condition.
 
-        Wrapped as a sub-query, a write (``DELETE ... RETURNING``) is a syntax
-        error; the always-true bound condition makes drivers such as psycopg
-        use the extended protocol, which refuses several statements in one
-        string (``SELECT 1) x; COMMIT; DELETE ...``).
+        Bound values make drivers such as psycopg use the extended protocol,
+        which refuses several statements in one string (``SELECT 1) x; COMMIT; DELETE ...``).
         """
         sa = _sqlalchemy()
+        return stmt.where(sa.literal(1) == sa.literal(1))
+
+    def _count(self, conn: Any) -> int:
+        """Rows of the table or query (for a query: those counted when it was read, else a ``COUNT(*)`` over it)."""
+        sa = _sqlalchemy()
         if self._count_cache is None:
-            stmt = sa.select(sa.func.count()).select_from(self._from()).where(sa.literal(1) == sa.literal(1))
+            stmt = self._guarded(sa.select(sa.func.count()).select_from(self._from()))
             self._count_cache = int(conn.execute(stmt, self._params()).scalar_one())
         return self._count_cache
+
+    def _check_query(self, conn: Any) -> pd.DataFrame:
+        """The check that the query is one SELECT, without running it: its columns, no rows.
+
+        Wrapped as a sub-query, a write (``DELETE ... RETURNING``) is a syntax
+        error, and so is a second statement after a closing parenthesis. With
+        ``LIMIT 0`` the database plans the query and fetches nothing: PostgreSQL's
+        Limit node and SQLite's limit counter stop before the sub-query runs,
+        MySQL answers "Impossible LIMIT" (a user function in the query is not called).
+        """
+        sa = _sqlalchemy()
+        stmt = self._guarded(sa.select(sa.literal_column("*")).select_from(self._from())).limit(0)
+        result = conn.execute(stmt, self._params())  # not pd.read_sql, which hides the driver's error behind its own
+        return pd.DataFrame(columns=list(result.keys()))
+
+    @property
+    def fingerprinted_by_reading(self) -> bool:
+        """A query's fingerprint needs its row count, and only running it tells: it is read first (see :class:`BaseSource`)."""
+        return self.spec.query is not None
 
     # --------------------------------------------------------------- interface
     def describe(self) -> str:
@@ -856,17 +887,26 @@ class SqlSource(BaseSource):
 
     def _load(self, progress: Any) -> pd.DataFrame:
         with self._connect() as conn:
-            total = self._count(conn)  # first: it also checks that the query is one SELECT
+            if self.spec.query is not None:
+                empty = self._check_query(conn)  # first: nothing else is sent unless the query is one SELECT
+                total = None  # unknown until read: the progress shows the rows as they arrive
+            else:
+                empty = None
+                total = self._count(conn)  # a table's count is cheap next to reading it, and is its fingerprint
             task = _task(progress, f"reading {self.name}", total)
             # A server-side cursor: memory holds one chunk of rows, not all of them.
             conn = conn.execution_options(stream_results=True, max_row_buffer=self.spec.chunksize)
             chunks = []
+            rows = 0
             for chunk in pd.read_sql(self._select_all(), conn, params=self._params() or None, chunksize=self.spec.chunksize):
                 chunks.append(chunk)
+                rows += len(chunk)
                 _advance(progress, task, len(chunk))
-            _finish(progress, task, total)
+            _finish(progress, task, rows)
+        if self.spec.query is not None:
+            self._count_cache = rows
         if not chunks:
-            return self._head(0)
+            return empty if empty is not None else self._head(0)
         return chunks[0] if len(chunks) == 1 else pd.concat(chunks, ignore_index=True)
 
     def _head(self, n: int) -> pd.DataFrame:

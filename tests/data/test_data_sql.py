@@ -248,3 +248,41 @@ def test_unparseable_url(tmp_path):
     with pytest.raises(SourceError) as err:
         sql_source(tmp_path, url="not a url at all", table="t").load()
     assert err.value.exit_code == EXIT_USAGE
+
+
+@pytest.fixture
+def calls():
+    """The values ``tick(value)`` was called with, on every SQLite connection opened meanwhile (``tick`` returns 1)."""
+    seen: list = []
+
+    def register(dbapi_conn, _record):
+        if isinstance(dbapi_conn, sqlite3.Connection):
+            dbapi_conn.create_function("tick", 1, lambda v: seen.append(v) or 1)
+
+    sa.event.listen(sa.engine.Engine, "connect", register)
+    yield seen
+    sa.event.remove(sa.engine.Engine, "connect", register)
+
+
+def test_a_query_is_run_once(tmp_path, sqlite_db, calls, recorder):
+    """No COUNT(*) before the read: the query's function is called once per row, on every load (a query is not cached)."""
+    spec = {
+        "sources": {"db": {"url": "sqlite:///zoo.db", "query": "SELECT * FROM rows WHERE tick(id) = 1 ORDER BY id", "chunksize": 4}},
+        "data": {"target": "label"},
+        "output": str(tmp_path / "out"),
+    }
+    loaded = load_spec(spec, base_dir=tmp_path)
+    frames, infos = load_sources(loaded, progress=recorder)
+    assert sorted(calls) == list(range(1, 11))  # each row once: one run of the query
+    assert frames["db"]["id"].tolist() == list(range(1, 11))
+    assert recorder.advances == [4, 4, 2]
+    (task,) = recorder.tasks.values()
+    assert task["total"] == task["completed"] == 10  # counted as the rows arrived
+    # the fingerprint is the one a COUNT(*) gives, so it still moves with the rows
+    calls.clear()
+    assert infos["db"].fingerprint == sql_source(tmp_path, url="sqlite:///zoo.db", query="SELECT * FROM rows WHERE tick(id) = 1 ORDER BY id").fingerprint()
+    assert len(calls) == 10  # that standalone fingerprint is the count
+    calls.clear()
+    _, again = load_sources(loaded)
+    assert len(calls) == 10 and not again["db"].from_cache and again["db"].fingerprint == infos["db"].fingerprint
+

@@ -56,9 +56,25 @@ class RunResult:
     best_params: dict[str, Any]
     cv_score: float | None
     holdout: dict[str, float]
-    leaderboard: Any
-    summary: dict[str, Any]
-    tracking: dict[str, Any]
+    # long: left out of the repr (a notebook shows the result in one line)
+    leaderboard: Any = dataclasses.field(repr=False)
+    summary: dict[str, Any] = dataclasses.field(repr=False)
+    tracking: dict[str, Any] = dataclasses.field(repr=False)
+    _model: Any = dataclasses.field(default=None, init=False, repr=False, compare=False)
+
+    def load_model(self):
+        """The trained model (a :class:`~automl_yaml.model.TrainedModel`: ``predict``, ``predict_proba``...)."""
+        from .predict import load_model
+
+        if self._model is None:
+            self._model = load_model(self.model_path)
+        return self._model
+
+    def predict(self, data, *, proba: bool = False):
+        """Predictions for a DataFrame or a data file, as ``mlx predict`` writes them (a DataFrame)."""
+        from .predict import predict
+
+        return predict(self.load_model(), data, proba=proba)
 
     def one_line(self) -> str:
         h = self.holdout.get(self.metric)

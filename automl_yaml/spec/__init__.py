@@ -78,6 +78,10 @@ class LoadedSpec:
     def locate(self, *path) -> Location:
         return self.smap.locate(tuple(path))
 
+    def __repr__(self) -> str:
+        # never the resolved spec: ${VAR} values (passwords) are in it
+        return f"LoadedSpec(name={self.spec.name!r}, path={str(self.path) if self.path else None!r}, warnings={len(self.warnings)})"
+
 
 @dataclasses.dataclass
 class ValidationReport:
@@ -91,6 +95,9 @@ class ValidationReport:
     def ok(self) -> bool:
         return not any(p.severity == "error" for p in self.problems)
 
+    def __repr__(self) -> str:
+        return f"ValidationReport(file={self.file!r}, ok={self.ok}, problems={[str(p) for p in self.problems]!r})"
+
     @property
     def errors(self) -> list[Problem]:
         return [p for p in self.problems if p.severity == "error"]
@@ -98,16 +105,25 @@ class ValidationReport:
 
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][A-Za-z0-9+.\-]*://[^:/@\s]*:)(?P<pw>[^@/\s]+)(?P<at>@)")
 _SECRET_KEY = re.compile(r"(?i)(password|passwd|secret|token|api[_-]?key|access[_-]?key|private[_-]?key|credentials?)$")
+# a query parameter that carries a secret: ?token=..., &sig=... (a SAS URL), X-Amz-Signature=..., ?api_key=...
+_QUERY_SECRET = re.compile(
+    r"(?i)(?P<head>[?&;][A-Za-z0-9_.\-]*(?:password|passwd|secret|token|sig|signature|credential|api[_-]?key|access[_-]?key|apikey)=)"
+    r"(?P<value>[^&#\s'\"]+)"
+)
 
 
 def mask_url(text: str) -> str:
-    """``postgresql://u:pw@host/db`` -> ``postgresql://u:***@host/db``."""
+    """``postgresql://u:pw@host/db`` -> ``postgresql://u:***@host/db``; ``?token=abc`` -> ``?token=***``."""
     def sub(m: re.Match) -> str:
         if m.group("pw").startswith("${"):
             return m.group(0)  # a reference names the secret, it is not one
         return m.group("head") + "***" + m.group("at")
 
-    return _URL_PASSWORD.sub(sub, text)
+    def sub_query(m: re.Match) -> str:
+        return m.group(0) if m.group("value").startswith("${") else m.group("head") + "***"
+
+    text = _URL_PASSWORD.sub(sub, text)
+    return _QUERY_SECRET.sub(sub_query, text) if "=" in text else text
 
 
 def redact(data: Any) -> Any:

@@ -36,6 +36,15 @@ def test_outputs_and_library_result(tmp_path, small_spec):
     assert 0.8 < result.holdout["accuracy"] <= 1.0
     assert result.best_model in ("random_forest", "logistic_regression")
     assert not (tmp_path / "mlflow.db").exists()
+    # the model from the result: the same predictions as the saved model, in one line of repr
+    frame = pd.read_csv(tmp_path / "penguins.csv")
+    predicted = result.predict(frame.drop(columns="species"), proba=True)
+    assert predicted.columns.tolist() == ["prediction", "proba_Adelie", "proba_Chinstrap", "proba_Gentoo"]
+    assert (predicted["prediction"] == frame["species"]).mean() > 0.8
+    assert result.load_model() is result.load_model()  # loaded once
+    assert (result.load_model().predict(frame) == predicted["prediction"].to_numpy()).all()
+    text = repr(result)
+    assert "best_model='" in text and "leaderboard" not in text and "summary" not in text and "\n" not in text
 
 
 def test_json_output(tmp_path, small_spec, capsys):

@@ -114,7 +114,29 @@ def test_overrides_as_a_python_user_writes_them(tmp_path):
 
 def test_redaction():
     assert mask_url("postgresql://bob:hunter2@db:5432/x") == "postgresql://bob:***@db:5432/x"
+    assert mask_url("https://h/d.csv?token=abc&x=1") == "https://h/d.csv?token=***&x=1"
+    assert mask_url("https://acct.blob/c/f.parquet?sv=2024&sig=Zx%2B9&se=1") == "https://acct.blob/c/f.parquet?sv=2024&sig=***&se=1"
+    assert mask_url("s3://b/k?X-Amz-Credential=AK/1&X-Amz-Signature=ff00") == "s3://b/k?X-Amz-Credential=***&X-Amz-Signature=***"
+    assert mask_url("https://h/d.csv?api_key=${KEY}&page=2") == "https://h/d.csv?api_key=${KEY}&page=2"  # a reference, not a secret
     assert redact({"url": "mysql://a:b@h/d", "password": "p", "token": "${TOKEN}"}) == {"url": "mysql://a:***@h/d", "password": "***", "token": "${TOKEN}"}
+
+
+def test_printing_a_loaded_spec_never_shows_a_secret(tmp_path, monkeypatch):
+    """A notebook prints what the library returns: ${VAR} values must not show."""
+    monkeypatch.setenv("MLX_TEST_PW", "hunter2-xyz")
+    spec = tmp_path / "s.yaml"
+    spec.write_text(
+        "sources:\n"
+        "  d: {kind: sql, url: 'postgresql://bob:${MLX_TEST_PW}@db:5432/x', query: 'select 1', params: {password: '${MLX_TEST_PW}'}}\n"
+        "  f: {path: 'https://h/d.csv?token=${MLX_TEST_PW}', storage_options: {secret: '${MLX_TEST_PW}'}}\n"
+        "data: {from: d, target: y}\n"
+    )
+    loaded = load_spec(spec)
+    assert loaded.spec.sources["d"].url == "postgresql://bob:hunter2-xyz@db:5432/x"  # the value itself is intact
+    for shown in (repr(loaded), repr(loaded.spec), str(loaded.spec), repr(loaded.spec.sources), str(validate(spec))):
+        assert "hunter2" not in shown
+    assert "url='postgresql://bob:***@db:5432/x'" in repr(loaded.spec.sources["d"])
+    assert "ok=True" in repr(validate(spec))
 
 
 def test_warnings_do_not_fail_but_strict_does(tmp_path, capsys):

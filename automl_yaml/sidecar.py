@@ -46,11 +46,26 @@ def enabled() -> bool:
     return os.environ.get("MLX_SIDECARS", "1") != "0"
 
 
+class _Terminated(SystemExit):
+    """SIGTERM (multiprocessing's exit handler after Ctrl+C, ``stop()``): unwind, then exit.
+
+    A ``SystemExit``: raised during the preload, multiprocessing ends the
+    process quietly (any other exception would print a traceback).
+    """
+
+
+def _terminate(signum, frame) -> None:
+    raise _Terminated(0)
+
+
 def _side_main(conn, parent: int, preload: tuple[str, ...]) -> None:
     from .search.driver import _watch_parent
 
     # Ctrl+C reaches the whole process group; the run decides what stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Terminated mid-job (the run was interrupted): unwinding runs the jobs'
+    # clean-up, so no half-written temporary file (plots/.history.png.XXXX.png) is left.
+    signal.signal(signal.SIGTERM, _terminate)
     threading.Thread(target=_watch_parent, args=(parent,), daemon=True).start()
     # One thread each: the two side processes work at the same time, and a
     # model's OpenMP pool (HistGradientBoosting's predict) of one thread per
@@ -70,6 +85,14 @@ def _side_main(conn, parent: int, preload: tuple[str, ...]) -> None:
         module, _, func = ref.partition(":")
         with contextlib.suppress(Exception):
             getattr(importlib.import_module(module), func)()
+    try:
+        _serve(conn)
+    except _Terminated:
+        pass
+    os._exit(0)  # nothing to tear down: skip the interpreter's finalisation
+
+
+def _serve(conn) -> None:
     while True:
         try:
             job = conn.recv()
@@ -85,6 +108,8 @@ def _side_main(conn, parent: int, preload: tuple[str, ...]) -> None:
         try:
             value = fn(*args)
             reply: tuple = ("ok", value)
+        except _Terminated:
+            raise
         except BaseException as exc:  # noqa: BLE001 - reported; the caller does the job itself
             reply = ("error", f"{type(exc).__name__}: {exc}")
         del job, fn, args
@@ -93,7 +118,6 @@ def _side_main(conn, parent: int, preload: tuple[str, ...]) -> None:
         except Exception:  # noqa: BLE001 - an unpicklable value: the caller does the job itself
             with contextlib.suppress(Exception):
                 conn.send(("error", "the result could not be sent back"))
-    os._exit(0)  # nothing to tear down: skip the interpreter's finalisation
 
 
 class _Side:

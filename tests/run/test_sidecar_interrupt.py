@@ -198,3 +198,31 @@ def test_a_failed_save_leaves_no_temporary_folder(tmp_path) -> None:
     with pytest.raises(OSError):
         save_model(model, X, tmp_path / "model")
     assert sorted(p.name for p in tmp_path.iterdir()) == [".model.old", "model"]
+
+
+def write_slowly(path: str, started: str) -> str:
+    from automl_yaml.io import atomic_path
+
+    with atomic_path(path, suffix=".png") as tmp:
+        tmp.write_bytes(b"half a plot")
+        open(started, "w").close()
+        time.sleep(30)
+    return path
+
+
+def test_a_side_process_terminated_mid_job_leaves_no_temporary_file(sides, tmp_path, capfd) -> None:
+    """Ctrl+C in the final phase: multiprocessing's exit handler terminates the side processes mid-plot."""
+    started = tmp_path / "started"
+    plots = tmp_path / "plots"
+    job = sidecar.submit("plots", write_slowly, str(plots / "history.png"), str(started))
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert [p.name for p in plots.iterdir()][0].startswith(".history.png.")  # the temporary file, being written
+    proc = sides["plots"].proc
+    proc.terminate()
+    proc.join(10)
+    assert proc.exitcode == 0  # unwound and ended (not killed by the signal)
+    assert list(plots.iterdir()) == []
+    assert "Traceback" not in capfd.readouterr().err
+    job.abandon()

@@ -46,7 +46,7 @@ __all__ = ["BaseSource", "FileSource", "SqlSource", "MongoSource", "SampleSource
 #: since hashing them would cost a good part of what the cache saves.
 CONTENT_HASH_LIMIT = 64 * 1024 * 1024
 #: Bumped when a reader changes what it returns, so old cache files are not reused.
-READER_VERSION = 2
+READER_VERSION = 3
 #: Rows read by :meth:`BaseSource.schema` where a format has no metadata to ask.
 SCHEMA_ROWS = 100
 #: How long to wait for a MongoDB server before giving up.
@@ -263,6 +263,8 @@ _FORMATS = {
     ".xlsm": "excel",
     ".xls": "excel",
 }
+#: Field separators a CSV file may use instead of commas (see :meth:`FileSource._separator`).
+_OTHER_SEPARATORS = (";", "\t", "|")
 _NAMES = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet", "json": "JSON", "jsonl": "JSON Lines", "excel": "Excel"}
 _SECRET_PARAM = re.compile(r"(?i)token|signature|sig$|secret|password|credential|key")
 #: fsspec ``info()`` keys that identify a version of a remote object.
@@ -294,6 +296,7 @@ class FileSource(BaseSource):
             p = Path(path).expanduser()
             self.location = str(p if p.is_absolute() else self.base_dir / p)
         self.compression, self.format = self._detect(path)
+        self._sniffed_sep: str | None = None
 
     # --------------------------------------------------------------- detection
     def _detect(self, path: str) -> tuple[str | None, str]:
@@ -349,6 +352,8 @@ class FileSource(BaseSource):
 
     def describe(self) -> str:
         extra = f", sheet {self.spec.sheet!r}" if self.format == "excel" and self.spec.sheet is not None else ""
+        if self._sniffed_sep not in (None, ","):
+            extra += f", sep {self._sniffed_sep!r}"
         comp = f", {self.compression}" if self.compression else ""
         return f"file {self._mask(self.location)} ({self.format}{comp}{extra})"
 
@@ -414,9 +419,43 @@ class FileSource(BaseSource):
                 compression = None
             yield handle, compression
 
+    def _separator(self) -> str:
+        """The field separator: `sep:`, a tab for TSV, else a comma unless the first line says otherwise.
+
+        A CSV file from a spreadsheet set to a European locale separates fields
+        with ';' (its numbers have decimal commas). Read with commas, its header
+        is one column, ``x1;x2;y``, and the target is "not a column". When
+        neither `sep:` nor `options: {sep/delimiter}` is given and the first
+        line holds no comma but ';', a tab or '|', that is the separator (shown
+        in the source's description).
+        """
+        s = self.spec
+        if s.sep:
+            return s.sep
+        if self.format == "tsv" or "sep" in s.options or "delimiter" in s.options:
+            return "\t" if self.format == "tsv" else ","
+        if self._sniffed_sep is None:
+            self._sniffed_sep = self._sniff_separator()
+        return self._sniffed_sep
+
+    def _sniff_separator(self) -> str:
+        kw: dict[str, Any] = {k: v for k, v in self.spec.options.items() if k in ("skiprows", "comment", "quotechar", "encoding_errors")}
+        if self.spec.encoding:
+            kw["encoding"] = self.spec.encoding
+        with self._handle() as (src, compression):
+            try:
+                first = pd.read_csv(src, sep=",", header=None, nrows=1, dtype=str, compression=compression, **kw)
+            except (pd.errors.EmptyDataError, pd.errors.ParserError):
+                return ","  # the read proper says what is wrong
+        if first.shape[1] != 1 or first.empty or not isinstance(first.iat[0, 0], str):
+            return ","
+        line = first.iat[0, 0]
+        count, sep = max((line.count(sep), sep) for sep in _OTHER_SEPARATORS)
+        return sep if count else ","
+
     def _csv_kwargs(self, compression: str | None) -> dict[str, Any]:
         s = self.spec
-        kw: dict[str, Any] = {"sep": s.sep or ("\t" if self.format == "tsv" else ","), "compression": compression}
+        kw: dict[str, Any] = {"sep": self._separator(), "compression": compression}
         if s.encoding:
             kw["encoding"] = s.encoding
         if s.columns:

@@ -163,7 +163,7 @@ class FileSource(_SourceBase):
     format: Literal["csv", "tsv", "parquet", "json", "jsonl", "excel"] | None = Field(
         None, description="The file format; by default, from the suffix (.csv, .tsv, .parquet, .json, .jsonl, .xlsx, also compressed .gz/.zip/...)."
     )
-    sep: str | None = Field(None, description="CSV/TSV field separator.")
+    sep: str | None = Field(None, description="CSV/TSV field separator; by default a comma (a tab for TSV), or the ';', tab or '|' a CSV file's first line uses when it has no comma.")
     encoding: str | None = Field(None, description="Text encoding (default UTF-8).")
     sheet: str | int | None = Field(None, description="Excel sheet name or 0-based index.")
     columns: StrList | None = Field(None, description="Read only these columns.")

@@ -86,6 +86,31 @@ def test_sep_encoding_and_pandas_options(tmp_path):
     assert frame["city"].tolist() == ["Tromsø", "Málaga"]
 
 
+@pytest.mark.parametrize("sep", [";", "\t", "|"])
+def test_a_csv_separated_otherwise_is_read_without_sep(tmp_path, sep):
+    # A spreadsheet in a European locale writes ';' and decimal commas; read with
+    # commas its header was one column 'id;price;city' (and rows with a decimal
+    # comma made pandas take two columns for an index).
+    text = f"id{sep}price{sep}city\n1{sep}9,5{sep}Oslo\n2{sep}10,25{sep}Lima\n"
+    (tmp_path / "t.csv.gz").write_bytes(gzip.compress(text.encode()))
+    src = file_source(tmp_path, path="t.csv.gz", columns=["id", "price"])
+    assert list(src.load().columns) == ["id", "price"]
+    assert src.load()["price"].tolist() == ["9,5", "10,25"]  # numbers written so are read by the assembly (test_data_messy)
+    assert f"sep {sep!r}" in src.describe()
+    assert list(file_source(tmp_path, path="t.csv.gz").schema()) == ["id", "price", "city"]
+
+
+def test_a_comma_csv_is_not_resplit(tmp_path):
+    # Commas on the first line: the file is comma-separated, whatever else its fields hold.
+    (tmp_path / "t.csv").write_text("name,note\nA;B,x|y\n")
+    src = file_source(tmp_path, path="t.csv")
+    assert src.load().to_dict("records") == [{"name": "A;B", "note": "x|y"}]
+    assert "sep" not in src.describe()
+    # An explicit sep (or options: {sep}) is never second-guessed.
+    (tmp_path / "one.csv").write_text("a;b\n1;2\n")
+    assert list(file_source(tmp_path, path="one.csv", options={"sep": ","}).load().columns) == ["a;b"]
+
+
 def test_wrong_encoding_says_to_set_encoding(tmp_path):
     (tmp_path / "t.csv").write_bytes("id,city\n1,Málaga\n".encode("latin-1"))
     with pytest.raises(SourceError) as err:

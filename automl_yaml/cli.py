@@ -275,10 +275,11 @@ def list_(family: str | None, as_json: bool) -> int:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return EXIT_OK
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from .console import make_console
+
+    console = make_console(stderr=False)
     for fam, items in rows.items():
         table = Table(title=fam, title_justify="left", show_edge=False, pad_edge=False)
         cols = list(items[0]) if items else ["name"]

@@ -121,9 +121,9 @@ def write_output(frame, path: str) -> Path:
 def predict_cli(*, model: str, input: str, output: str, proba: bool, tracking_uri: str | None) -> None:
     import warnings
 
-    from rich.console import Console
+    from .console import make_console
 
-    console = Console(stderr=True, highlight=False)
+    console = make_console(highlight=False)
     suffix = Path(output).suffix.lower()
     if suffix not in (".csv", ".parquet", ".json", ".jsonl"):
         raise UsageError(f"cannot write predictions as '{suffix or output}'", hint="use .csv, .parquet, .json or .jsonl")

@@ -128,9 +128,9 @@ class Display:
     @property
     def console(self):
         if self._console is None:
-            from rich.console import Console
+            from .console import make_console
 
-            self._console = Console(stderr=True, quiet=self.quiet, highlight=False)
+            self._console = make_console(quiet=self.quiet, highlight=False)
         return self._console
 
     def print(self, *args, **kwargs) -> None:
@@ -151,7 +151,8 @@ class Display:
 
     @contextlib.contextmanager
     def data_progress(self):
-        if not self.show_progress:
+        # A transient bar shows nothing in a log but the blank line rich ends it with there.
+        if not self.show_progress or not self.console.is_interactive:
             yield None
             return
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -920,8 +921,7 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
 
 def profile(source, *, overrides=(), output: str | None = None, cache: bool = True, quiet: bool = False) -> dict:
     """``mlx profile``: load and assemble the data as a run would, then write its profile."""
-    from rich.console import Console
-
+    from .console import make_console
     from .data.assemble import build_dataset
     from .report.profile import write_profile
 
@@ -942,7 +942,7 @@ def profile(source, *, overrides=(), output: str | None = None, cache: bool = Tr
         column_types=dataset.column_types,
         out_dir=out,
         options=options,
-        console=None if quiet else Console(stderr=True),
+        console=None if quiet else make_console(),
         seed=spec.seed,
     )
     display.note(f"profile written to {out}")

@@ -425,9 +425,10 @@ def profile_frame(frame: pd.DataFrame, *, target: str, task: str, column_types: 
         seed: Seeds the sample.
 
     Returns:
-        ``{"rows", "columns", "sample_rows", "seed", "target", "features",
-        "correlations", "target_relations", "notes"}`` (see the module docstring
-        for what is exact).
+        ``{"rows", "columns", "feature_columns", "sample_rows", "seed",
+        "target", "features", "correlations", "target_relations", "notes"}``
+        (see the module docstring for what is exact); ``columns`` counts the
+        target too, ``feature_columns`` does not.
     """
     opts = _options(options)
     if target not in frame.columns:
@@ -474,6 +475,7 @@ def profile_frame(frame: pd.DataFrame, *, target: str, task: str, column_types: 
     profile = {
         "rows": n_rows,
         "columns": int(frame.shape[1]),
+        "feature_columns": len(features),
         "sample_rows": int(len(sample)),
         "seed": seed,
         "target": _target_profile(frame[target], task, n_rows),
@@ -619,12 +621,18 @@ def columns_frame(profile: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _shape(profile: dict) -> str:
+    """``7 feature columns + target 'species'``: the target is not one of the features the table lists."""
+    n = len(profile["features"])
+    return f"{n:,} feature column{'s' if n != 1 else ''} + target '{profile['target']['name']}'"
+
+
 def print_profile(profile: dict, console) -> None:
     """A compact ``rich`` table of the columns."""
     from rich.table import Table
 
     t = profile["target"]
-    table = Table(title=f"Profile: {profile['rows']:,} rows, {profile['columns']} columns (target: {t['name']}, {t['task']})")
+    table = Table(title=f"Profile: {profile['rows']:,} rows, {_shape(profile)} ({t['task']})")
     for col, justify in (("column", "left"), ("type", "left"), ("missing %", "right"), ("distinct", "right"), ("summary", "left")):
         table.add_column(col, justify=justify, overflow="fold")
     for _, row in columns_frame(profile).iterrows():
@@ -648,7 +656,7 @@ def profile_html(profile: dict, plots: Mapping[str, Path] | None = None) -> str:
     t = profile["target"]
     overview = {
         "rows": profile["rows"],
-        "columns": profile["columns"],
+        "feature columns": len(profile["features"]),
         "target": t["name"],
         "task": t["task"],
         "rows sampled for correlations and plots": profile["sample_rows"],
@@ -698,4 +706,4 @@ def profile_html(profile: dict, plots: Mapping[str, Path] | None = None) -> str:
     sections.append(Section("Correlations", corr_blocks))
     rel = profile.get("target_relations") or []
     sections.append(Section("Relations with the target", [pd.DataFrame(rel)] if rel else ["none computed"]))
-    return page(f"Profile of {t['name']}", sections, subtitle=f"{profile['rows']:,} rows × {profile['columns']} columns")
+    return page(f"Profile of {t['name']}", sections, subtitle=f"{profile['rows']:,} rows × {_shape(profile)}")

@@ -70,6 +70,11 @@ def test_penguins_profile_files(penguins, tmp_path):
     # the console table
     text = console.export_text()
     assert "Profile: 344 rows" in text and "island" in text and "Biscoe" in text
+    # the target is not counted among the features: 7 of them, 8 columns in all
+    assert "344 rows, 7 feature columns + target 'species' (classification)" in text
+    assert (stored["columns"], stored["feature_columns"]) == (8, 7) == (penguins.shape[1], len(TYPES))
+    assert "344 rows × 7 feature columns + target &#x27;species&#x27;" in html
+    assert "<th>feature columns</th><td class=\"num\">7</td>" in html and "<th>columns</th>" not in html
 
 
 def test_penguins_statistics_are_exact(penguins):

@@ -53,6 +53,9 @@ MAX_CLASSES = 20
 TEXT_MIN_DISTINCT = 50
 #: ... when they are also more than this share of its non-missing values,
 TEXT_DISTINCT_SHARE = 0.5
+#: ... and hold at least this many words on average (codes, names and ids with
+#: many distinct values are categories: zip codes, product codes, cities),
+TEXT_MIN_WORDS = 3
 #: ... or when its strings are this long on average.
 TEXT_MEAN_LENGTH = 50
 #: Numbers larger than this (in magnitude) are treated as missing, like infinity:
@@ -623,20 +626,27 @@ def _infer_column(s: pd.Series) -> str:
         return "datetime"
     text = values.astype(str)
     distinct = int(text.nunique())
-    if distinct > TEXT_MIN_DISTINCT and distinct > TEXT_DISTINCT_SHARE * len(text):
+    if distinct > TEXT_MIN_DISTINCT and distinct > TEXT_DISTINCT_SHARE * len(text) and _mean_words(text) >= TEXT_MIN_WORDS:
         return "text"
     if distinct > TEXT_MIN_DISTINCT // 2 and text.str.len().mean() >= TEXT_MEAN_LENGTH:
         return "text"
     return "categorical"
 
 
+def _mean_words(text: pd.Series) -> float:
+    """The average number of words of (the first 2,000 of) some strings."""
+    return float(text.head(2000).str.count(r"\S+").mean())
+
+
 def infer_types(X: pd.DataFrame, overrides: dict[str, str]) -> dict[str, str]:
     """The type of every column: numeric, categorical, boolean, datetime or text.
 
     Datetime columns are datetime dtypes and strings that all parse as dates;
-    text is strings with many distinct values (more than 50, and more than
-    half of the rows) or long strings. ``overrides`` (``data.types``) win;
-    ``ignore`` leaves the column out of the result.
+    text is strings of several words with many distinct values (more than 50,
+    and more than half of the rows), or long strings. Single words or codes
+    with many distinct values (zip codes, product codes) are categorical: the
+    encoders cap their levels (``max_categories``). ``overrides``
+    (``data.types``) win; ``ignore`` leaves the column out of the result.
     """
     types = {}
     for col in X.columns:
@@ -652,23 +662,29 @@ _ID_NAME = re.compile(r"^(?i:(.*[_\s.\-])?(id|key|index|idx|uuid|guid|row|rownum
 ROW_ID_MIN_ROWS = 20
 
 
-def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, str]) -> list[str]:
-    """Integer columns with a different value on every row that are named like ids or count rows (0..n-1, 1..n),
-    and string columns of a different UUID or ObjectId on every row.
+def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, str]) -> dict[str, str]:
+    """Columns that identify rows, and what they hold: integer columns with a
+    different value on every row that are named like ids or count rows (0..n-1,
+    1..n), string columns of a different UUID or ObjectId on every row, and
+    categorical columns with a different value on every row (``CUST-00042``,
+    an e-mail address).
 
     A model learns nothing from an id that holds for new rows, and can learn
     the row order of a sorted file (leakage through the random split). A
     column the user typed (``data.types``) is kept.
     """
     if len(frame) < ROW_ID_MIN_ROWS:
-        return []
-    found = []
+        return {}
+    found = {}
     for col, kind in types.items():
         if col in overrides:
             continue
         s = frame[col]
         if kind in ("text", "categorical") and _is_key_column(s):
-            found.append(col)
+            found[col] = "UUID or ObjectId"
+            continue
+        if kind == "categorical" and not pd.api.types.is_bool_dtype(s) and s.notna().all() and s.is_unique:
+            found[col] = "value"
             continue
         if kind != "numeric":
             continue
@@ -678,7 +694,7 @@ def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, st
         # (one row per year: 1990..2019) are quantities, kept unless named like ids.
         counts_rows = int(s.min()) in (0, 1) and int(s.max()) - int(s.min()) == len(s) - 1
         if counts_rows or _ID_NAME.match(str(col)):
-            found.append(col)
+            found[col] = "integer"
     return found
 
 
@@ -866,9 +882,8 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     overrides.update(data.types)
     features = [c for c in frame.columns if c not in excluded]
     types = infer_types(frame[features], overrides)
-    for col in _row_ids(frame.loc[~missing], types, overrides):
+    for col, what in _row_ids(frame.loc[~missing], types, overrides).items():
         kind = "numeric" if types[col] == "numeric" else "categorical"
-        what = "integer" if kind == "numeric" else "UUID or ObjectId"
         del types[col]
         notes.append(
             f"column '{col}' looks like a row id (a different {what} on every row): it is not used as a feature; "

@@ -405,7 +405,7 @@ class DatetimeSpec(StrictModel):
 
 
 class TextSpec(StrictModel):
-    """Text-like columns: strings with many distinct values (names, comments, ids)."""
+    """Free-text columns: strings of several words with many distinct values (comments, descriptions), or long strings."""
 
     encode: Literal["drop", "frequency", "tfidf"] = Field("drop", description="drop them, encode each value by its frequency, or TF-IDF features.")
     max_features: int = Field(100, ge=1, description="tfidf: the number of terms kept per column.")

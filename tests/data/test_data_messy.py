@@ -90,3 +90,26 @@ def test_row_ids_are_not_features_and_dropped_text_is_said():
     assert any("free-text columns are not used: 'name'" in n for n in ds.notes)
     kept = split(spec_for({"target": "y", "types": {"customer_id": "numeric"}}), frame)
     assert "customer_id" in kept.column_types
+
+
+def test_codes_with_many_levels_are_categories_and_unique_strings_are_ids():
+    # Zip codes (2,000 levels in 3,000 rows) were taken for free text and dropped;
+    # a string customer number (one per row) was called free text too.
+    rng = np.random.default_rng(0)
+    n = 3000
+    frame = pd.DataFrame(
+        {
+            "zip": [f"Z{v:05d}" for v in rng.integers(0, 2000, n)],
+            "city": rng.choice([f"New Town {i}" for i in range(1500)], n),  # two-word names, many levels
+            "customer": [f"CUST-{i:06d}" for i in rng.permutation(n)],
+            "email": [f"user{i}@example.com" for i in rng.permutation(n)],
+            "comment": [" ".join(rng.choice(["late", "great", "refund", "box", "broken", "fast"], 6)) + f" {i}" for i in range(n)],
+            "y": np.arange(n) % 2,
+        }
+    )
+    ds = split(spec_for({"target": "y"}), frame)
+    assert ds.column_types == {"zip": "categorical", "city": "categorical", "comment": "text"}
+    assert any("'customer' looks like a row id (a different value on every row)" in n for n in ds.notes)
+    assert any("'email' looks like a row id" in n for n in ds.notes)
+    assert any("free-text columns are not used: 'comment'" in n for n in ds.notes)
+    assert "customer" in split(spec_for({"target": "y", "types": {"customer": "categorical"}}), frame).column_types

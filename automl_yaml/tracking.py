@@ -685,13 +685,55 @@ def model_signature(model, example):
     So every feature is declared by name as ``Any`` (MLflow documents it for
     fields that "can have multiple types"), and required: a missing column is
     still refused by name, and :meth:`TrainedModel.check_input` reads each
-    value as training read it. The types show in the input example.
+    value as training read it. The types show in the input example, and the
+    MLmodel's ``metadata`` names each one (:func:`feature_types`).
+
+    Declaring the real types was measured (MLflow 3.17, the quickstart model,
+    ``mlflow.pyfunc``): ``double``/``long`` refuse a row read from the
+    training CSV (``flipper_length_mm`` written ``181`` is int64: "Can not
+    safely convert int64 to float64"), a JSON record whose float column holds
+    ``39`` and an integer column sent as ``null``; even ``string`` alone
+    refuses one CSV row whose categorical is empty (an all-missing column is
+    float64: "Can not safely convert float64 to <U0"). ``required: false`` is
+    not "may be missing" but "may be absent", and the model needs every column.
     """
     from mlflow.models import ModelSignature, infer_signature
     from mlflow.types.schema import AnyType, ColSpec, Schema
 
     outputs = infer_signature(example, model.predict(example)).outputs
     return ModelSignature(inputs=Schema([ColSpec(AnyType(), name=str(c)) for c in model.features]), outputs=outputs)
+
+
+#: pandas dtype (as TrainedModel.dtypes writes it) -> the MLflow type of such a column.
+_MLFLOW_TYPES = (
+    (("interval",), "any"),
+    (("float16", "float32", "Float32"), "float"),
+    (("float", "Float"), "double"),
+    (("int8", "int16", "int32", "uint8", "uint16", "Int8", "Int16", "Int32", "UInt8", "UInt16"), "integer"),
+    (("int", "uint", "Int", "UInt"), "long"),
+    (("bool",), "boolean"),
+    (("datetime",), "datetime"),
+    (("str", "object", "category"), "string"),
+)
+
+
+def feature_types(model) -> dict[str, str]:
+    """Each feature's type as MLflow names it (``double``, ``long``, ``string``, ``boolean``, ``datetime``), from its training dtype.
+
+    Written to the MLmodel's ``metadata`` (``automl_yaml.feature_types``),
+    not to the signature, which MLflow would enforce (see :func:`model_signature`).
+    Any column may be sent missing: the pipeline imputes it. A dtype without
+    an MLflow type (a duration) is ``any``.
+    """
+    out = {}
+    for col in model.features:
+        dtype = str((model.dtypes or {}).get(col, ""))
+        out[str(col)] = next((t for prefixes, t in _MLFLOW_TYPES if dtype.startswith(prefixes)), "any")
+    return out
+
+
+def _metadata(model) -> dict:
+    return {"automl_yaml": {"feature_types": feature_types(model)}}
 
 
 def log_model(model, X_example):
@@ -716,6 +758,7 @@ def log_model(model, X_example):
         serialization_format="cloudpickle",
         code_paths=[pkg],
         pip_requirements=_requirements(),
+        metadata=_metadata(model),
     )
 
 
@@ -744,6 +787,7 @@ def save_model(model, X_example, path: Path) -> None:
             serialization_format="cloudpickle",
             code_paths=[pkg],
             pip_requirements=_requirements(),
+            metadata=_metadata(model),
         )
         if path.exists():
             old = path.with_name(f".{path.name}.old")

@@ -118,6 +118,26 @@ def test_pyfunc_signature_accepts_what_the_model_reads(trained, monkeypatch):
         model.predict(rows.drop(columns=["island"]))
 
 
+def test_mlmodel_names_each_feature_type(trained):
+    """The MLmodel tells each column's type (its metadata); the signature, which MLflow enforces, keeps `any`."""
+    from mlflow.models import Model
+
+    out, rows = trained
+    meta = Model.load(str(out / "model")).metadata["automl_yaml"]["feature_types"]
+    assert meta == {
+        "species": "string",  # pandas 3's default str dtype
+        "island": "string",
+        "bill_length_mm": "double",
+        "bill_depth_mm": "double",
+        "flipper_length_mm": "double",
+        "body_mass_g": "double",
+        "year": "long",
+        "heavy": "boolean",
+        "measured": "datetime",  # dates read from text in training
+        "visits": "long",
+    }
+
+
 def test_mlx_predict_zero_rows_bad_values_and_proba(trained, tmp_path, capsys):
     out, rows = trained
     header = tmp_path / "header.csv"

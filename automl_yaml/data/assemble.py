@@ -900,14 +900,24 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     if task == "classification":
         y, classes, positive = _encode_target(work[target], data.positive, notes)
         if len(classes) < 2:
-            raise DataError(
-                f"the target '{target}' has one class only ({classes[0]!r})",
-                hint="a classifier needs at least two classes: check the data (a filter?), or set data.task: regression",
+            # The spec names a column that cannot be learned: a user error, located at data.target.
+            raise _spec_error(
+                loaded,
+                ("data", "target"),
+                f"the target '{target}' has one class only ({classes[0]!r} on all {len(work)} rows)",
+                "there is nothing to learn: check the target column and the source's rows (a filter?)",
             )
         _check_folds(loaded, y, classes, folds, "the table")
     else:
         classes = positive = None
         y = pd.to_numeric(work[target], errors="coerce").astype("float64")
+        if y.nunique() < 2:
+            raise _spec_error(
+                loaded,
+                ("data", "target"),
+                f"the target '{target}' has one value only ({_native(y.iloc[0])!r} on all {len(work)} rows)",
+                "there is nothing to learn: check the target column and the source's rows (a filter?)",
+            )
         _check_folds(loaded, y, None, folds, "the table")
 
     X = work[list(types)]

@@ -268,7 +268,11 @@ def test_bad_targets_are_data_errors_with_hints():
     assert "no values" in err.value.message
     with pytest.raises(DataError) as err:
         split(spec_for({"target": "species"}), frame.assign(species="Adelie"))
-    assert "one class only" in err.value.message and err.value.hint
+    assert "one class only ('Adelie' on all" in err.value.message and "data.target" in err.value.message
+    assert err.value.exit_code == EXIT_USAGE and "check the target column" in err.value.hint
+    with pytest.raises(DataError) as err:  # a constant number: every model scored a perfect r2
+        split(spec_for({"target": "x"}), frame.assign(x=5.5))
+    assert "one value only (5.5 on all" in err.value.message and err.value.exit_code == EXIT_USAGE
     rare = frame.copy()
     rare.loc[:1, "species"] = "Emperor"
     with pytest.raises(DataError) as err:

@@ -467,3 +467,44 @@ def test_a_run_without_torch_fails_before_reading_its_data(tmp_path, monkeypatch
     assert main(["run", str(spec)]) == 2
     err = capsys.readouterr().err
     assert "'torch'" in err and 'pip install "torch==2.13.0+cpu"' in err and "Traceback" not in err
+
+
+_NO_GREENLET = """
+import sys
+sys.modules["greenlet"] = None  # import greenlet -> ImportError, as where it is not installed
+"""
+
+_GP_SEARCH = """
+from automl_yaml.search.base import TrialResult
+from automl_yaml.search.driver import run_search
+from automl_yaml.search.optuna_search import BayesianSearcher
+from automl_yaml.search.space import Dim, ModelCandidate, SearchSpace
+from automl_yaml.spec.models import BayesianOptions
+import optuna
+
+space = SearchSpace({"m": ModelCandidate("m", "m", {}, (Dim("m.x", "float", low=0.0, high=1.0),))}, [])
+searcher = BayesianSearcher(space, directions=["maximize"], seed=0, options=BayesianOptions(n_startup_trials=2))
+run_search(searcher, lambda t, report=None: TrialResult(t.number, t.config, "ok", [-(t.config["m.x"] - 0.3) ** 2]),
+           directions=["maximize"], n_trials=4, time_budget=None, trial_timeout=None, patience=None, n_jobs=1, journal=None)
+assert "optuna._gp.batched_lbfgsb" in sys.modules  # the GP's suggestions went through the module that warns
+optuna.logging.get_logger("optuna._gp.batched_lbfgsb").warning("another warning of that module")
+"""
+
+
+def test_optunas_greenlet_notice_is_filtered_and_nothing_else():
+    import subprocess
+    import sys
+
+    _needs_torch()
+
+    def stderr(code: str) -> str:
+        proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stderr
+
+    # without our filter, Optuna warns as soon as its GP code is imported
+    assert "'greenlet' package is unavailable" in stderr(_NO_GREENLET + "import optuna._gp.batched_lbfgsb\n")
+    # a bayesian search shows no such line; other warnings of that logger still show
+    err = stderr(_NO_GREENLET + _GP_SEARCH)
+    assert "greenlet" not in err
+    assert "another warning of that module" in err

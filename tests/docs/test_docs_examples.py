@@ -94,3 +94,45 @@ def test_example_validates_and_runs(example, cli):
     assert best["model"] == summary["best"]["model"]
     if not metric.startswith(("rmse", "mae", "mse", "neg_")):
         assert 0.5 < holdout <= 1.0, (metric, holdout)  # better than chance on these easy data sets
+
+
+def test_sql_source_postgresql_steps_of_the_readme(tmp_path, postgres_url, cli, monkeypatch):
+    """The README's PostgreSQL commands, run as written against the test server (its role and database for 'zoo')."""
+    import sqlalchemy as sa
+
+    url = sa.make_url(postgres_url)
+    readme = (EXAMPLES / "sql-source" / "README.md").read_text(encoding="utf-8")
+    where = f"{url.host}:{url.port}/{url.database}"
+    make_db = re.search(r"^python (make_db\.py) postgresql://zoo@localhost:5432/zoo\b", readme, re.M)
+    commands = re.findall(r"^mlx (validate --check-data|run) spec\.yaml --set '([^']+)'$", readme, re.M)
+    assert make_db and [c[0] for c in commands] == ["validate --check-data", "run"], "the README's PostgreSQL steps changed: update this test"
+    setting = commands[0][1]
+    assert setting == "sources.zoo.url=postgresql://${PGUSER}:${PGPASSWORD}@localhost:5432/zoo" == commands[1][1]
+    assert "url: postgresql://${PGUSER}:${PGPASSWORD}@${PGHOST:-localhost}:5432/zoo" in readme
+
+    dest = tmp_path / "sql-source"
+    shutil.copytree(EXAMPLES / "sql-source", dest, ignore=shutil.ignore_patterns("*.db", "runs", "mlruns", "mlartifacts", "__pycache__"))
+    monkeypatch.chdir(dest)
+    env = {"PGUSER": url.username, "PGPASSWORD": url.password}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    # python make_db.py postgresql://USER@HOST:PORT/DB: the password comes from $PGPASSWORD
+    done = subprocess.run([sys.executable, "make_db.py", f"postgresql://{url.username}@{where}"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == f"wrote postgresql+psycopg://{url.username}@{where} (344 penguins)"
+    assert url.password not in done.stdout + done.stderr
+    try:
+        setting = setting.replace("localhost:5432/zoo", where)
+        validated = cli("validate", "--check-data", "spec.yaml", "--set", setting)
+        assert validated.code == 0 and "spec.yaml: valid" in validated.out, validated
+        ran = cli("run", "spec.yaml", "--set", setting, *SMALL)
+        assert ran.code == 0, ran
+        summary = json.loads((dest / "runs" / "zoo-sql" / "summary.json").read_text())
+        assert summary["data"]["rows_train"] + summary["data"]["rows_test"] == 344
+        assert url.password not in (dest / "runs" / "zoo-sql" / "spec.yaml").read_text()
+        assert not (dest / "zoo.db").exists()  # it read PostgreSQL, not an SQLite file
+    finally:
+        engine = sa.create_engine(url.set(drivername="postgresql+psycopg"))
+        with engine.begin() as con:
+            con.execute(sa.text("DROP TABLE IF EXISTS penguins, species"))
+        engine.dispose()

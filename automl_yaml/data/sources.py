@@ -263,6 +263,8 @@ _FORMATS = {
     ".xlsm": "excel",
     ".xls": "excel",
 }
+#: Encodings a CSV/TSV file that is not UTF-8 is read with, in order, when `encoding:` is not set (see :meth:`FileSource._read`).
+_LEGACY_ENCODINGS = ("cp1252", "latin-1")
 #: Field separators a CSV file may use instead of commas (see :meth:`FileSource._separator`).
 _OTHER_SEPARATORS = (";", "\t", "|")
 _NAMES = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet", "json": "JSON", "jsonl": "JSON Lines", "excel": "Excel"}
@@ -297,6 +299,7 @@ class FileSource(BaseSource):
             self.location = str(p if p.is_absolute() else self.base_dir / p)
         self.compression, self.format = self._detect(path)
         self._sniffed_sep: str | None = None
+        self._guessed_encoding: str | None = None  # set when a file without `encoding:` is not UTF-8
 
     # --------------------------------------------------------------- detection
     def _detect(self, path: str) -> tuple[str | None, str]:
@@ -354,6 +357,8 @@ class FileSource(BaseSource):
         extra = f", sheet {self.spec.sheet!r}" if self.format == "excel" and self.spec.sheet is not None else ""
         if self._sniffed_sep not in (None, ","):
             extra += f", sep {self._sniffed_sep!r}"
+        if self._guessed_encoding:
+            extra += f", encoding {self._guessed_encoding}"
         comp = f", {self.compression}" if self.compression else ""
         return f"file {self._mask(self.location)} ({self.format}{comp}{extra})"
 
@@ -439,9 +444,9 @@ class FileSource(BaseSource):
         return self._sniffed_sep
 
     def _sniff_separator(self) -> str:
-        kw: dict[str, Any] = {k: v for k, v in self.spec.options.items() if k in ("skiprows", "comment", "quotechar", "encoding_errors")}
-        if self.spec.encoding:
-            kw["encoding"] = self.spec.encoding
+        kw: dict[str, Any] = {k: v for k, v in self.spec.options.items() if k in ("skiprows", "comment", "quotechar", "encoding", "encoding_errors")}
+        if self.spec.encoding or self._guessed_encoding:
+            kw["encoding"] = self.spec.encoding or self._guessed_encoding
         with self._handle() as (src, compression):
             try:
                 first = pd.read_csv(src, sep=",", header=None, nrows=1, dtype=str, compression=compression, **kw)
@@ -456,8 +461,8 @@ class FileSource(BaseSource):
     def _csv_kwargs(self, compression: str | None) -> dict[str, Any]:
         s = self.spec
         kw: dict[str, Any] = {"sep": self._separator(), "compression": compression}
-        if s.encoding:
-            kw["encoding"] = s.encoding
+        if s.encoding or self._guessed_encoding:
+            kw["encoding"] = s.encoding or self._guessed_encoding
         if s.columns:
             kw["usecols"] = list(s.columns)
         if s.dtypes:
@@ -469,6 +474,28 @@ class FileSource(BaseSource):
         return kw
 
     def _read(self, nrows: int | None = None) -> pd.DataFrame:
+        """The table (its first ``nrows`` rows), from a text file in a legacy encoding too.
+
+        A CSV/TSV file that is not UTF-8 and whose encoding the spec does not
+        give (`encoding:`, `options: {encoding}`) is read as Windows-1252, the
+        encoding of spreadsheets saved on Western-European Windows, else as
+        Latin-1, which reads any bytes; the description says which
+        (``csv, encoding cp1252``).
+        """
+        try:
+            return self._read_once(nrows)
+        except UnicodeDecodeError:
+            if self.format not in ("csv", "tsv") or self.spec.encoding or "encoding" in self.spec.options or self._guessed_encoding:
+                raise
+        for encoding in _LEGACY_ENCODINGS:
+            self._guessed_encoding, self._sniffed_sep = encoding, None
+            try:
+                return self._read_once(nrows)
+            except UnicodeDecodeError:
+                continue
+        raise AssertionError("latin-1 decodes any bytes")  # pragma: no cover
+
+    def _read_once(self, nrows: int | None = None) -> pd.DataFrame:
         s = self.spec
         fmt = self.format
         if fmt == "parquet":

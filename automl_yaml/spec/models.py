@@ -164,7 +164,7 @@ class FileSource(_SourceBase):
         None, description="The file format; by default, from the suffix (.csv, .tsv, .parquet, .json, .jsonl, .xlsx, also compressed .gz/.zip/...)."
     )
     sep: str | None = Field(None, description="CSV/TSV field separator; by default a comma (a tab for TSV), or the ';', tab or '|' a CSV file's first line uses when it has no comma.")
-    encoding: str | None = Field(None, description="Text encoding (default UTF-8).")
+    encoding: str | None = Field(None, description="Text encoding; by default UTF-8, or Windows-1252 (else Latin-1) for a CSV/TSV file that is not valid UTF-8.")
     sheet: str | int | None = Field(None, description="Excel sheet name or 0-based index.")
     columns: StrList | None = Field(None, description="Read only these columns.")
     dtypes: dict[str, str] | None = Field(None, description="Column types to read with, e.g. {zip: string}.")

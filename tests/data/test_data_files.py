@@ -114,8 +114,23 @@ def test_a_comma_csv_is_not_resplit(tmp_path):
 def test_wrong_encoding_says_to_set_encoding(tmp_path):
     (tmp_path / "t.csv").write_bytes("id,city\n1,Málaga\n".encode("latin-1"))
     with pytest.raises(SourceError) as err:
-        file_source(tmp_path, path="t.csv").load()
+        file_source(tmp_path, path="t.csv", encoding="utf-8").load()
     assert "utf-8" in err.value.message and "encoding" in err.value.hint
+
+
+def test_a_legacy_encoded_csv_is_read_without_encoding(tmp_path):
+    # Excel on Windows saves CSV in Windows-1252 (the euro sign is byte 0x80, not in Latin-1):
+    # it was "not valid utf-8 text" until `encoding:` was set.
+    (tmp_path / "t.csv").write_bytes("prix;ville\n12 €;Málaga\n3 €;Zürich\n".encode("cp1252"))
+    src = file_source(tmp_path, path="t.csv")
+    assert src.load().to_dict("list") == {"prix": ["12 €", "3 €"], "ville": ["Málaga", "Zürich"]}
+    assert "(csv, sep ';', encoding cp1252)" in src.describe()
+    assert file_source(tmp_path, path="t.csv").schema() == {"prix": "str", "ville": "str"}
+    # Bytes Windows-1252 leaves undefined (0x81) are read as Latin-1, which reads any byte.
+    (tmp_path / "odd.csv").write_bytes(b"a,b\n\x81x,\xe9\n")
+    src = file_source(tmp_path, path="odd.csv")
+    assert src.load().to_dict("list") == {"a": ["\x81x"], "b": ["é"]}
+    assert "encoding latin-1" in src.describe()
 
 
 def test_columns_and_dtypes(tmp_path):

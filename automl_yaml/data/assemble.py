@@ -698,6 +698,26 @@ def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, st
     return found
 
 
+def _uninformative(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, str]) -> tuple[list[str], list[str]]:
+    """Columns with one value on every row, and columns with no value at all.
+
+    Neither tells rows apart, so no model can learn from them (scikit-learn
+    and FLAML users expect them left out). A column with one value and some
+    missing values is kept: whether it is missing may be informative. A
+    column the user typed (``data.types``) is kept.
+    """
+    constant, empty = [], []
+    for col in types:
+        if col in overrides:
+            continue
+        s = frame[col]
+        if s.isna().all():
+            empty.append(col)
+        elif s.notna().all() and s.nunique() == 1:
+            constant.append(col)
+    return constant, empty
+
+
 #: Generated keys: UUIDs (PostgreSQL ``uuid``) and MongoDB ObjectIds (24 hex digits).
 _KEY_VALUE = re.compile(r"[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}|[0-9a-fA-F]{24}")
 
@@ -882,12 +902,29 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     overrides.update(data.types)
     features = [c for c in frame.columns if c not in excluded]
     types = infer_types(frame[features], overrides)
+    left_out: list[str] = []  # why columns are not features, for the error when none is left
     for col, what in _row_ids(frame.loc[~missing], types, overrides).items():
         kind = "numeric" if types[col] == "numeric" else "categorical"
         del types[col]
+        left_out.append(f"'{col}' is a row id")
         notes.append(
             f"column '{col}' looks like a row id (a different {what} on every row): it is not used as a feature; "
             f"type it (data.types: {{{col}: {kind}}}) to use it, or drop it (data.drop) to say so"
+        )
+    constant, empty = _uninformative(frame.loc[~missing], types, overrides)
+    for cols, what in ((constant, "the same value on every row"), (empty, "no values")):
+        if cols:
+            for col in cols:
+                del types[col]
+            shown = ", ".join(f"'{c}'" for c in cols[:5]) + (f" and {len(cols) - 5} more" if len(cols) > 5 else "")
+            notes.append(f"columns with {what} are not used: {shown} (type a column in data.types to keep it)")
+            left_out.append(f"{shown} {'has' if len(cols) == 1 else 'have'} {what}")
+    if not types:
+        raise _spec_error(
+            loaded,
+            ("data", "target"),
+            f"no column is left to predict '{target}' from" + (": " + "; ".join(left_out) if left_out else " (the table has no other column)"),
+            "add feature columns to the source, or type a column in data.types to use it",
         )
     text = [c for c, t in types.items() if t == "text"]
     if text and spec.preprocess.text.encode == "drop":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from automl_yaml.data import split
 from automl_yaml.spec import load_spec
@@ -113,3 +114,33 @@ def test_codes_with_many_levels_are_categories_and_unique_strings_are_ids():
     assert any("'email' looks like a row id" in n for n in ds.notes)
     assert any("free-text columns are not used: 'comment'" in n for n in ds.notes)
     assert "customer" in split(spec_for({"target": "y", "types": {"customer": "categorical"}}), frame).column_types
+
+
+def test_constant_and_empty_columns_are_not_features():
+    rng = np.random.default_rng(0)
+    n = 80
+    frame = pd.DataFrame(
+        {
+            "x": rng.normal(size=n),
+            "const": 7,
+            "plan": "basic",
+            "empty": np.nan,
+            "coupon": np.where(rng.random(n) < 0.5, "yes", None),  # one value and gaps: whether it is there may tell
+            "y": np.arange(n) % 2,
+        }
+    )
+    ds = split(spec_for({"target": "y"}), frame)
+    assert set(ds.column_types) == {"x", "coupon"}
+    assert "columns with the same value on every row are not used: 'const', 'plan' (type a column in data.types to keep it)" in ds.notes
+    assert any("columns with no values are not used: 'empty'" in n for n in ds.notes)
+    assert "const" in split(spec_for({"target": "y", "types": {"const": "numeric"}}), frame).column_types
+
+
+def test_no_feature_left_is_a_user_error_saying_why():
+    from automl_yaml.errors import EXIT_USAGE, DataError
+
+    frame = pd.DataFrame({"row": np.arange(40), "const": 1, "y": np.arange(40) % 2})
+    with pytest.raises(DataError) as err:
+        split(spec_for({"target": "y"}), frame)
+    assert err.value.exit_code == EXIT_USAGE
+    assert "data.target: no column is left to predict 'y' from: 'row' is a row id; 'const' has the same value on every row" in err.value.message

@@ -34,6 +34,9 @@ class TrainedModel(BaseEstimator):
         date_formats: The format each column of date strings was read with in
             training (``Dataset.date_formats``): new rows are read the same way,
             not guessed again from their first value (``01/02`` month or day first).
+        ignored: Columns of the training table that were deliberately not used
+            (row ids, constant or empty columns, ``data.drop``): new rows that
+            still carry them are read without a warning about them.
     """
 
     def __init__(
@@ -45,6 +48,7 @@ class TrainedModel(BaseEstimator):
         dtypes=None,
         target: str = "prediction",
         date_formats=None,
+        ignored=None,
     ):
         self.pipeline = pipeline
         self.task = task
@@ -53,6 +57,7 @@ class TrainedModel(BaseEstimator):
         self.dtypes = dtypes
         self.target = target
         self.date_formats = date_formats
+        self.ignored = ignored
 
     # ------------------------------------------------------------------ fit
     def fit(self, X: pd.DataFrame, y):
@@ -96,8 +101,9 @@ class TrainedModel(BaseEstimator):
                 hint=hint,
                 usage=True,
             )
-        extra = [c for c in X.columns if c not in self.features]
-        if extra and extra != [self.target]:
+        known = {self.target, *(getattr(self, "ignored", None) or ())}  # a model saved before 'ignored' has none
+        extra = [c for c in X.columns if c not in self.features and c not in known]
+        if extra:
             warnings.warn(f"ignoring {len(extra)} column(s) the model was not trained on: {', '.join(map(str, extra[:10]))}", stacklevel=3)
         X = X[self.features].copy()
         for col, dtype in (self.dtypes or {}).items():

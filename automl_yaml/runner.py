@@ -632,8 +632,10 @@ class _Job:
                 self.display.note(f"[yellow]holdout {m.name} could not be computed: {type(exc).__name__}: {exc}[/yellow]")
         self.pipeline = pipeline
         self.holdout = holdout
+        # what the data step left out on purpose (ids, constant columns, data.drop): new rows may carry it
+        ignored = [str(c) for c in ds.frame.columns if c not in ds.X_train.columns and c != ds.target] + [str(c) for c in spec.data.drop]
         self.model = TrainedModel(
-            pipeline=pipeline, task=ds.task, classes=ds.classes, target=spec.data.target, date_formats=ds.date_formats
+            pipeline=pipeline, task=ds.task, classes=ds.classes, target=spec.data.target, date_formats=ds.date_formats, ignored=ignored
         ).fitted(ds.X_train)
         self._timed("evaluate", t)
         # the model's folder and the plots, in the two side processes (automl_yaml.sidecar),

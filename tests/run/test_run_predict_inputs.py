@@ -184,3 +184,36 @@ def test_mlflow_models_serve_reads_messy_payloads(trained):
         assert status == 200 and body["predictions"] == []
         status, body = post_json(url, {"dataframe_records": [{k: v for k, v in r.items() if k != "island"} for r in records]})
         assert status == 400 and "island" in body["message"]
+
+
+def test_columns_the_data_step_left_out_are_read_without_a_warning(tmp_path):
+    """Row ids, constant columns and data.drop were left out in training: new rows carry them, which is no news."""
+    import warnings
+
+    from automl_yaml import predict
+
+    rng = np.random.default_rng(2)
+    n = 120
+    table = pd.DataFrame({"id": np.arange(n), "site": "north", "x": rng.normal(size=n), "leak": rng.normal(size=n)})
+    table["y"] = np.where(table["x"] > 0, "up", "down")
+    table.to_csv(tmp_path / "t.csv", index=False)
+    spec = {
+        "name": "quiet",
+        "sources": {"t": "t.csv"},
+        "data": {"target": "y", "drop": ["leak"]},
+        "models": ["logistic_regression"],
+        "search": {"strategy": "random", "budget": {"trials": 1}, "cv": {"folds": 3}},
+        "execution": {"n_jobs": 1},
+        "tracking": False,
+    }
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec, sort_keys=False))
+    assert main(["run", str(tmp_path / "spec.yaml"), "--quiet"]) == 0
+    out = tmp_path / "runs" / "quiet"
+    raw = pd.read_csv(tmp_path / "t.csv")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        got = predict(out, raw)
+    assert [str(w.message) for w in caught if "ignoring" in str(w.message)] == []
+    assert (got["prediction"] == raw["y"]).mean() > 0.9
+    with pytest.warns(UserWarning, match=r"ignoring 1 column\(s\) the model was not trained on: surprise$"):
+        predict(out, raw.assign(surprise=1))

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .errors import AutomlYamlError, UsageError
+from .errors import AutomlYamlError, DataError, UsageError
 from .spec import LoadedSpec, load_spec
 
 SEARCH_DIR = "search"
@@ -105,6 +105,25 @@ class PipelineFactory:
         name = self.space.models[key].estimator
         estimator = make_estimator(name, params, self.task, seed=self.seed, n_jobs=self.n_jobs)
         return build_pipeline(self.spec, self.column_types, self.task, options, estimator, seed=self.seed)
+
+
+def _check_features_left(spec, column_types: dict[str, str]) -> None:
+    """Stop before the search when no column reaches the model whatever the trial (every trial would fail alike).
+
+    Only for a search that changes no preprocessing option: one that does
+    (``preprocess.text.encode: {choice: [drop, tfidf]}``) may use columns in some trials.
+    """
+    from .preprocess.pipeline import _plans
+
+    if _plans(spec, column_types, {}):
+        return
+    if column_types and set(column_types.values()) == {"text"} and spec.preprocess.text.encode == "drop":
+        raise DataError(
+            f"no feature column is left to use: every one is free text ({', '.join(list(column_types)[:5])}), which preprocess.text.encode: drop leaves out",
+            hint="set preprocess.text.encode: tfidf (or frequency) to use them",
+            usage=True,
+        )
+    raise DataError("no feature column is left to use", hint="check data.drop, data.types and preprocess.columns (drop: true)", usage=True)
 
 
 # ----------------------------------------------------------------------------- display
@@ -537,6 +556,9 @@ class _Job:
             raise UsageError("no model fits this task and data size", hint="list models in the spec")
         self.cv = make_cv(spec.search.cv, spec.data.split.by, ds.task, spec.seed, groups=ds.groups_train)
         self.factory = PipelineFactory(spec, ds.column_types, ds.task, self.space, spec.seed)
+        if not self.space.shared:
+            _check_features_left(spec, ds.column_types)
+
 
     # --------------------------------------------------------------- search
     def step_search(self, step) -> None:

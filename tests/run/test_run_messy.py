@@ -118,3 +118,17 @@ def test_semicolon_csv_with_decimal_commas(messy_run, tmp_path, capsys):
     got = pd.read_csv(out)["prediction"]
     pd.testing.assert_series_equal(got, pd.read_csv(via_spec)["prediction"])
     assert np.corrcoef(got, frame["y"])[0, 1] > 0.9
+
+
+def test_a_table_of_free_text_only_stops_before_the_search(messy_run):
+    """Text is left out by default: with nothing else, every trial would fail alike ("every trial failed", exit 1)."""
+    words = ["red apple pie", "green tea leaves", "blue sky today", "big old house", "small quick fox"]
+    frame = pd.DataFrame({"review": [f"{words[i % 5]} number {i}" for i in range(90)], "y": [i % 5 == 0 for i in range(90)]})
+    run = messy_run(frame, "y")
+    assert run.code == 2, run.err
+    assert "every one is free text (review)" in run.err and "preprocess.text.encode: tfidf" in run.err
+    assert not (run.output / "leaderboard.csv").exists()  # no search ran
+    # with the text encoded the same table runs, and learns the words
+    run = messy_run(frame, "y", spec={"preprocess": {"text": {"encode": "tfidf"}}})
+    assert run.code == 0, run.err
+    assert run.summary["trials"]["failed"] == 0

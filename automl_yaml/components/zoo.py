@@ -164,6 +164,24 @@ def default_params(name: str) -> dict[str, Any] | None:
     return dict(entry["params"]) if entry else None
 
 
+def params_for_rows(params: dict[str, Any], n_rows: int | None) -> dict[str, Any]:
+    """A zoo space fitted to ``n_rows`` training rows.
+
+    k-NN fails when ``n_neighbors`` exceeds the rows a CV fold trains on
+    ("Expected n_neighbors <= n_samples_fit"): on small data its range stops at
+    half the training rows (at or below any fold's training rows, time-series
+    folds included). A space the user wrote is theirs and is not changed.
+    """
+    space = params.get("n_neighbors")
+    if n_rows is None or not isinstance(space, dict) or "int" not in space:
+        return params
+    low, high = space["int"]
+    cap = max(1, n_rows // 2)
+    if high <= cap:
+        return params
+    return {**params, "n_neighbors": {**space, "int": [low, cap]} if low < cap else cap}
+
+
 def start_params(name: str, task: str | None = None) -> dict[str, Any] | None:
     """The library's default configuration of a zoo model, for ``task`` (None: the common one).
 

@@ -320,7 +320,7 @@ def model_entries(spec, task: str | None, n_rows: int | None = None) -> dict[str
 
     if spec.models is None:
         return {
-            name: (name, parse_params(entry["params"]), zoo.ZOO[name].get("max_rows"))
+            name: (name, parse_params(zoo.params_for_rows(entry["params"], n_rows)), zoo.ZOO[name].get("max_rows"))
             for name, entry in zoo.default_models(task, n_rows).items()
         }
     out = {}
@@ -329,7 +329,7 @@ def model_entries(spec, task: str | None, n_rows: int | None = None) -> dict[str
         params = m.params
         if params is None:
             zp = zoo.default_params(name)
-            params = parse_params(zp) if zp is not None else {}
+            params = parse_params(zoo.params_for_rows(zp, n_rows)) if zp is not None else {}
         out[key] = (name, params, None)
     return out
 

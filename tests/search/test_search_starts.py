@@ -190,3 +190,21 @@ def test_a_search_with_starts_is_never_worse_than_each_default(tmp_path):
     assert [r.status for r in out.results[:3]] == ["ok"] * 3
     assert [r.values[0] for r in out.results[:3]] == pytest.approx(defaults)
     assert out.best.values[0] >= max(defaults)
+
+
+def test_knn_neighbours_stay_below_the_rows_a_small_data_set_trains_on():
+    """k-NN fails above the fold's training rows ("Expected n_neighbors <= n_samples_fit"): the zoo's range shrinks."""
+
+    def knn_range(spec, n_rows):
+        (dim,) = [d for d in compile_space(spec, "classification", n_rows).models["knn"].dims if d.name == "knn.n_neighbors"]
+        return dim.low, dim.high
+
+    zoo_spec = _spec()  # no models: the zoo
+    listed = _spec({"knn": {}})  # named without params: the zoo's space
+    assert knn_range(zoo_spec, 72) == knn_range(listed, 72) == (3, 36)
+    assert knn_range(listed, 5000) == (3, 50)  # unchanged where it fits
+    (start,) = [s for s in [compile_space(listed, "classification", 72).models["knn"].start] if s]
+    assert start["knn.n_neighbors"] == 5  # the default stays inside
+    assert "knn.n_neighbors" not in [d.name for d in compile_space(listed, "classification", 5).models["knn"].dims]  # 2 rows: fixed
+    own = _spec({"knn": {"params": {"n_neighbors": {"int": [3, 60]}}}})
+    assert knn_range(own, 72) == (3, 60)  # a space the user wrote is theirs

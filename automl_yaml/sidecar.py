@@ -30,6 +30,7 @@ import importlib
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -39,7 +40,18 @@ PRELOAD: dict[str, tuple[str, ...]] = {
     "plots": ("automl_yaml.report.run:preload_plots",),
 }
 NICE = 10
+# Seconds a job may take in a side process before it is given up and done here
+# instead (a side process alive but stuck would otherwise hold the run for ever).
+# Far above what a model's folder or a plot takes; MLX_SIDE_TIMEOUT changes it.
+JOB_TIMEOUT = 600.0
 
+
+
+def _job_timeout() -> float:
+    try:
+        return float(os.environ.get("MLX_SIDE_TIMEOUT", JOB_TIMEOUT))
+    except ValueError:
+        return JOB_TIMEOUT
 
 
 def enabled() -> bool:
@@ -146,11 +158,12 @@ class _Side:
     def alive(self) -> bool:
         return self.proc is not None and self.proc.is_alive()
 
-    def stop(self) -> None:
+    def stop(self, *, kill: bool = False) -> None:
+        """Close the pipe and end the process (``kill``: SIGKILL, for one stuck where SIGTERM's handler cannot run)."""
         with contextlib.suppress(Exception):
             self.conn.close()
         with contextlib.suppress(Exception):
-            self.proc.terminate()
+            self.proc.kill() if kill else self.proc.terminate()
         self.conn = self.proc = None
 
 
@@ -183,8 +196,13 @@ class Job:
         side, self.side = self.side, None
         if side is not None:
             free = False  # the side process answered (or is gone): it can take the next job
+            deadline = time.monotonic() + _job_timeout()
             try:
                 while side.conn is not None:
+                    if time.monotonic() > deadline:  # stuck: end it, and do the job here
+                        free = True
+                        side.stop(kill=True)
+                        break
                     if side.conn.poll(0.1):
                         free = True
                         status, value = side.conn.recv()

@@ -226,3 +226,19 @@ def test_a_side_process_terminated_mid_job_leaves_no_temporary_file(sides, tmp_p
     assert list(plots.iterdir()) == []
     assert "Traceback" not in capfd.readouterr().err
     job.abandon()
+
+
+def test_a_side_process_that_does_not_answer_in_time_is_ended_and_the_job_done_here(sides, monkeypatch) -> None:
+    """Alive but stuck: the run must not wait for ever (MLX_SIDE_TIMEOUT, 600 s by default)."""
+    monkeypatch.setenv("MLX_SIDE_TIMEOUT", "1")
+    side = sides["plots"]
+    proc = side.proc
+    job = sidecar.submit("plots", tagged, 30.0, "slow")  # in the side process, far beyond the timeout
+    started = time.monotonic()
+    monkeypatch.setattr(job, "args", (0.0, "here"))  # what it does when done here instead
+    tag, pid = job.result()
+    assert (tag, pid) == ("here", os.getpid())
+    assert time.monotonic() - started < 10
+    proc.join(10)
+    assert not proc.is_alive() and side.proc is None
+    assert not side.lock.locked()  # free for a new process (start() makes one)

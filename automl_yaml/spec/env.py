@@ -99,9 +99,19 @@ def referenced_variables(data: Any) -> set[str]:
     return found
 
 
+def _shown(arg: str) -> str:
+    """A ``--set KEY=VALUE`` as messages show it: a password in a URL, or the value of a secret-named key, masked."""
+    from . import _SECRET_KEY, mask_url
+
+    key, sep, _ = arg.partition("=")
+    if sep and _SECRET_KEY.search(key.strip().rsplit(".", 1)[-1]):
+        return f"{key}=***"
+    return mask_url(arg)
+
+
 def _set_problem(arg: str, message: str, hint: str | None = None, path: Path = ()) -> SpecError:
     """A ``--set`` mistake, located at the argument (so ``--format json`` reports it like any other)."""
-    return SpecError([Problem(message, path=dotted(path), location=Location(f"--set {arg}"), hint=hint)])
+    return SpecError([Problem(message, path=dotted(path), location=Location(f"--set {_shown(arg)}"), hint=hint)])
 
 
 def parse_override(arg: str) -> tuple[Path, Any]:
@@ -208,7 +218,7 @@ def _apply_one(data: dict, arg: str, path: Path, value: Any, smap: SourceMap) ->
         node.append(value)
     else:
         raise _set_problem(arg, f"cannot set '{dotted(path)}' in a {_kind(node)}", _index_hint(node, path[:-1]), path)
-    smap.origin[path] = f"--set {arg}"
+    smap.origin[path] = f"--set {_shown(arg)}"
     # what the file said at or below this path no longer applies
     for table in (smap.values, smap.keys, smap.raw):
         for p in [p for p in table if p[: len(path)] == path]:

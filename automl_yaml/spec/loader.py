@@ -133,12 +133,17 @@ class SourceMap:
 
     def display(self, path: Path, value: Any) -> str:
         """``repr`` of a value for a message, never revealing an interpolated one."""
+        from . import _SECRET_KEY, mask_url
+
         path = tuple(path)
         if path in self.raw:
-            return repr(self.raw[path])
-        if self.is_interpolated(path):
+            value = self.raw[path]
+        elif self.is_interpolated(path):
             return "<from the environment>"
-        return _short_repr(value)
+        # a secret written in the file or given with --set is not repeated either
+        if path and isinstance(path[-1], str) and _SECRET_KEY.search(path[-1]) and value is not None:
+            return "'***'"
+        return _short_repr(mask_url(value) if isinstance(value, str) else value)
 
 
 def _short_repr(value: Any, limit: int = 80) -> str:

@@ -139,6 +139,19 @@ def test_printing_a_loaded_spec_never_shows_a_secret(tmp_path, monkeypatch):
     assert "ok=True" in repr(validate(spec))
 
 
+def test_a_set_that_carries_a_secret_is_masked_in_messages(tmp_path, capsys):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("sources: {d: {kind: sql, url: 'sqlite:///x.db', query: 'select 1'}}\ndata: {target: y}\n")
+    args = ["--set", "sources.d.password=hunter2", "--set", "sources.d.chunksize=postgresql://u:hunter2@h/x"]
+    assert main(["validate", str(spec), *args]) == 2
+    err = capsys.readouterr().err
+    assert "--set sources.d.password=***" in err and "--set sources.d.chunksize=postgresql://u:***@h/x" in err
+    assert "hunter2" not in err
+    with pytest.raises(SpecError) as caught:
+        load_spec(spec, overrides={"sources.d.api_key": "hunter2"})
+    assert "hunter2" not in str(caught.value.problems[0].location)
+
+
 def test_warnings_do_not_fail_but_strict_does(tmp_path, capsys):
     spec = tmp_path / "s.yaml"
     spec.write_text("sources: {d: {kind: sample, name: iris}, e: {kind: sample, name: wine}}\ndata: {from: d, target: target}\n")

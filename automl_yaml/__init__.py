@@ -8,6 +8,7 @@ The library does what the ``mlx`` command does::
     report = automl_yaml.validate("spec.yaml")          # problems, never raises for spec errors
     plan = automl_yaml.plan("spec.yaml")                # the graph of steps `mlx run` executes
     result = automl_yaml.run("spec.yaml")               # best params, scores, paths, leaderboard
+    result = automl_yaml.run("spec.yaml", frames={"train": df})  # `train: {kind: frame}` from a DataFrame
     preds = automl_yaml.predict(result.model_path, df)  # predictions of a trained model
 
 Everything here is imported lazily: ``import automl_yaml`` is cheap.
@@ -40,21 +41,25 @@ def validate(source, **kwargs) -> ValidationReport:
     return _validate(source, **kwargs)
 
 
-def plan(source, *, overrides=(), **kwargs) -> Plan:
-    """The compiled plan of a spec (a path, a mapping or a ``LoadedSpec``)."""
+def plan(source, *, overrides=(), frames=None, **kwargs) -> Plan:
+    """The compiled plan of a spec (a path, a mapping or a ``LoadedSpec``); a plan reads no data, so frames are only checked."""
     from .planner import plan as _plan
     from .spec import LoadedSpec
     from .spec import load_spec as _load
 
-    loaded = source if isinstance(source, LoadedSpec) else _load(source, overrides=overrides)
+    loaded = source.with_frames(frames) if isinstance(source, LoadedSpec) else _load(source, overrides=overrides, frames=frames)
     return _plan(loaded, **kwargs)
 
 
-def run(source, *, overrides=(), **kwargs) -> Any:
-    """Run a spec end to end; returns a ``RunResult``. See :func:`automl_yaml.runner.run`."""
+def run(source, *, overrides=(), frames=None, **kwargs) -> Any:
+    """Run a spec end to end; returns a ``RunResult``. See :func:`automl_yaml.runner.run`.
+
+    ``frames={"train": df}`` gives the DataFrames of ``kind: frame`` sources; a spec
+    mapping may also hold a DataFrame in place of a source: ``{"sources": {"train": df}, ...}``.
+    """
     from .runner import run as _run
 
-    return _run(source, overrides=overrides, **kwargs)
+    return _run(source, overrides=overrides, frames=frames, **kwargs)
 
 
 # The submodule ``predict`` shares its name with the function below. Importing a

@@ -80,6 +80,11 @@ def read_input(path: str, *, base_dir: Path | None = None):
         name = m.group("source")
         if name not in loaded.spec.sources:
             raise UsageError(f"{m.group('spec')} defines no source '{name}'", hint=suggestion_hint(name, loaded.spec.sources, what="source"))
+        if loaded.spec.sources[name].kind == "frame":
+            raise UsageError(
+                f"source '{name}' of {m.group('spec')} is a `kind: frame` source: its rows are given from Python, there is nothing to read",
+                hint="from Python, predict a DataFrame directly: automl_yaml.predict(model, df); else give a data file to --input",
+            )
         return open_source(name, loaded.spec.sources[name], base_dir=loaded.base_dir).load()
     spec = FileSource(path=path)
     return Reader("input", spec, base_dir=base_dir or Path.cwd()).load()

@@ -309,6 +309,7 @@ def run(
     source: str | Path | dict | LoadedSpec,
     *,
     overrides=(),
+    frames=None,
     resume: bool = False,
     cache: bool = True,
     quiet: bool = False,
@@ -318,8 +319,11 @@ def run(
     """Run a spec end to end.
 
     Args:
-        source: A spec path, a mapping, or a :class:`LoadedSpec`.
+        source: A spec path, a mapping, or a :class:`LoadedSpec`. In a mapping, a
+            pandas DataFrame in place of a source is a ``kind: frame`` source.
         overrides: ``"a.b=value"`` strings (``--set``), or a mapping ``{"a.b": value}``.
+        frames: DataFrames for the spec's ``kind: frame`` sources, by source name
+            (``{"train": df}``); copied, so a later change by the caller does not reach the run.
         resume: Continue an interrupted search instead of starting again.
         cache: Use the Parquet cache of loaded sources.
         quiet: Print nothing (results come back in the :class:`RunResult`).
@@ -332,7 +336,11 @@ def run(
         AutomlYamlError: for every failure a user can act on; ``KeyboardInterrupt``
             after recording an interrupted run (resume with ``resume=True``).
     """
-    loaded = source if isinstance(source, LoadedSpec) else load_spec(source, overrides=overrides, environ=environ)
+    if isinstance(source, LoadedSpec):
+        loaded = source.with_frames(frames)
+    else:
+        loaded = load_spec(source, overrides=overrides, environ=environ, frames=frames)
+    loaded.require_frames()  # before the output folder is made
     display = Display(quiet, progress)
     for w in loaded.warnings:
         display.print(f"[yellow]{w.render()}[/yellow]")
@@ -376,7 +384,8 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
     except KeyboardInterrupt:
         job.tracker.fail("interrupted", status="KILLED")
         if job.searching:
-            display.print(f"\n[yellow]interrupted.[/yellow] finished trials are kept; continue with:\n  mlx run {loaded.path or 'SPEC'} --resume")
+            again = f"mlx run {loaded.path or 'SPEC'} --resume" if not loaded.frames else "the same call with resume=True (and the same frames)"
+            display.print(f"\n[yellow]interrupted.[/yellow] finished trials are kept; continue with:\n  {again}")
         raise
     except AutomlYamlError as exc:
         job.tracker.fail(exc.message)
@@ -487,7 +496,9 @@ class _Job:
             self._progress_cm = None
         for info in self.infos.values():
             cached = " (cached)" if info.from_cache else ""
-            self.display.note(f"{info.description}: {info.rows:,} rows x {info.columns} columns{cached} [{info.seconds:.1f}s]")
+            # a frame's description already gives its size
+            size = "" if info.kind == "frame" else f": {info.rows:,} rows x {info.columns} columns"
+            self.display.note(f"{info.description}{size}{cached} [{info.seconds:.1f}s]")
 
     def step_assemble(self, step) -> None:
         from .data.assemble import assemble_frame
@@ -943,13 +954,14 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
 # ----------------------------------------------------------------------------- profile
 
 
-def profile(source, *, overrides=(), output: str | None = None, cache: bool = True, quiet: bool = False) -> dict:
+def profile(source, *, overrides=(), frames=None, output: str | None = None, cache: bool = True, quiet: bool = False) -> dict:
     """``mlx profile``: load and assemble the data as a run would, then write its profile."""
     from .console import make_console
     from .data.assemble import build_dataset
     from .report.profile import write_profile
 
-    loaded = source if isinstance(source, LoadedSpec) else load_spec(source, overrides=overrides)
+    loaded = source.with_frames(frames) if isinstance(source, LoadedSpec) else load_spec(source, overrides=overrides, frames=frames)
+    loaded.require_frames()
     display = Display(quiet, not quiet)
     spec = loaded.spec
     out = Path(output) if output else loaded.output_dir / "profile"

@@ -1055,7 +1055,8 @@ class ServiceTracker:
         """Quick checks here; the child imports MLflow and checks the store meanwhile."""
         MlflowTracker._check_without_mlflow(self.uri)  # fails before any data is read
         if self._spawn():
-            self._send("init", self.loaded)
+            # the child needs the spec, not the DataFrames of `kind: frame` sources (pickled, they would cross the pipe)
+            self._send("init", dataclasses.replace(self.loaded, frames={}))
             self._check_seq = self._send("check")
             self._pending_check = True
         else:

@@ -21,6 +21,7 @@ R.sources.register("file", "automl_yaml.data.sources:FileSource", help="CSV/TSV,
 R.sources.register("sql", "automl_yaml.data.sources:SqlSource", help="any SQLAlchemy database (PostgreSQL, SQLite, ...)")
 R.sources.register("mongo", "automl_yaml.data.sources:MongoSource", help="a MongoDB collection")
 R.sources.register("sample", "automl_yaml.data.sources:SampleSource", help="a data set shipped inside an installed package")
+R.sources.register("frame", "automl_yaml.data.sources:FrameSource", help='a pandas DataFrame given from Python: automl_yaml.run(spec, frames={"name": df})')
 
 #: Data sets the ``sample`` source can read offline, and the package that ships each.
 SAMPLE_DATASETS = {

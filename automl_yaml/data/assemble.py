@@ -190,19 +190,25 @@ def load_sources(loaded: Any, *, cache: bool = True, progress: Any = None) -> tu
 def load_source(loaded: Any, name: str, *, cache: bool = True, progress: Any = None) -> tuple[pd.DataFrame, SourceInfo]:
     """Load one source (a ``load`` step of the plan); see :func:`load_sources`."""
     source_spec = loaded.spec.sources[name]
-    reader = open_source(name, source_spec, base_dir=loaded.base_dir)
+    frames = getattr(loaded, "frames", {})
+    if source_spec.kind == "frame" and name not in frames:
+        from ..spec import missing_frame
+
+        raise missing_frame(loaded, name)
+    reader = open_source(name, source_spec, base_dir=loaded.base_dir, frames=frames)
     start = time.perf_counter()
     # A SQL query is read, then fingerprinted from what was read: a fingerprint
     # first would run it twice (its cache could only be checked by running it).
     by_reading = reader.fingerprinted_by_reading
     fingerprint = None if by_reading else reader.fingerprint()
-    use_cache = cache and source_spec.cache and reader.cache_worthy and not by_reading
+    use_cache = cache and reader.cache_worthy and getattr(source_spec, "cache", True) and not by_reading
     frame = _cache.read(loaded.output_dir, name, fingerprint) if use_cache else None
     hit = frame is not None
     if frame is None:
         frame = reader.load(progress=progress)
         if len(frame) == 0:
-            hint = "check the query's WHERE clause and `params`" if source_spec.kind == "sql" else "check the source"
+            hints = {"sql": "check the query's WHERE clause and `params`", "frame": "check the DataFrame given for it"}
+            hint = hints.get(source_spec.kind, "check the source")
             raise reader.error(f"{reader.describe()} has no rows", hint=hint)
         if by_reading:
             fingerprint = reader.fingerprint()

@@ -60,8 +60,18 @@ class _Checker:
         return self.problems
 
     def open(self, name: str) -> None:
+        frames = getattr(self.loaded, "frames", None) or {}
+        if self.spec.sources[name].kind == "frame" and name not in frames:
+            # not an error of the spec: `mlx validate --check-data` cannot be given a DataFrame
+            self.add(
+                ("sources", name),
+                "a `kind: frame` source is given at run time: its columns are not checked",
+                f'to check them, give the DataFrame: automl_yaml.validate(spec, check_data=True, frames={{"{name}": df}})',
+                severity="warning",
+            )
+            return
         try:
-            reader = open_source(name, self.spec.sources[name], base_dir=self.loaded.base_dir)
+            reader = open_source(name, self.spec.sources[name], base_dir=self.loaded.base_dir, frames=frames)
             self.readers[name] = reader
             self.schemas[name] = reader.schema()
         except AutomlYamlError as exc:

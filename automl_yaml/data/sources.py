@@ -28,7 +28,7 @@ import hashlib
 import json
 import numbers
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
@@ -39,7 +39,7 @@ from .. import registry as R
 from ..errors import AutomlYamlError, MissingDependencyError, SourceError, suggestion_hint
 from ..spec import mask_url
 
-__all__ = ["BaseSource", "FileSource", "SqlSource", "MongoSource", "SampleSource", "open_source", "CONTENT_HASH_LIMIT", "READER_VERSION"]
+__all__ = ["BaseSource", "FileSource", "SqlSource", "MongoSource", "SampleSource", "FrameSource", "open_source", "CONTENT_HASH_LIMIT", "READER_VERSION"]
 
 #: Local files up to this size are fingerprinted by a hash of their bytes (a
 #: touched but unchanged file keeps its cache); larger ones by size and mtime,
@@ -239,11 +239,17 @@ def _finish(progress: Any, task: Any, total: int) -> None:
         progress.update(task, total=total, completed=total)
 
 
-def open_source(name: str, spec: Any, *, base_dir: Path) -> BaseSource:
-    """The reader of a source, looked up in the ``sources`` registry by its kind."""
+def open_source(name: str, spec: Any, *, base_dir: Path, frames: Mapping[str, pd.DataFrame] | None = None) -> BaseSource:
+    """The reader of a source, looked up in the ``sources`` registry by its kind.
+
+    Args:
+        frames: The DataFrames given for ``kind: frame`` sources (``LoadedSpec.frames``).
+    """
     from ..components import catalog  # noqa: F401 - registers the built-in kinds
 
     cls = R.sources.get(spec.kind).load()
+    if spec.kind == "frame":
+        return cls(name, spec, base_dir=base_dir, frame=(frames or {}).get(name))
     return cls(name, spec, base_dir=base_dir)
 
 
@@ -1262,3 +1268,64 @@ class SampleSource(BaseSource):
             frame["target"] = pd.Series(np.asarray(names)[frame["target"].to_numpy()], index=frame.index, dtype="str")
         return frame
 
+
+# ------------------------------------------------------------------------------- frame
+
+
+class FrameSource(BaseSource):
+    """A pandas DataFrame given from Python: ``automl_yaml.run("spec.yaml", frames={"train": df})``.
+
+    The spec only declares it (``sources: {train: {kind: frame}}``); the frame
+    was copied when the spec was loaded, so a later change by the caller does
+    not reach a run. Its fingerprint hashes the content (pandas'
+    ``hash_pandas_object``, row by row, in order), the column names and their
+    dtypes: ``resume`` refuses a changed frame and accepts the same one. It is
+    never cached as Parquet: it is in memory already.
+    """
+
+    kind = "frame"
+    cache_worthy = False
+
+    def __init__(self, name: str, spec: Any, *, base_dir: Path, frame: pd.DataFrame | None = None):
+        super().__init__(name, spec, base_dir=base_dir)
+        self.frame = frame
+        self._table: pd.DataFrame | None = None
+
+    def _given(self) -> pd.DataFrame:
+        if self.frame is None:
+            raise self.error(
+                "no DataFrame was given for this `kind: frame` source",
+                hint=f'give it from Python: automl_yaml.run(spec, frames={{"{self.name}": df}})',
+                usage=True,
+            )
+        return self.frame
+
+    def describe(self) -> str:
+        if self.frame is None:
+            return f"frame '{self.name}' (no DataFrame given)"
+        rows, columns = self.frame.shape
+        return f"frame '{self.name}' (DataFrame, {rows:,} rows x {columns} columns)"
+
+    def _normalised(self) -> pd.DataFrame:
+        """The table a run reads (a meaningful index as columns, column names as strings), made once."""
+        if self._table is None:
+            frame = self._given().copy(deep=False)  # _normalise may rename columns: not those of LoadedSpec.frames
+            with self._guard("read"):
+                self._table = self._normalise(frame)
+        return self._table
+
+    def fingerprint(self) -> str:
+        table = self._normalised()
+        with self._guard("hash"):
+            rows = pd.util.hash_pandas_object(table, index=False).to_numpy()
+        content = hashlib.sha256(rows.tobytes()).hexdigest()
+        return _digest("frame", list(table.columns), [str(t) for t in table.dtypes], len(table), content, READER_VERSION)
+
+    def load(self, *, progress: Any = None) -> pd.DataFrame:
+        task = _task(progress, f"reading {self.name}")
+        table = self._normalised()
+        _finish(progress, task, len(table))
+        return table
+
+    def head(self, n: int = 1000) -> pd.DataFrame:
+        return self._normalised().head(n)

@@ -17,6 +17,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ from ..errors import Location, Problem, SpecError, UsageError
 from .env import apply_overrides, interpolate
 from .loader import SourceMap, dotted, load_yaml
 
-__all__ = ["LoadedSpec", "ValidationReport", "load_spec", "validate", "json_schema", "redact", "dotted"]
+__all__ = ["LoadedSpec", "ValidationReport", "load_spec", "validate", "json_schema", "redact", "dotted", "missing_frame"]
 
 
 @dataclasses.dataclass
@@ -40,6 +41,9 @@ class LoadedSpec:
         raw: The document after ``--set`` overrides and before interpolation:
             safe to show, log and save (see :meth:`redacted`).
         warnings: Problems of severity "warning".
+        frames: The DataFrames of the spec's ``kind: frame`` sources, by source
+            name: copies of those given (``frames=`` or in a spec mapping),
+            never shown, saved or logged (``raw`` says ``kind: frame``).
     """
 
     spec: Any
@@ -48,6 +52,7 @@ class LoadedSpec:
     smap: SourceMap
     raw: Any
     warnings: list[Problem]
+    frames: dict[str, Any] = dataclasses.field(default_factory=dict, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -77,6 +82,19 @@ class LoadedSpec:
 
     def locate(self, *path) -> Location:
         return self.smap.locate(tuple(path))
+
+    def with_frames(self, frames: Mapping[str, Any] | None) -> LoadedSpec:
+        """This spec with more DataFrames for its ``kind: frame`` sources (checked and copied)."""
+        if not frames:
+            return self
+        return dataclasses.replace(self, frames={**self.frames, **_checked_frames(self.spec, frames)})
+
+    def require_frames(self) -> None:
+        """Raise a :class:`UsageError` if a ``kind: frame`` source the table is built from has no DataFrame."""
+        spec = self.spec
+        for name in [spec.main_source] + [j.source for j in spec.data.join]:
+            if getattr(spec.sources.get(name), "kind", None) == "frame" and name not in self.frames:
+                raise missing_frame(self, name)
 
     def __repr__(self) -> str:
         # never the resolved spec: ${VAR} values (passwords) are in it
@@ -146,6 +164,76 @@ def redact(data: Any) -> Any:
     return data
 
 
+def _is_frame(value: Any) -> bool:
+    """A pandas DataFrame (pandas is never imported for this: without it, there is none)."""
+    pd = sys.modules.get("pandas")
+    return pd is not None and isinstance(value, pd.DataFrame)
+
+
+def _inline_frames(data: dict) -> tuple[dict, dict[str, Any]]:
+    """A spec mapping's DataFrames written in place of a source: each becomes ``{kind: frame}``."""
+    sources = data.get("sources")
+    if not isinstance(sources, Mapping):
+        return data, {}
+    found = {name: value for name, value in sources.items() if _is_frame(value)}
+    if not found:
+        return data, {}
+    data = dict(data)
+    data["sources"] = {name: ({"kind": "frame"} if name in found else value) for name, value in sources.items()}
+    return data, found
+
+
+def _frames_mapping(frames: Any) -> Mapping[str, Any]:
+    if frames is None:
+        return {}
+    if not isinstance(frames, Mapping):
+        raise UsageError(
+            f"frames= maps source names to DataFrames, not a {type(frames).__name__}",
+            hint='for example frames={"train": df} with sources: {train: {kind: frame}} in the spec',
+        )
+    return frames
+
+
+def _checked_frames(spec: Any, frames: Mapping[str, Any]) -> dict[str, Any]:
+    """Copies of the DataFrames given for ``kind: frame`` sources; a :class:`UsageError` for anything else."""
+    from ..errors import did_you_mean
+
+    _frames_mapping(frames)
+    out: dict[str, Any] = {}
+    for name, frame in frames.items():
+        source = spec.sources.get(name)
+        if source is None:
+            close = did_you_mean(str(name), [str(n) for n in spec.sources])
+            hint = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?" if close else f"declare it in the spec: sources: {{{name}: {{kind: frame}}}}"
+            raise UsageError(f"frames: the spec has no source '{name}'", hint=hint)
+        if source.kind != "frame":
+            raise UsageError(
+                f"frames: source '{name}' is a `kind: {source.kind}` source; only a `kind: frame` source takes a DataFrame",
+                hint=f"write sources: {{{name}: {{kind: frame}}}} in the spec, or leave '{name}' out of frames=",
+            )
+        if not _is_frame(frame):
+            what = f"{type(frame).__module__}.{type(frame).__name__}" if type(frame).__module__ != "builtins" else type(frame).__name__
+            raise UsageError(
+                f"frames['{name}']: expected a pandas DataFrame, got a {what}",
+                hint="make one of the features and the target: pd.DataFrame(X).assign(target=y) (polars: df.to_pandas())",
+            )
+        out[name] = frame.copy()  # a later change by the caller does not reach the run
+    return out
+
+
+def missing_frame(loaded: LoadedSpec, name: str) -> UsageError:
+    """The error for a ``kind: frame`` source without a DataFrame (``mlx run``, or ``run()`` without ``frames=``)."""
+    message = f"sources.{name}: no DataFrame was given for this `kind: frame` source"
+    if loaded.path is None:
+        hint = f'give it: automl_yaml.run(spec, frames={{"{name}": df}}), or in the spec mapping: {{"sources": {{"{name}": df}}, ...}}'
+        return UsageError(message, hint=hint)
+    hint = (
+        f'a frame source is given from Python: automl_yaml.run("{loaded.path}", frames={{"{name}": df}}); '
+        "the command line reads only sources it can open (kind: file, sql, mongo, sample)"
+    )
+    return UsageError(f"{loaded.locate('sources', name)}: {message}", hint=hint)
+
+
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
@@ -176,24 +264,30 @@ def load_spec(
     environ: Mapping[str, str] | None = None,
     base_dir: str | Path | None = None,
     semantic: bool = True,
+    frames: Mapping[str, Any] | None = None,
 ) -> LoadedSpec:
     """Load, interpolate and validate a spec.
 
     Args:
-        source: A path to a YAML file, or the spec as a mapping.
+        source: A path to a YAML file, or the spec as a mapping; in a mapping,
+            a pandas DataFrame in place of a source is ``{kind: frame}`` with
+            that frame (``{"sources": {"train": df}, ...}``).
         overrides: ``"a.b.c=value"`` strings, as ``mlx run --set`` takes them, or a mapping
             ``{"a.b.c": value}`` whose values are taken as they are (``None``: none).
         environ: Where ``${VAR}`` is looked up (default ``os.environ``).
         base_dir: The folder relative paths are resolved against
             (default: the spec file's folder, or the current folder).
         semantic: Also run the semantic checks (estimators, metrics, ...).
+        frames: DataFrames for the spec's ``kind: frame`` sources, by source
+            name (copied: a later change by the caller does not reach a run).
 
     Returns:
         The :class:`LoadedSpec`.
 
     Raises:
         SpecError: with every problem found, each located at ``file:line:col``.
-        UsageError: if the file cannot be read.
+        UsageError: if the file cannot be read, or ``frames`` names a source
+            that is not ``kind: frame`` or holds something else than a DataFrame.
     """
     from pydantic import ValidationError
 
@@ -202,10 +296,12 @@ def load_spec(
     from .models import Spec
     from .versions import upgrade
 
+    inline: dict[str, Any] = {}
     if isinstance(source, Mapping):
         path = None
         smap = SourceMap("<spec>")
-        data: Any = copy.deepcopy(dict(source))
+        data, inline = _inline_frames(dict(source))  # before the deep copy: the frames are copied once, below
+        data = copy.deepcopy(data)
     else:
         path = Path(source)
         data, smap = load_yaml(_read(path), str(source))
@@ -241,8 +337,13 @@ def load_spec(
         problems += check(spec, smap)
     if any(p.severity == "error" for p in problems):
         raise SpecError(problems)
+    frames = _frames_mapping(frames)
+    twice = sorted(set(inline) & set(frames))
+    if twice:
+        raise UsageError(f"frames: '{twice[0]}' is given twice, in the spec mapping and in frames=", hint="give each DataFrame once")
     base = Path(base_dir) if base_dir is not None else (path.resolve().parent if path else Path.cwd())
-    return LoadedSpec(spec=spec, path=path, base_dir=base, smap=smap, raw=raw, warnings=problems)
+    loaded = LoadedSpec(spec=spec, path=path, base_dir=base, smap=smap, raw=raw, warnings=problems)
+    return loaded.with_frames({**inline, **frames})
 
 
 def validate(
@@ -251,16 +352,22 @@ def validate(
     overrides: Iterable[str] | Mapping[str, Any] | None = (),
     environ: Mapping[str, str] | None = None,
     check_data: bool = False,
+    frames: Mapping[str, Any] | None = None,
 ) -> ValidationReport:
     """Check a spec without raising on spec problems.
 
     Args:
         check_data: Also open the sources and check columns, join keys and
             target (reads schemas and a few rows, not whole tables).
+        frames: DataFrames for ``kind: frame`` sources, as :func:`load_spec`
+            takes them (with ``check_data``, a frame source without one is a problem).
+
+    Raises:
+        UsageError: ``frames`` is wrong (see :func:`load_spec`); never for spec problems.
     """
     file = str(source) if not isinstance(source, Mapping) else "<spec>"
     try:
-        loaded = load_spec(source, overrides=overrides, environ=environ)
+        loaded = load_spec(source, overrides=overrides, environ=environ, frames=frames)
     except SpecError as exc:
         return ValidationReport(file, exc.problems, None)
     problems = list(loaded.warnings)

@@ -273,8 +273,14 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
     if kind == "source_kind":
         v = value.get("kind") if isinstance(value, dict) else None
         if v is not None:
+            from .models import SOURCE_KINDS
+
             msg = f"unknown source kind {v!r}"
-            hint = suggestion_hint(str(v), ["file", "sql", "mongo", "sample"], what="source kind")
+            hint = suggestion_hint(str(v), SOURCE_KINDS, what="source kind")
+        elif type(value).__module__.split(".")[0] in ("pandas", "numpy", "polars", "pyarrow"):
+            # a spec given as a Python mapping holding data: only a pandas DataFrame becomes a source
+            msg = f"a {type(value).__module__.split('.')[0]} {type(value).__name__} cannot be a source"
+            hint = "give a pandas DataFrame (pd.DataFrame(X).assign(target=y)); it becomes a `kind: frame` source"
         else:
             msg = "cannot tell the kind of this source"
             hint = "add `kind: file` (with path), `kind: sql` (url + table or query), `kind: mongo` (uri, database, collection)"

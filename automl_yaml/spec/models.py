@@ -216,6 +216,17 @@ class SampleSource(_SourceBase):
     )
 
 
+class FrameSource(StrictModel):
+    """A pandas DataFrame given from Python: ``automl_yaml.run("spec.yaml", frames={"train": df})``,
+    or in place of the source in a spec mapping: ``{"sources": {"train": df}, ...}``. The command line cannot give one."""
+
+    kind: Literal["frame"] = "frame"
+    description: str | None = Field(None, description="What the DataFrame holds (free text); the frame itself is given at run time, never in the spec.")
+
+
+SOURCE_KINDS = ("file", "sql", "mongo", "sample", "frame")
+
+
 def _source_tag(value: Any) -> str | None:
     if isinstance(value, StrictModel):
         return getattr(value, "kind", None)
@@ -223,7 +234,7 @@ def _source_tag(value: Any) -> str | None:
         return "file" if isinstance(value, str) else None
     if "kind" in value:
         kind = value["kind"]
-        return kind if isinstance(kind, str) and kind in ("file", "sql", "mongo", "sample") else "bad-kind"
+        return kind if isinstance(kind, str) and kind in SOURCE_KINDS else "bad-kind"
     if "path" in value:
         return "file"
     if "url" in value or "query" in value or "table" in value:
@@ -243,6 +254,7 @@ Source = Annotated[
         Annotated[SqlSource, Tag("sql")],
         Annotated[MongoSource, Tag("mongo")],
         Annotated[SampleSource, Tag("sample")],
+        Annotated[FrameSource, Tag("frame")],
     ],
     Discriminator(
         _source_tag,

@@ -127,3 +127,29 @@ def test_predict_input_from_a_frame_source_is_exit_2(tmp_path, small_spec, capsy
     assert code == 2
     err = capsys.readouterr().err
     assert "source 'penguins'" in err and "is a `kind: frame` source" in err and "automl_yaml.predict(model, df)" in err
+
+
+@pytest.mark.slow
+def test_a_tracked_run_from_a_dataframe_logs_no_rows(tmp_path, small_spec, penguins_frame, monkeypatch):
+    from mlflow import MlflowClient
+
+    from automl_yaml.tracking import ServiceTracker
+
+    sent = []
+    real_send = ServiceTracker._send
+
+    def recording_send(self, cmd, *args, **kw):
+        sent.append((cmd, args))
+        return real_send(self, cmd, *args, **kw)
+
+    monkeypatch.setattr(ServiceTracker, "_send", recording_send)
+    spec = small_spec({"sources": {"penguins": {"kind": "frame"}}, "tracking": {"experiment": "frames"}, "models": MODELS, "search": {"budget": {"trials": 2}}})
+    result = automl_yaml.run(spec, frames={"penguins": penguins_frame}, quiet=True)
+    init = [args[0] for cmd, args in sent if cmd == "init"]
+    assert init and init[0].frames == {}  # the tracking child gets the spec, not the rows
+    client = MlflowClient(tracking_uri=f"sqlite:///{tmp_path / 'mlflow.db'}")
+    parent = client.get_run(result.tracking["run_id"])
+    params = parent.data.params
+    assert params["spec.sources.penguins.kind"] == "frame"
+    assert not [k for k, v in params.items() if "Torgersen" in v or "bill_length" in v]
+    assert parent.data.tags["data.fingerprint.penguins"] == result.summary["data"]["fingerprints"]["penguins"]

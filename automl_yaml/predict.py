@@ -102,6 +102,8 @@ def predict(model, data, *, proba: bool = False, tracking_uri: str | None = None
     from .model import TrainedModel
 
     m = model if isinstance(model, TrainedModel) else load_model(model, tracking_uri=tracking_uri)
+    if not isinstance(data, (pd.DataFrame, str, os.PathLike)):
+        raise TypeError(f"data is a DataFrame or the path of a data file, not {type(data).__name__}")
     frame = data if isinstance(data, pd.DataFrame) else read_input(str(data))
     return m.predict_frame(frame, proba=proba)
 

@@ -16,6 +16,7 @@ import copy
 import dataclasses
 import hashlib
 import json
+import os
 import re
 import sys
 from collections.abc import Iterable, Mapping
@@ -114,7 +115,7 @@ class ValidationReport:
         return not any(p.severity == "error" for p in self.problems)
 
     def __repr__(self) -> str:
-        return f"ValidationReport(file={self.file!r}, ok={self.ok}, problems={[str(p) for p in self.problems]!r})"
+        return f"ValidationReport(file={self.file!r}, ok={self.ok}, problems={[p.render() for p in self.problems]!r})"
 
     @property
     def errors(self) -> list[Problem]:
@@ -302,9 +303,11 @@ def load_spec(
         smap = SourceMap("<spec>")
         data, inline = _inline_frames(dict(source))  # before the deep copy: the frames are copied once, below
         data = copy.deepcopy(data)
-    else:
+    elif isinstance(source, (str, os.PathLike)):
         path = Path(source)
         data, smap = load_yaml(_read(path), str(source))
+    else:
+        raise TypeError(f"a spec is a path (str or os.PathLike) or a mapping, not {type(source).__name__}")
     file = smap.file
     if data is None:
         raise SpecError.single("the spec is empty", location=Location(file), hint="start from `mlx init`, or see examples/")

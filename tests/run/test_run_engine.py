@@ -42,6 +42,8 @@ def test_outputs_and_library_result(tmp_path, small_spec):
     assert predicted.columns.tolist() == ["prediction", "proba_Adelie", "proba_Chinstrap", "proba_Gentoo"]
     assert (predicted["prediction"] == frame["species"]).mean() > 0.8
     assert result.load_model() is result.load_model()  # loaded once
+    with pytest.raises(TypeError, match="data is a DataFrame or the path of a data file, not int"):
+        result.predict(42)
     assert (result.load_model().predict(frame) == predicted["prediction"].to_numpy()).all()
     text = repr(result)
     assert "best_model='" in text and "leaderboard" not in text and "summary" not in text and "\n" not in text

@@ -152,6 +152,12 @@ def test_a_set_that_carries_a_secret_is_masked_in_messages(tmp_path, capsys):
     assert "hunter2" not in str(caught.value.problems[0].location)
 
 
+def test_a_spec_that_is_neither_a_path_nor_a_mapping_is_a_type_error():
+    for wrong in (123, ["sources"], None):
+        with pytest.raises(TypeError, match=f"a spec is a path .* or a mapping, not {type(wrong).__name__}"):
+            load_spec(wrong)
+
+
 def test_warnings_do_not_fail_but_strict_does(tmp_path, capsys):
     spec = tmp_path / "s.yaml"
     spec.write_text("sources: {d: {kind: sample, name: iris}, e: {kind: sample, name: wine}}\ndata: {from: d, target: target}\n")

@@ -179,12 +179,13 @@ def trial_budget(spec: Spec, space_size: int | None) -> int | None:
     return DEFAULT_TRIALS
 
 
-def plan(loaded: LoadedSpec, *, task: str | None = None, n_rows: int | None = None) -> Plan:
+def plan(loaded: LoadedSpec, *, task: str | None = None, n_rows: int | None = None, folds: int | None = None) -> Plan:
     """Compile a loaded spec into its :class:`Plan`.
 
     Args:
         task: The task when already known (the runner passes the inferred one).
         n_rows: Training rows when known (the zoo leaves out slow models above a size).
+        folds: The CV folds when the data lowered the default (``Dataset.cv_folds``).
     """
     from .search.space import compile_space
 
@@ -240,7 +241,7 @@ def plan(loaded: LoadedSpec, *, task: str | None = None, n_rows: int | None = No
     by_id = {s.id: s for s in steps}
     ordered = [by_id[i] for i in order]
 
-    folds = spec.search.cv.folds * spec.search.cv.repeats
+    folds = (folds or spec.search.cv.folds) * spec.search.cv.repeats
     fits = trials * folds + 1 if trials is not None else None
     notes = []
     if spec.models is None:

@@ -559,13 +559,14 @@ class _Job:
         n_rows = len(ds.X_train)
         # the plan again, now that the task and size are known (the zoo depends
         # on them); the steps and their ids are the same by construction
-        self.plan = make_plan(self.loaded, task=ds.task, n_rows=n_rows)
+        self.plan = make_plan(self.loaded, task=ds.task, n_rows=n_rows, folds=ds.cv_folds)
         atomic_write_json(self.out / "plan.json", self.plan.to_dict())
         self.metrics = resolve(spec.search.metrics(), ds.task, n_classes=ds.n_classes)
         self.space = compile_space(spec, ds.task, n_rows)
         if not self.space.models:
             raise UsageError("no model fits this task and data size", hint="list models in the spec")
-        self.cv = make_cv(spec.search.cv, spec.data.split.by, ds.task, spec.seed, groups=ds.groups_train)
+        cv_spec = spec.search.cv if ds.cv_folds is None else spec.search.cv.model_copy(update={"folds": ds.cv_folds})
+        self.cv = make_cv(cv_spec, spec.data.split.by, ds.task, spec.seed, groups=ds.groups_train)
         self.factory = PipelineFactory(spec, ds.column_types, ds.task, self.space, spec.seed)
         if not self.space.shared:
             _check_features_left(spec, ds.column_types)

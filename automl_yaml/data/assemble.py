@@ -109,6 +109,8 @@ class Dataset:
         target: The target column's name.
         sources: How each source was loaded.
         notes: What the user should be told (rows dropped, columns renamed...).
+        cv_folds: The CV folds when fewer than ``search.cv.folds``: the spec left
+            the folds at their default and a class has fewer training rows.
         date_formats: The format each column of date strings was read with
             (see :func:`date_format`), to read new rows the same way.
     """
@@ -128,6 +130,7 @@ class Dataset:
     sources: dict[str, SourceInfo]
     notes: list[str]
     date_formats: dict[str, str] = dataclasses.field(default_factory=dict)
+    cv_folds: int | None = None
 
     @property
     def fingerprints(self) -> dict[str, str]:
@@ -868,6 +871,9 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     data = spec.data
     target = data.target
     folds = spec.search.cv.folds
+    # folds left at their default give way to a rare class (with a note), as FLAML's do;
+    # folds the spec sets are kept, and too few rows for them is an error
+    default_folds = "folds" not in spec.search.cv.model_fields_set
     notes: list[str] = []
     if target not in frame.columns:
         raise _spec_error(loaded, ("data", "target"), f"the target '{target}' is not a column of the table", _columns_hint(target, frame.columns))
@@ -950,7 +956,7 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
                 f"the target '{target}' has one class only ({classes[0]!r} on all {len(work)} rows)",
                 "there is nothing to learn: check the target column and the source's rows (a filter?)",
             )
-        _check_folds(loaded, y, classes, folds, "the table")
+        _check_folds(loaded, y, classes, 2 if default_folds else folds, "the table")
     else:
         classes = positive = None
         y = pd.to_numeric(work[target], errors="coerce").astype("float64")
@@ -966,6 +972,17 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     X = work[list(types)]
     train_idx, test_idx, groups = _split_rows(loaded, work, y, task, notes)
     y_train, y_test = y.iloc[train_idx], y.iloc[test_idx]
+    cv_folds = None
+    if default_folds and classes is not None:
+        counts = np.bincount(y_train.to_numpy(), minlength=len(classes))
+        fewest = int(counts.min())
+        if 2 <= fewest < folds:
+            rare = classes[int(counts.argmin())]
+            cv_folds = folds = fewest
+            notes.append(
+                f"class {rare!r} has {fewest} training rows: {fewest}-fold cross-validation instead of the default "
+                f"{spec.search.cv.folds} (set search.cv.folds to choose)"
+            )
     _check_folds(loaded, y_train, classes, folds, "the training set")
     if groups is not None:
         n_groups = groups.iloc[train_idx].nunique(dropna=False)
@@ -993,6 +1010,7 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
         sources={},
         notes=notes,
         date_formats=date_formats,
+        cv_folds=cv_folds,
     )
 
 

@@ -284,6 +284,25 @@ def test_bad_targets_are_data_errors_with_hints():
     assert "fewer than the 5 cross-validation folds" in err.value.message
 
 
+def test_default_folds_give_way_to_a_rare_class_and_set_folds_do_not():
+    """Folds left at their default become the rarest class's training rows (>= 2), with a note; set folds are kept."""
+    rare = classes_frame()
+    rare.loc[:4, "species"] = "Emperor"  # 5 rows: 4 in training after the stratified 20 % test split
+    default = load_spec({"seed": 42, "sources": {"main": "main.csv"}, "data": {"from": "main", "target": "species"}})
+    ds = split(default, rare)
+    train_counts = ds.y_train.value_counts()
+    assert ds.cv_folds == int(train_counts.min()) == 4
+    assert any("4-fold cross-validation instead of the default 5" in n and "'Emperor'" in n for n in ds.notes)
+    common = split(default, classes_frame())  # every class has 5+ training rows: the default stays
+    assert common.cv_folds is None and not any("cross-validation instead" in n for n in common.notes)
+    with pytest.raises(DataError, match="class 'Emperor' has 4 rows in the training set; 5-fold"):
+        split(spec_for({"target": "species"}, folds=5), rare)  # the spec says 5: kept, and an error
+    single = classes_frame()
+    single.loc[:0, "species"] = "Emperor"  # one row: no cross-validation can hold it
+    with pytest.raises(DataError, match="class 'Emperor' has 1 rows in the table"):
+        split(default, single)
+
+
 # ---------------------------------------------------------------------------------- types
 
 

@@ -132,3 +132,29 @@ def test_a_table_of_free_text_only_stops_before_the_search(messy_run):
     run = messy_run(frame, "y", spec={"preprocess": {"text": {"encode": "tfidf"}}})
     assert run.code == 0, run.err
     assert run.summary["trials"]["failed"] == 0
+
+
+def test_a_rare_class_lowers_the_default_folds_for_the_whole_run(tmp_path, capsys):
+    """The search, its folds and plan.json agree on the lowered folds (a spec that sets them fails instead)."""
+    import json
+
+    import yaml
+
+    from automl_yaml.cli import main
+
+    rng = np.random.default_rng(0)
+    y = np.array(["a"] * 30 + ["b"] * 25 + ["c"] * 5)
+    frame = pd.DataFrame({"x": np.where(y == "a", 0, np.where(y == "b", 3, 6)) + rng.normal(size=60), "y": y})
+    frame.to_csv(tmp_path / "rare.csv", index=False)
+    spec = {"name": "rare", "sources": {"d": "rare.csv"}, "data": {"target": "y"}, "models": ["logistic_regression"],
+            "search": {"strategy": "random", "budget": {"trials": 2}}, "tracking": False, "execution": {"n_jobs": 1}}
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    assert main(["run", str(tmp_path / "spec.yaml")]) == 0
+    err = capsys.readouterr().err
+    assert "class 'c' has 4 training rows: 4-fold cross-validation instead of the default 5" in err and "4-fold CV" in err
+    out = tmp_path / "runs" / "rare"
+    summary = json.loads((out / "summary.json").read_text())
+    assert len(summary["best"]["cv"]["accuracy"]["folds"]) == 4
+    assert json.loads((out / "plan.json").read_text())["folds"] == 4
+    assert main(["run", str(tmp_path / "spec.yaml"), "--set", "search.cv.folds=5", "--quiet"]) == 1
+    assert "class 'c' has 4 rows in the training set; 5-fold" in capsys.readouterr().err

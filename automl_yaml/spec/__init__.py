@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Location, Problem, SpecError, UsageError
-from .env import apply_overrides, interpolate
+from .env import apply_overrides, interpolate, shell_style_variables
 from .loader import SourceMap, dotted, load_yaml
 
 __all__ = ["LoadedSpec", "ValidationReport", "load_spec", "validate", "json_schema", "redact", "dotted", "missing_frame"]
@@ -320,6 +320,7 @@ def load_spec(
     data = apply_overrides(data, overrides, smap)
     data, warnings = upgrade(data, smap)
     raw = copy.deepcopy(data)
+    warnings = warnings + shell_style_variables(data, smap)
     data = interpolate(data, smap, environ)
     if data.get("name") is None:
         data["name"] = _default_name(path)

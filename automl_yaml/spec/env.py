@@ -62,6 +62,16 @@ def interpolate(data: Any, smap: SourceMap, environ: Mapping[str, str] | None = 
             return value
 
         new = _VAR.sub(one, text)
+        unclosed = _UNCLOSED.search(_VAR.sub("", text))
+        if unclosed:
+            problems.append(
+                Problem(
+                    f"'{unclosed.group(0)}' has no closing '}}'",
+                    path=dotted(path),
+                    location=smap.locate(path),
+                    hint="write ${NAME} or ${NAME:-default}; write $${ for a literal '${'",
+                )
+            )
         if new != text:
             smap.raw[path] = text
         return new
@@ -79,6 +89,39 @@ def interpolate(data: Any, smap: SourceMap, environ: Mapping[str, str] | None = 
     if problems:
         raise SpecError(problems)
     return out
+
+
+#: A ``${`` (not ``$${``) with no closing brace, up to the end of its word.
+_UNCLOSED = re.compile(r"(?<!\$)\$\{[^}\s]*")
+#: A shell-style ``$NAME``, which a spec does not expand.
+_SHELL_VAR = re.compile(r"(?<![$\w])\$([A-Z_][A-Z0-9_]+)\b(?!\{)")
+
+
+def shell_style_variables(data: Any, smap: SourceMap) -> list[Problem]:
+    """Warnings for ``$NAME`` in string values: only ``${NAME}`` is replaced."""
+    found: list[Problem] = []
+
+    def walk(node: Any, path: Path) -> None:
+        if isinstance(node, str) and "$" in node:
+            for m in _SHELL_VAR.finditer(node):
+                found.append(
+                    Problem(
+                        f"'${m.group(1)}' is not replaced: a spec replaces ${{{m.group(1)}}} only",
+                        path=dotted(path),
+                        location=smap.locate(path),
+                        hint=f"write ${{{m.group(1)}}}",
+                        severity="warning",
+                    )
+                )
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, path + (i,))
+        elif isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, path + (k,))
+
+    walk(data, ())
+    return found
 
 
 def referenced_variables(data: Any) -> set[str]:

@@ -44,7 +44,17 @@ def data_path(loc: tuple, data: Any) -> tuple:
     """The part of ``loc`` that exists in ``data`` (drops union tags, model names)."""
     path: list = []
     node = data
-    for part in loc:
+    for i, part in enumerate(loc):
+        nxt = loc[i + 1] if i + 1 < len(loc) else None
+        if (
+            isinstance(node, dict)
+            and part in ("int", "float", "choice")
+            and isinstance(nxt, str)
+            and nxt != part
+            and nxt in node
+            and not isinstance(node.get(part), dict)
+        ):
+            continue  # the union tag of a search space ({int: [1, 9], step: 0}), not its `int` key
         if isinstance(node, dict) and part in node:
             node = node[part]
             path.append(part)
@@ -129,6 +139,15 @@ def translate(exc: ValidationError, data: Any, smap: SourceMap, root: type[BaseM
         elif err["type"] == "value_error" and len(path) >= 1 and path[-1] in ("int", "float") and loc[-1] == path[-1]:
             path = path[:-1]  # a range's own check: report it on the searched field
         by_path.setdefault(path, []).append(err)
+
+    # `metric: [accuracy, accuracyy]`: the list member's error at metric[1] is the problem; the
+    # string member's "expected a string" at `metric` is noise of the union
+    for path in [p for p in by_path if p]:
+        errs = by_path[path]
+        if all(e["type"] in _TYPE_MISMATCH for e in errs) and any(
+            len(q) > len(path) and q[: len(path)] == path and any(e["type"] not in _TYPE_MISMATCH for e in by_path[q]) for q in by_path
+        ):
+            del by_path[path]
 
     # "missing required key 'data'" beside "unknown key 'Data'" (did you mean 'data'?) is one mistake
     unknown = {(p[:-1], str(p[-1])) for p, errs in by_path.items() if p and any(e["type"] == "extra_forbidden" for e in errs)}
@@ -230,11 +249,11 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
     if kind in _COMPARE:
         op, key = _COMPARE[kind]
         return Problem(f"must be {op} {ctx.get(key)}, got {shown}", path=where, location=smap.locate(path), hint=hint)
-    if kind in ("too_short", "too_long"):
-        n = ctx.get("min_length") if kind == "too_short" else ctx.get("max_length")
-        what = "at least" if kind == "too_short" else "at most"
+    if kind in ("too_short", "too_long", "string_too_short", "string_too_long"):
+        n = ctx.get("min_length") if kind.endswith("too_short") else ctx.get("max_length")
+        what = "at least" if kind.endswith("too_short") else "at most"
         if isinstance(value, str):
-            return Problem(f"must have {what} {n} characters", path=where, location=smap.locate(path))
+            return Problem(f"must have {what} {n} characters, got {len(value)}", path=where, location=smap.locate(path))
         return Problem(f"must have {what} {n} item{'s' if n != 1 else ''}", path=where, location=smap.locate(path))
     if kind == "string_pattern_mismatch":
         return Problem(
@@ -315,7 +334,9 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
             hint=hint,
         )
     if kind == "strategy":
-        s = value.get("strategy") if isinstance(value, dict) else None
+        if not isinstance(value, dict):
+            return Problem(f"expected a mapping, got {shown}", path=where, location=smap.locate(path), hint=type_hint(path, value, "a mapping"))
+        s = value.get("strategy")
         sub = path + ("strategy",)
         other = catalog.synonym_hint(catalog.STRATEGY_SYNONYMS, str(s))
         return Problem(
@@ -379,6 +400,9 @@ _GENERIC = {
     "string_pattern_mismatch",
 }
 
+#: A value of the wrong type (as opposed to a wrong value of the right type).
+_TYPE_MISMATCH = {"model_type", "model_attributes_type", "dict_type", "list_type", "string_type", "int_type", "float_type", "bool_type", "none_required"}
+
 _MISSING_HINTS = {
     "target": "name the column to predict: data: {target: <column>}",
     "data": "add a data section with at least the target: data: {target: <column>}",
@@ -394,7 +418,9 @@ def _describe_expected(err: dict) -> str:
     ctx = err.get("ctx") or {}
     if kind in _COMPARE:
         op, key = _COMPARE[kind]
-        return f"a number {op} {ctx.get(key)}"
+        bound = ctx.get(key)
+        what = "an integer" if str(err["loc"][-1]).endswith("-int") else "a number"
+        return f"{what} {op} {bound:g}" if isinstance(bound, (int, float)) else f"{what} {op} {bound}"
     if kind == "literal_error":
         return "one of " + str(ctx.get("expected"))
     if kind.endswith(("_type", "_parsing")):

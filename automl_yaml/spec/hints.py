@@ -23,6 +23,8 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from ..errors import did_you_mean
+
 # ----------------------------------------------------------------- keys by model
 _PANDAS_READ_ARGS = {
     "header",
@@ -393,5 +395,15 @@ def type_hint(path: tuple, value: Any, expected: str) -> str | None:
         return f"a range is a list of its two ends: {{{p[-1]}: [low, high]}}"
     if expected in ("a mapping",) and isinstance(value, list):
         return "this is a mapping (key: value lines), not a list: remove the '- '"
+    if p[-1:] in (("test_size",), ("min_frequency",)) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return "give a share between 0 and 1 (0.2), or a count of at least 1 (500)"
+    if expected == "true or false" and isinstance(value, str):
+        close = did_you_mean(value.lower(), ["true", "false"])
+        if close or value.lower() in ("yes", "no", "on", "off", "y", "n"):
+            return "write true or false, unquoted"
+    if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("choice", "int", "float") and p[:1] not in ("models", "preprocess", "select"):
+        return "this key takes one fixed value; search spaces ({choice: ...}, {int: ...}, {float: ...}) go in models, preprocess and select"
+    if isinstance(value, list) and p[:1] not in ("models", "preprocess", "select"):
+        return None  # a plain list is not a search space here: no {choice: [...]} hint
     hint = value_hint(value, accepts_none=True, numeric=expected.startswith(("an integer", "a number", "a whole")))
     return hint

@@ -156,6 +156,29 @@ def _problem(message: str, file: str, mark=None, hint: str | None = None, path: 
     return Problem(message, path=path, location=loc, hint=hint)
 
 
+_MAGIC = (
+    (b"\x1f\x8b", "gzip"),
+    (b"PK\x03\x04", "a zip archive, or an Excel workbook"),
+    (b"PAR1", "Parquet"),
+    (b"%PDF", "PDF"),
+    (b"\x89PNG", "PNG"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\x7fELF", "an executable"),
+)
+
+
+def _utf16_text(data: bytes) -> bool:
+    """ASCII-range text in UTF-16 (with or without a BOM): every other byte is NUL."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
+    sample = data[:512]
+    evens, odds = sample[0::2], sample[1::2]
+    if not evens or not odds:
+        return False
+    e, o = evens.count(0) / len(evens), odds.count(0) / len(odds)
+    return (o >= 0.5 and e < 0.05) or (e >= 0.5 and o < 0.05)
+
+
 def decode(data: bytes, file: str) -> str:
     """UTF-8 bytes to text, or a spec error at the first bad byte."""
     if len(data) > MAX_BYTES:
@@ -163,6 +186,13 @@ def decode(data: bytes, file: str) -> str:
             f"file is {len(data):,} bytes; a spec may be at most {MAX_BYTES:,}",
             location=Location(file),
             hint="keep data out of the spec: put it in a file and name it in 'sources'",
+        )
+    kind = next((name for magic, name in _MAGIC if data.startswith(magic)), None)
+    if kind or (b"\x00" in data[:8192] and not _utf16_text(data)):
+        raise SpecError.single(
+            f"this is a binary file{f' ({kind})' if kind else ''}, not a YAML spec",
+            location=Location(file),
+            hint="give the spec's .yaml file; data files are named in `sources`",
         )
     if data.startswith((b"\xff\xfe", b"\xfe\xff")) or (len(data) >= 2 and (data[0] == 0) != (data[1] == 0)):
         # Windows editors' "Unicode": UTF-16 with a byte-order mark (or ASCII text with NUL halves)
@@ -213,7 +243,14 @@ def load_yaml(text: str | bytes, file: str = "<spec>") -> tuple[Any, SourceMap]:
                 what = "a tab character here; YAML separates values with spaces, not tabs"
         if exc.context and "expected a single document" in exc.context:
             what = "more than one YAML document ('---'); a spec is one document"
-        raise SpecError([_problem(f"invalid YAML: {what}", file, mark, _yaml_hint(exc))]) from None
+        hint = _yaml_hint(exc)
+        if exc.context == "while scanning a quoted scalar" and exc.context_mark is not None:
+            # reported at the end of the file by PyYAML; the mistake is where the quote opens
+            mark = exc.context_mark
+            quote = (mark.buffer or "")[mark.pointer : mark.pointer + 1] or '"'
+            what = f"this quoted string ({quote}) is never closed"
+            hint = f"end the value with {quote}; inside single quotes write '' for a quote, inside double quotes \\\""
+        raise SpecError([_problem(f"invalid YAML: {what}", file, mark, hint)]) from None
     except yaml.reader.ReaderError as exc:
         raise SpecError([_reader_problem(exc, text, file)]) from None
     except yaml.YAMLError as exc:

@@ -740,10 +740,22 @@ class TrackingSpec(StrictModel):
     tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on the parent run.")
 
 
+_SWITCH_WORDS = {"off": False, "no": False, "false": False, "none": False, "disabled": False, "on": True, "yes": True, "true": True, "enabled": True}
+
+
 def _tracking_shorthand(value: Any) -> Any:
     if isinstance(value, bool):
         return {"enabled": value}
     if isinstance(value, str):
+        word = value.strip().lower()
+        if word in _SWITCH_WORDS:
+            # YAML 1.2: `tracking: off` is the string 'off', which would be a tracking URI (a folder named off)
+            on = _SWITCH_WORDS[word]
+            raise PydanticCustomError(
+                "value_error",
+                "'{value}' is not a tracking URI; tracking is turned " + ("on" if on else "off") + " with true or false",
+                {"value": value, "hint": f"write tracking: {'true' if on else 'false'} (in YAML 1.2, {value} is a string)"},
+            )
         return {"uri": value}
     return value
 

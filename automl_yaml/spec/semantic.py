@@ -11,6 +11,7 @@ Only the estimator metadata (JSON) is read; nothing heavy is imported.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from importlib.util import find_spec
 from typing import Annotated, Any
@@ -23,6 +24,9 @@ from .hints import value_hint
 from .loader import SourceMap, dotted
 from .models import Spec
 from .space import Choice, FloatRange, IntRange, is_discrete, is_space, walk_spaces
+
+#: dialect[+driver]:// (SQLAlchemy's URL form)
+_SQL_URL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\+[A-Za-z0-9_]+)?://")
 
 
 class Checker:
@@ -76,6 +80,21 @@ class Checker:
             elif j.source in seen:
                 self.error(path, f"source '{j.source}' is already part of the table", "each source can be used once")
             seen.add(j.source)
+        for name, src in spec.sources.items():
+            field = {"file": "path", "sql": "url", "mongo": "uri"}.get(src.kind)
+            value = getattr(src, field, None) if field else None
+            if isinstance(value, str) and not value.strip():
+                path = ("sources", name, field)
+                raw = self.smap.raw.get(path)
+                hint = f"{raw} gave an empty string: set the variable, or give a non-empty default" if raw else None
+                self.error(path, f"`{field}` is empty", hint)
+            elif src.kind == "sql" and isinstance(value, str) and not _SQL_URL.match(value):
+                path = ("sources", name, "url")
+                self.error(
+                    path,
+                    f"{self.show(path, value)} is not an SQLAlchemy URL",
+                    "dialect://user:password@host:port/database, e.g. postgresql://${PGUSER}:${PGPASSWORD}@localhost:5432/zoo or sqlite:///file.db",
+                )
         unused = [n for n in names if n not in seen]
         for n in unused:
             self.warn(("sources", n), f"source '{n}' is not used", "join it in data.join, or remove it")
@@ -274,11 +293,38 @@ class Checker:
                 score = opts.score
                 if (score == "f_regression" and task == "classification") or (score in ("f_classif", "chi2") and task == "regression"):
                     self.error(path + ("score",), f"'{score}' does not fit a {task} task", "use score: auto")
+            if kind == "univariate":
+                self._check_bounds(path + ("k",), opts.k, 1, inclusive=True, what="the number of features kept; `all` keeps every one")
+                self._check_bounds(path + ("percentile",), opts.percentile, 0, inclusive=False, high=100, what="a percentage of the features: 10 keeps a tenth")
+            if kind == "rfe":
+                self._check_bounds(path + ("n_features",), opts.n_features, 0, inclusive=False, what="a count of features (5) or a share (0.5)")
+            if kind == "importance":
+                self._check_bounds(path + ("max_features",), opts.max_features, 1, inclusive=True)
             if kind == "univariate" and opts.score == "chi2" and self.spec.preprocess is not None:
                 scale = self.spec.preprocess.numeric.scale
                 scales = scale.choice if isinstance(scale, Choice) else [scale]
                 if any(s in ("standard", "robust", "power", "quantile") for s in scales):
                     self.warn(path + ("score",), "chi2 needs non-negative features, and this scaling makes negative ones", "use preprocess.numeric.scale: minmax")
+
+    def _check_bounds(self, path: tuple, value: Any, low: float, *, inclusive: bool, high: float | None = None, what: str = "") -> None:
+        """Every value ``value`` can take (fixed, each choice, both range ends) within the bounds."""
+        if value is None or isinstance(value, (str, bool)):
+            return
+        if isinstance(value, Choice):
+            items = [(path + ("choice", i), v) for i, v in enumerate(value.choice)]
+        elif isinstance(value, (IntRange, FloatRange)):
+            key = "int" if isinstance(value, IntRange) else "float"
+            items = [(path + (key, 0), value.low), (path + (key, 1), value.high)]
+        else:
+            items = [(path, value)]
+        op = ">=" if inclusive else ">"
+        for p, v in items:
+            if not isinstance(v, (int, float)) or isinstance(v, bool):
+                continue
+            if (v < low if inclusive else v <= low) or (high is not None and v > high):
+                rng = f"{op} {low:g}" + (f" and <= {high:g}" if high is not None else "")
+                self.error(p, f"must be {rng}, got {v:g}", what or None)
+                return
 
     def check_split(self, task: str | None) -> None:
         if self.spec.data is None:
@@ -295,6 +341,11 @@ class Checker:
         spec = self.spec
         if spec.preprocess is None or spec.data is None:
             return
+        outliers = [(("preprocess", "numeric", "outliers"), spec.preprocess.numeric.outliers)]
+        outliers += [(("preprocess", "columns", c, "outliers"), ov.outliers) for c, ov in spec.preprocess.columns.items()]
+        for path, out in outliers:
+            if hasattr(out, "factor"):
+                self._check_bounds(path + ("factor",), out.factor, 0, inclusive=False, what="the IQR multiplier (1.5) or the z-score threshold (3)")
         for col, ov in spec.preprocess.columns.items():
             path = ("preprocess", "columns", col)
             if col == spec.data.target:

@@ -1,0 +1,78 @@
+"""Broken specs that the corpus format (``broken/*.yaml``) cannot express: binary files, warnings, absent hints."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+
+from automl_yaml.cli import main
+
+BASE = "sources:\n  penguins: {kind: sample, name: penguins}\ndata:\n  target: species\n"
+
+
+def _problems(spec, capsys, code=2):
+    assert main(["validate", str(spec), "--format", "json"]) == code
+    out = capsys.readouterr()
+    assert "Traceback" not in out.out + out.err
+    return json.loads(out.out)["problems"]
+
+
+@pytest.mark.parametrize(
+    "content, what",
+    [(gzip.compress(BASE.encode()), "binary file (gzip)"), (bytes(range(256)) * 4, "binary file, not a YAML spec"), (b"PAR1\x15\x04", "(Parquet)")],
+    ids=["gzip", "garbage", "parquet"],
+)
+def test_binary_file_is_named_binary(tmp_path, capsys, content, what):
+    spec = tmp_path / "spec.yaml"
+    spec.write_bytes(content)
+    problems = _problems(spec, capsys)
+    assert len(problems) == 1 and what in problems[0]["message"], problems
+
+
+def test_utf16_with_non_ascii_text_is_still_utf16(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_bytes(("name: 日本語のスペック\n" + BASE).encode("utf-16-le"))
+    problems = _problems(spec, capsys)
+    assert "UTF-16" in problems[0]["message"]
+
+
+def test_shell_style_variable_is_a_warning(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("sources:\n  penguins: {kind: file, path: $HOME/penguins.csv}\ndata:\n  target: species\n")
+    problems = _problems(spec, capsys, code=0)
+    assert [(p["severity"], p["line"], p["path"], p["hint"]) for p in problems] == [("warning", 2, "sources.penguins.path", "write ${HOME}")]
+
+
+def test_shell_style_check_leaves_mongo_operators_and_escapes_alone(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(BASE + "description: costs $$5, or $5, in ${MLX_TEST_SURELY_UNSET:-$x} and $${LITERAL}\n")
+    assert _problems(spec, capsys, code=0) == []
+
+
+@pytest.mark.parametrize(
+    "extra, path",
+    [("tracking:\n  tags: {owner: [ann, bob]}\n", "tracking.tags.owner"), ("  positive: [Adelie]\n", "data.positive")],
+    ids=["tags", "positive"],
+)
+def test_no_search_space_hint_where_no_space_is_allowed(tmp_path, capsys, extra, path):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(BASE + extra)
+    problems = _problems(spec, capsys)
+    assert [p["path"] for p in problems] == [path]
+    assert "choice" not in (problems[0]["hint"] or "")
+
+
+def test_metric_list_with_a_typo_is_one_problem(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(BASE + "search:\n  metric: [accuracy, accuracyy]\n")
+    problems = _problems(spec, capsys)
+    assert [p["path"] for p in problems] == ["search.metric[1]"]
+
+
+def test_tracking_uri_word_on_the_command_line(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(BASE)
+    assert main(["validate", str(spec), "--set", "tracking=off"]) == 2
+    assert "write tracking: false" in capsys.readouterr().err

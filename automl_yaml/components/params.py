@@ -83,6 +83,8 @@ def _match(c: dict, v: Any) -> bool | None:
         return v in c.get("values", [])
     if kind == "instance":
         return False  # YAML gives plain values, never instances of a class
+    if kind == "callable" and isinstance(v, str):
+        return False  # a spec never names a Python function: a string is one of the other options, or wrong
     if kind in ("callable", "sparse matrix", "missing_values", "other"):
         return None if not isinstance(v, (bool, int, float)) or kind == "other" else False
     return None
@@ -125,7 +127,7 @@ def check_value(param: dict, value: Any) -> str | None:
         ok = _match(c, value)
         if ok is None or ok:
             return None
-        if not c.get("hidden"):
+        if not c.get("hidden") and c.get("kind") != "callable":  # a spec cannot give a callable
             wanted.append(describe(c))
     if not wanted:
         return None

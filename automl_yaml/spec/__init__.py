@@ -347,7 +347,31 @@ def load_spec(
         raise UsageError(f"frames: '{twice[0]}' is given twice, in the spec mapping and in frames=", hint="give each DataFrame once")
     base = Path(base_dir) if base_dir is not None else (path.resolve().parent if path else Path.cwd())
     loaded = LoadedSpec(spec=spec, path=path, base_dir=base, smap=smap, raw=raw, warnings=problems)
+    blocked = _output_blocked(loaded.output_dir)
+    if blocked is not None:
+        given = "output" if spec.output else "name"
+        raise SpecError(
+            [
+                Problem(
+                    f"{str(blocked)!r} is a file, not a folder"
+                    if blocked == loaded.output_dir
+                    else f"the output folder {str(loaded.output_dir)!r} cannot be made: {str(blocked)!r} is a file",
+                    path=given,
+                    location=smap.locate((given,)),
+                    hint="name a folder: output: runs/<name> (it is made when missing)",
+                ),
+                *problems,
+            ]
+        )
     return loaded.with_frames({**inline, **frames})
+
+
+def _output_blocked(out: Path) -> Path | None:
+    """The file that stands where the output folder or one of its parents must be, if any."""
+    for p in (out, *out.parents):
+        if p.exists():
+            return None if p.is_dir() else p
+    return None
 
 
 def validate(

@@ -254,6 +254,14 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
         what = "at least" if kind.endswith("too_short") else "at most"
         if isinstance(value, str):
             return Problem(f"must have {what} {n} characters, got {len(value)}", path=where, location=smap.locate(path))
+        if path[-1:] in (("int",), ("float",)) and isinstance(value, list) and len(value) > 2:
+            items = ", ".join("null" if v is None else str(v) for v in value)
+            return Problem(
+                f"a range has two ends, [low, high]; got {len(value)} values",
+                path=where,
+                location=smap.locate(path),
+                hint=f"to search among these values write {{choice: [{items}]}}",
+            )
         return Problem(f"must have {what} {n} item{'s' if n != 1 else ''}", path=where, location=smap.locate(path))
     if kind == "string_pattern_mismatch":
         return Problem(
@@ -337,6 +345,14 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
         if not isinstance(value, dict):
             return Problem(f"expected a mapping, got {shown}", path=where, location=smap.locate(path), hint=type_hint(path, value, "a mapping"))
         s = value.get("strategy")
+        if isinstance(s, (list, dict)):
+            sub = path + ("strategy",)
+            return Problem(
+                f"expected one strategy name, got {smap.display(sub, s)}",
+                path=dotted(sub),
+                location=smap.locate(sub),
+                hint="a search runs one strategy; compare strategies with one run each: --set search.strategy=random",
+            )
         sub = path + ("strategy",)
         other = catalog.synonym_hint(catalog.STRATEGY_SYNONYMS, str(s))
         return Problem(

@@ -391,7 +391,7 @@ def type_hint(path: tuple, value: Any, expected: str) -> str | None:
         return "give the registered model's name: register: my-model"
     if p[-1:] == ("choice",) and not isinstance(value, (list, dict)):
         return f"choice takes a list: {{choice: [{_yaml(value)}]}}"
-    if p[-1:] in (("int",), ("float",)) and not isinstance(value, list):
+    if path[-1:] in (("int",), ("float",)) and not isinstance(value, list):
         return f"a range is a list of its two ends: {{{p[-1]}: [low, high]}}"
     if expected in ("a mapping",) and isinstance(value, list):
         return "this is a mapping (key: value lines), not a list: remove the '- '"

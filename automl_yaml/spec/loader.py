@@ -244,6 +244,11 @@ def load_yaml(text: str | bytes, file: str = "<spec>") -> tuple[Any, SourceMap]:
         if exc.context and "expected a single document" in exc.context:
             what = "more than one YAML document ('---'); a spec is one document"
         hint = _yaml_hint(exc)
+        if exc.context in ("while parsing a flow mapping", "while parsing a flow sequence") and exc.context_mark is not None:
+            opened, closing = ("{", "}") if "mapping" in exc.context else ("[", "]")
+            cm = exc.context_mark
+            if mark is not None and mark.line > cm.line:
+                hint = f"the '{opened}' opened on line {cm.line + 1}, column {cm.column + 1} is not closed: add the missing '{closing}'"
         if exc.context == "while scanning a quoted scalar" and exc.context_mark is not None:
             # reported at the end of the file by PyYAML; the mistake is where the quote opens
             mark = exc.context_mark
@@ -401,6 +406,14 @@ class _Builder:
     def _scalar(self, node: ScalarNode, path: Path, as_key: bool = False) -> Any:
         tag, text = node.tag, node.value
         if tag == _STD + "str":
+            if node.style is None and node.end_mark.line > node.start_mark.line and re.fullmatch(r"-\S+( -\S+)+", text):
+                # `-id` / `-year` on two lines: one plain string '-id -year', not a list
+                self._fail(
+                    f"'{text}' is one string spread over {node.end_mark.line - node.start_mark.line + 1} lines, not a list",
+                    node,
+                    hint="a list item needs a space after the dash: '- id'",
+                    path=path,
+                )
             return text
         try:
             if tag == _STD + "null":

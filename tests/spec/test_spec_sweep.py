@@ -76,3 +76,20 @@ def test_tracking_uri_word_on_the_command_line(tmp_path, capsys):
     spec.write_text(BASE)
     assert main(["validate", str(spec), "--set", "tracking=off"]) == 2
     assert "write tracking: false" in capsys.readouterr().err
+
+
+def test_list_without_space_after_dash_is_located_on_its_first_line(capsys):
+    from pathlib import Path
+
+    spec = Path(__file__).parent / "broken" / "149_list_dash_without_space.yaml"
+    problems = _problems(spec, capsys)
+    assert [(p["line"], p["col"]) for p in problems] == [(10, 5)]
+
+
+def test_run_refuses_an_output_that_is_a_file(tmp_path, capsys):
+    (tmp_path / "data.csv").write_text("a,b\n1,2\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(BASE + "output: data.csv\n")
+    assert main(["run", str(spec), "--set", "tracking=false"]) == 2
+    err = capsys.readouterr().err
+    assert "is a file, not a folder" in err and "Traceback" not in err and "internal error" not in err

@@ -561,7 +561,12 @@ class _Job:
         # on them); the steps and their ids are the same by construction
         self.plan = make_plan(self.loaded, task=ds.task, n_rows=n_rows, folds=ds.cv_folds)
         atomic_write_json(self.out / "plan.json", self.plan.to_dict())
-        self.metrics = resolve(spec.search.metrics(), ds.task, n_classes=ds.n_classes)
+        try:
+            self.metrics = resolve(spec.search.metrics(), ds.task, n_classes=ds.n_classes)
+        except DataError as exc:
+            if not spec.search.metrics() or self.loaded.path is None:
+                raise
+            raise DataError(f"{self.loaded.smap.locate(('search', 'metric'))}: search.metric: {exc.message}", hint=exc.hint, usage=True) from None
         self.space = compile_space(spec, ds.task, n_rows)
         if not self.space.models:
             raise UsageError("no model fits this task and data size", hint="list models in the spec")

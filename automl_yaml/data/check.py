@@ -213,6 +213,16 @@ class _Checker:
             self.add(("data", "target"), f"the first {len(sample)} rows of '{name}' have no value of '{target}'", "check the target column", severity="warning")
             return
         try:
-            infer_task(sample, data.task)
+            task, _ = infer_task(sample, data.task)
         except AutomlYamlError as exc:
             self.add(("data", "task") if data.task != "auto" else ("data", "target"), exc.message, exc.hint)
+            return
+        n_classes = int(sample.nunique())
+        if task == "classification" and n_classes > 2:  # the first rows already show more than two classes
+            from .. import registry as R
+            from ..components.metrics import resolve
+
+            try:
+                resolve([m for m in self.spec.search.metrics() if m in R.metrics], task, n_classes=n_classes)
+            except AutomlYamlError as exc:
+                self.add(("search", "metric"), exc.message, exc.hint)

@@ -93,3 +93,25 @@ def test_run_refuses_an_output_that_is_a_file(tmp_path, capsys):
     assert main(["run", str(spec), "--set", "tracking=false"]) == 2
     err = capsys.readouterr().err
     assert "is a file, not a folder" in err and "Traceback" not in err and "internal error" not in err
+
+
+def _three_classes(tmp_path):
+    rows = "\n".join(f"{i},{i % 7}.5,{'abc'[i % 3]}" for i in range(60))
+    (tmp_path / "t.csv").write_text("id,x,y\n" + rows + "\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("sources:\n  t: t.csv\ndata:\n  target: y\nsearch:\n  metric: roc_auc\n  budget: {trials: 1}\ntracking: false\n")
+    return spec
+
+
+def test_check_data_refuses_a_binary_metric_on_a_multiclass_target(tmp_path, capsys):
+    spec = _three_classes(tmp_path)
+    assert main(["validate", "--check-data", str(spec), "--format", "json"]) == 2
+    problems = json.loads(capsys.readouterr().out)["problems"]
+    assert [(p["line"], p["path"], p["hint"]) for p in problems] == [(6, "search.metric", "use roc_auc_ovr")]
+
+
+def test_run_locates_a_binary_metric_on_a_multiclass_target(tmp_path, capsys):
+    spec = _three_classes(tmp_path)
+    assert main(["run", str(spec), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"{spec}:6:11: search.metric: the metric 'roc_auc' needs a binary target" in err

@@ -218,6 +218,9 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
             hint = suggestion_hint(str(key), allowed, what="allowed") if allowed else None
         if allowed and hint and not hint.startswith("did you mean"):
             hint = key_hint(model, key, data, path) or "allowed keys here: " + ", ".join(allowed)
+        invisible = [c for c in str(key) if c in _INVISIBLE]
+        if invisible:
+            hint = f"the key holds an invisible character (U+{ord(invisible[0]):04X}): retype it" + (f"; {hint}" if hint else "")
         return Problem(f"unknown key '{key}'", path=where, location=smap.locate(path, key=True), hint=hint)
     if kind == "missing":
         field = err["loc"][-1]
@@ -264,6 +267,8 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
             )
         return Problem(f"must have {what} {n} item{'s' if n != 1 else ''}", path=where, location=smap.locate(path))
     if kind == "string_pattern_mismatch":
+        if err["loc"][-1] == "[key]" and path:
+            shown = repr(path[-1])  # the key is the name, not the value under it
         return Problem(
             f"{shown} is not a valid name",
             path=where,
@@ -415,6 +420,8 @@ _GENERIC = {
     "int_from_float",
     "string_pattern_mismatch",
 }
+
+_INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufeff", "\u00a0", "\u00ad"}
 
 #: A value of the wrong type (as opposed to a wrong value of the right type).
 _TYPE_MISMATCH = {"model_type", "model_attributes_type", "dict_type", "list_type", "string_type", "int_type", "float_type", "bool_type", "none_required"}

@@ -225,6 +225,9 @@ def load_yaml(text: str | bytes, file: str = "<spec>") -> tuple[Any, SourceMap]:
     elif len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
         raise SpecError.single(f"the spec is larger than {MAX_BYTES:,} bytes", location=Location(file))
     smap = SourceMap(file)
+    lookalikes = _lookalike_spaces(text, file)
+    if lookalikes:
+        raise SpecError(lookalikes)
     try:
         loader = _Composer(text)
     except yaml.reader.ReaderError as exc:
@@ -269,6 +272,34 @@ def load_yaml(text: str | bytes, file: str = "<spec>") -> tuple[Any, SourceMap]:
     if builder.problems:
         raise SpecError(builder.problems)
     return data, smap
+
+
+#: ``key:<NBSP>`` or ``key：`` at the start of a line (not inside a value's text)
+_KEY_THEN = re.compile(r"^[ \t]*(?:-[ \t]+)?[A-Za-z_][\w.-]*(?::(?=\u00a0)|(\uff1a))")
+
+
+def _lookalike_spaces(text: str, file: str) -> list[Problem]:
+    """Characters that look like YAML's space or colon but are not (pasted from a web page or a chat)."""
+    if "\u00a0" not in text and "\uff1a" not in text:
+        return []
+    found = []
+    for n, line in enumerate(text.splitlines(), 1):
+        body = line.lstrip(" \t\u00a0")
+        if body.startswith("#"):
+            continue
+        indent = line[: len(line) - len(body)]
+        col = None
+        if "\u00a0" in indent:
+            col, what = indent.index("\u00a0") + 1, "a non-breaking space (U+00A0) in the indentation; YAML indents with plain spaces"
+        elif m := _KEY_THEN.match(line):
+            if m.group(1) is None:
+                col, what = m.end() + 1, "a non-breaking space (U+00A0) after ':'; YAML needs a plain space there"
+            else:
+                col, what = m.end(), "a full-width colon (U+FF1A) here; YAML needs ':'"
+        if col is not None:
+            hint = "retype it (text copied from a web page, a document or a chat often carries these)"
+            found.append(Problem(f"invalid YAML: {what}", location=Location(file, n, col), hint=hint))
+    return found
 
 
 def _reader_problem(exc: yaml.reader.ReaderError, text: str, file: str) -> Problem:
@@ -395,8 +426,17 @@ class _Builder:
         key = self._scalar(key_node, path, as_key=True)
         if not report:
             self.problems = saved
-        if isinstance(key, float) and math.isnan(key):
-            key = key_node.value
+        if isinstance(key, (int, float)) and not isinstance(key, bool):
+            key = key_node.value  # a column or source named 2020: keys are names, as in a CSV header
+        elif (key is None or isinstance(key, bool)) and key_node.style is None:
+            if report:
+                self._fail(
+                    f"a key must be a name, got {'null' if key is None else key_node.value}",
+                    key_node,
+                    "a mapping line needs a name before ':'" if key is None else f"quote it if it is a name: '{key_node.value}'",
+                    path=path,
+                )
+            key = key_node.value or "~"
         try:
             hash(key)
         except TypeError:  # pragma: no cover - scalars are hashable
@@ -412,6 +452,13 @@ class _Builder:
                     f"'{text}' is one string spread over {node.end_mark.line - node.start_mark.line + 1} lines, not a list",
                     node,
                     hint="a list item needs a space after the dash: '- id'",
+                    path=path,
+                )
+            if node.style is None and len(text) > 2 and text[0] in "\u201c\u2018\u201e" and text[-1] in "\u201d\u2019\u201c" and path[-1:] not in (("name",), ("description",)):
+                self._fail(
+                    f"{text} is in typographic quotes, which YAML keeps as part of the value",
+                    node,
+                    hint=f"use straight quotes, or none: {text[1:-1]}",
                     path=path,
                 )
             return text

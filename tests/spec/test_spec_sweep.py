@@ -115,3 +115,19 @@ def test_run_locates_a_binary_metric_on_a_multiclass_target(tmp_path, capsys):
     assert main(["run", str(spec), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert f"{spec}:6:11: search.metric: the metric 'roc_auc' needs a binary target" in err
+
+
+def test_numeric_keys_are_names(tmp_path):
+    from automl_yaml.spec import load_spec
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(BASE + "  types: {2020: numeric}\npreprocess:\n  columns:\n    1.50: {scale: robust}\n")
+    loaded = load_spec(spec)
+    assert loaded.spec.data.types == {"2020": "numeric"}
+    assert list(loaded.spec.preprocess.columns) == ["1.50"]
+
+
+def test_lookalike_characters_inside_values_are_left_alone(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text('description: "ratio:\u00a0x, 日本語：テスト, “quoted”"\n' + BASE, encoding="utf-8")
+    assert _problems(spec, capsys, code=0) == []

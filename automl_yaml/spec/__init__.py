@@ -313,7 +313,7 @@ def load_spec(
         raise SpecError.single("the spec is empty", location=Location(file), hint="start from `mlx init`, or see examples/")
     if not isinstance(data, dict):
         raise SpecError.single(
-            f"a spec is a mapping of sections, not a {type(data).__name__}",
+            f"a spec is a mapping of sections, not {_KIND_WORDS.get(type(data).__name__, 'a ' + type(data).__name__)}",
             location=smap.locate(()),
             hint="start with `sources:` and `data:`",
         )
@@ -364,6 +364,9 @@ def load_spec(
             ]
         )
     return loaded.with_frames({**inline, **frames})
+
+
+_KIND_WORDS = {"str": "a single value", "int": "a number", "float": "a number", "bool": "true or false", "list": "a list"}
 
 
 def _output_blocked(out: Path) -> Path | None:

@@ -177,6 +177,9 @@ _SPLIT_BY = {
 }
 
 
+_FORMATS = {"xlsx": "excel", "xls": "excel", "xlsm": "excel", "txt": "csv", "pq": "parquet", "ndjson": "jsonl", "json_lines": "jsonl"}
+
+
 def _has_key(data: Any, path: tuple) -> bool:
     if not path:
         return False
@@ -247,6 +250,8 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
                 close += " (binary or multiclass follows from the target's classes)"
         elif isinstance(value, str) and path[-1:] == ("by",) and value.lower() in _SPLIT_BY:
             close = f"write by: {_SPLIT_BY[value.lower()]}"
+        elif isinstance(value, str) and path[-1:] == ("format",) and value.lower().lstrip(".") in _FORMATS:
+            close = f"write format: {_FORMATS[value.lower().lstrip('.')]}"
         msg = f"must be one of {expected}; got {shown}"
         return Problem(msg, path=where, location=smap.locate(path), hint=close if close and close.startswith(("did", "write")) else None)
     if kind in _COMPARE:
@@ -445,7 +450,8 @@ def _describe_expected(err: dict) -> str:
         what = "an integer" if str(err["loc"][-1]).endswith("-int") else "a number"
         return f"{what} {op} {bound:g}" if isinstance(bound, (int, float)) else f"{what} {op} {bound}"
     if kind == "literal_error":
-        return "one of " + str(ctx.get("expected"))
+        expected = str(ctx.get("expected"))
+        return expected if " or " not in expected and "," not in expected else "one of " + expected
     if kind.endswith(("_type", "_parsing")):
         base = kind.rsplit("_", 1)[0]
         return _TYPE_NAMES.get(base, base.replace("_", " "))

@@ -403,6 +403,8 @@ def type_hint(path: tuple, value: Any, expected: str) -> str | None:
             return "write true or false, unquoted"
     if isinstance(value, dict) and len(value) == 1 and next(iter(value)) in ("choice", "int", "float") and p[:1] not in ("models", "preprocess", "select"):
         return "this key takes one fixed value; search spaces ({choice: ...}, {int: ...}, {float: ...}) go in models, preprocess and select"
+    if expected == "a string" and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return f"quote it to make it text: '{value}'"
     if isinstance(value, list) and p[:1] not in ("models", "preprocess", "select"):
         return None  # a plain list is not a search space here: no {choice: [...]} hint
     hint = value_hint(value, accepts_none=True, numeric=expected.startswith(("an integer", "a number", "a whole")))

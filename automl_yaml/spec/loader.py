@@ -188,7 +188,9 @@ def decode(data: bytes, file: str) -> str:
             hint="keep data out of the spec: put it in a file and name it in 'sources'",
         )
     kind = next((name for magic, name in _MAGIC if data.startswith(magic)), None)
-    if kind or (b"\x00" in data[:8192] and not _utf16_text(data)):
+    sample = data[:8192]
+    controls = sum(1 for b in sample if b < 32 and b not in (9, 10, 13))
+    if kind or (sample and controls > 0.05 * len(sample) and not _utf16_text(data)):
         raise SpecError.single(
             f"this is a binary file{f' ({kind})' if kind else ''}, not a YAML spec",
             location=Location(file),

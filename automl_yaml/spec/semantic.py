@@ -25,6 +25,8 @@ from .loader import SourceMap, dotted
 from .models import Spec
 from .space import Choice, FloatRange, IntRange, is_discrete, is_space, walk_spaces
 
+#: SelectFromModel's threshold strings: mean, median, 1.5*mean
+_THRESHOLD = re.compile(r"^(?:\d+(?:\.\d*)?\s*\*\s*)?(?:mean|median)$")
 #: dialect[+driver]:// (SQLAlchemy's URL form)
 _SQL_URL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\+[A-Za-z0-9_]+)?://")
 
@@ -300,6 +302,15 @@ class Checker:
                 self._check_bounds(path + ("n_features",), opts.n_features, 0, inclusive=False, what="a count of features (5) or a share (0.5)")
             if kind == "importance":
                 self._check_bounds(path + ("max_features",), opts.max_features, 1, inclusive=True)
+                th = opts.threshold
+                for p, v in [(path + ("threshold", "choice", j), x) for j, x in enumerate(th.choice)] if isinstance(th, Choice) else [(path + ("threshold",), th)]:
+                    if isinstance(v, str) and not _THRESHOLD.match(v.strip()):
+                        self.error(p, f"{self.show(p, v)} is not an importance threshold", "a number, mean, median, or a multiple such as 1.5*mean")
+            if kind == "sequential":
+                kf = opts.k_features
+                for p, v in [(path + ("k_features", "choice", j), x) for j, x in enumerate(kf.choice)] if isinstance(kf, Choice) else [(path + ("k_features",), kf)]:
+                    if isinstance(v, (list, tuple)) and len(v) == 2 and all(isinstance(x, int) for x in v) and v[0] > v[1]:
+                        self.error(p, f"a [min, max] range needs min <= max, got [{v[0]}, {v[1]}]", f"write [{v[1]}, {v[0]}]")
             if kind == "univariate" and opts.score == "chi2" and self.spec.preprocess is not None:
                 scale = self.spec.preprocess.numeric.scale
                 scales = scale.choice if isinstance(scale, Choice) else [scale]
@@ -329,6 +340,8 @@ class Checker:
     def check_split(self, task: str | None) -> None:
         if self.spec.data is None:
             return
+        if self.spec.data.positive is not None and self.spec.data.task == "regression":
+            self.error(("data", "positive"), "a regression target has no positive class", "remove data.positive (it is for binary classification)")
         split = self.spec.data.split
         if split.stratify and task == "regression":
             self.error(("data", "split", "stratify"), "a regression target cannot be stratified", "remove stratify")

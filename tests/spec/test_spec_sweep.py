@@ -131,3 +131,16 @@ def test_lookalike_characters_inside_values_are_left_alone(tmp_path, capsys):
     spec = tmp_path / "spec.yaml"
     spec.write_text('description: "ratio:\u00a0x, 日本語：テスト, “quoted”"\n' + BASE, encoding="utf-8")
     assert _problems(spec, capsys, code=0) == []
+
+
+def test_a_nul_byte_in_text_is_located_not_called_binary(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_bytes(BASE.encode() + b"seed: 4\x002\n")
+    problems = _problems(spec, capsys)
+    assert [(p["line"], p["col"]) for p in problems] == [(5, 8)] and "U+0000" in problems[0]["message"]
+
+
+def test_valid_thresholds_and_ranges_pass(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(BASE + "select:\n  - importance: {threshold: {choice: [median, 1.5*mean, 0.01]}}\n  - sequential: {k_features: [2, 5]}\n")
+    assert _problems(spec, capsys, code=0) == []

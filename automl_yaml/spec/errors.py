@@ -154,9 +154,10 @@ def translate(exc: ValidationError, data: Any, smap: SourceMap, root: type[BaseM
     problems: list[Problem] = []
     for path, errs in by_path.items():
         if all(e["type"] == "missing" for e in errs) and any(
-            parent == path and did_you_mean(key, [str(e["loc"][-1]) for e in errs]) for parent, key in unknown
+            parent == path and (did_you_mean(key, [str(e["loc"][-1]) for e in errs]) or _synonym_of(key, [str(e["loc"][-1]) for e in errs]))
+            for parent, key in unknown
         ):
-            continue
+            continue  # `label: species` says "write `target`": no second "missing required key 'target'"
         problems.append(_one(path, errs, data, smap, root))
     problems.sort(key=lambda p: (p.location.line or 0, p.location.col or 0) if p.location else (0, 0))
     return problems
@@ -175,6 +176,12 @@ _SPLIT_BY = {
     "stratified": "random (classification targets are stratified by default)",
     "shuffle": "random",
 }
+
+
+def _synonym_of(key: str, fields: list[str]) -> bool:
+    from .hints import KEY_HINTS
+
+    return any(table.get(key.lower()) in fields for table in KEY_HINTS.values())
 
 
 _FORMATS = {"xlsx": "excel", "xls": "excel", "xlsm": "excel", "txt": "csv", "pq": "parquet", "ndjson": "jsonl", "json_lines": "jsonl"}

@@ -91,6 +91,10 @@ KEY_HINTS: dict[str, dict[str, str]] = {
         "mlflow": "the section is `tracking:`",
         "random_state": "the seed is `seed:`",
         "output_dir": "the output folder is `output:`",
+        **{k: "the test share is part of data: data: {split: {test_size: 0.2}}" for k in ("test_size", "test_split", "holdout")},
+        **{k: "the number of trials is part of search: search: {budget: {trials: N}}" for k in ("trials", "n_trials", "max_trials")},
+        **{k: "folds are part of search: search: {cv: {folds: N}}" for k in ("folds", "n_folds", "cv_folds")},
+        **{k: "the time limit is part of search: search: {budget: {time: 10m}}" for k in ("time_budget", "timeout", "time_limit")},
     },
     "DataSpec": {
         **{k: "target" for k in ("label", "y", "target_column", "label_column", "target_col", "label_col", "outcome")},
@@ -107,7 +111,11 @@ KEY_HINTS: dict[str, dict[str, str]] = {
         **{k: "by" for k in ("kind", "method", "type", "strategy", "split_by", "mode")},
         **{k: "column" for k in ("time_column", "group_column", "groups", "group", "date_column", "time", "timestamp", "order_by")},
         "stratified": "stratify",
-        **{k: "test_size" for k in ("test_ratio", "holdout", "test", "test_fraction", "holdout_size", "validation_size", "val_size", "train_size")},
+        **{k: "test_size" for k in ("test_ratio", "holdout", "test", "test_fraction", "holdout_size", "train_size")},
+        **{
+            k: "there is no validation split: the search cross-validates the training rows (search.cv); the held-out share is test_size"
+            for k in ("valid_size", "validation_size", "val_size", "validation_split", "valid", "validation")
+        },
         "random_state": "the split is seeded by the top-level `seed:`",
         "seed": "the split is seeded by the top-level `seed:`",
     },
@@ -130,6 +138,7 @@ KEY_HINTS: dict[str, dict[str, str]] = {
         **{k: "folds" for k in ("n_folds", "n_splits", "k", "k_folds", "kfold", "cv", "nfolds")},
         "n_repeats": "repeats",
         "stratified": "stratification follows data.split (classification targets are stratified)",
+        **{k: "the kind of folds follows data.split: stratified for classification, grouped for by: group, ordered for by: time" for k in ("kind", "type", "method", "strategy", "splitter")},
     },
     "FileSource": {
         "delimiter": "sep",
@@ -385,6 +394,10 @@ def type_hint(path: tuple, value: Any, expected: str) -> str | None:
         return f"write data: {{target: {value}}}"
     if p == ("data", "target") and isinstance(value, list):
         return "give one target column: predicting several columns at once is not supported"
+    if p == ("seed",) and isinstance(value, str):
+        return "give a whole number, e.g. seed: 42: the same seed gives the same splits, folds and search"
+    if p[-1:] == ("metric",) and isinstance(value, dict) and isinstance(value.get("name"), str):
+        return f"write metric: {value['name']}"
     if p[-1:] == ("n_jobs",) and isinstance(value, str):
         return "-1 runs one trial per CPU; otherwise give a positive number"
     if p[-1:] == ("register",) and isinstance(value, bool):

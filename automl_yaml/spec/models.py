@@ -38,6 +38,26 @@ CURRENT_VERSION = 1
 _DURATION = re.compile(r"^\s*(?:(\d+(?:\.\d+)?)\s*d)?\s*(?:(\d+(?:\.\d+)?)\s*h)?\s*(?:(\d+(?:\.\d+)?)\s*m(?:in)?)?\s*(?:(\d+(?:\.\d+)?)\s*s)?\s*$")
 
 
+_UNIT_WORDS = {
+    **dict.fromkeys(("d", "day", "days"), "d"),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours"), "h"),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes"), "m"),
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds"), "s"),
+}
+
+
+def _duration_words(text: str) -> str | None:
+    """``2 hours`` -> ``2h``, ``90sec`` -> ``90s``, ISO 8601 ``PT10M`` -> ``10m``; None if not such a text."""
+    iso = re.fullmatch(r"P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+(?:\.\d+)?)S)?)?", text.upper())
+    if iso and any(iso.groups()):
+        return "".join(f"{v}{u}" for v, u in zip(iso.groups(), "dhms") if v)
+    parts = re.findall(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*,?\s*(?:and\s+)?", text)
+    if not parts or re.sub(r"(\d+(?:\.\d+)?)\s*([A-Za-z]+)\s*,?\s*(?:and\s+)?", "", text).strip():
+        return None
+    units = [_UNIT_WORDS.get(u.lower()) for _, u in parts]
+    return "".join(f"{v}{u}" for (v, _), u in zip(parts, units)) if all(units) else None
+
+
 def parse_duration(value: Any) -> Any:
     """``"1h30m"``, ``"10m"``, ``"90s"``, ``"2d"`` or a number of seconds -> seconds."""
     if isinstance(value, bool):
@@ -54,11 +74,11 @@ def parse_duration(value: Any) -> Any:
         if m and any(m.groups()):
             d, h, mi, s = (float(g) if g else 0.0 for g in m.groups())
             return d * 86400 + h * 3600 + mi * 60 + s
-        raise PydanticCustomError(
-            "duration",
-            "'{value}' is not a duration",
-            {"value": value, "hint": "write seconds (90) or a duration such as 90s, 10m, 1h30m, 2d"},
-        )
+        hint = "write seconds (90) or a duration such as 90s, 10m, 1h30m, 2d"
+        fixed = _duration_words(text)
+        if fixed:
+            hint = f"write {fixed}"
+        raise PydanticCustomError("duration", "'{value}' is not a duration", {"value": value, "hint": hint})
     return value
 
 

@@ -144,3 +144,17 @@ def test_valid_thresholds_and_ranges_pass(tmp_path, capsys):
     spec = tmp_path / "spec.yaml"
     spec.write_text(BASE + "select:\n  - importance: {threshold: {choice: [median, 1.5*mean, 0.01]}}\n  - sequential: {k_features: [2, 5]}\n")
     assert _problems(spec, capsys, code=0) == []
+
+
+def test_a_synonym_of_a_required_key_is_one_problem(capsys):
+    from pathlib import Path
+
+    problems = _problems(Path(__file__).parent / "broken" / "164_label_for_target.yaml", capsys)
+    assert [p["path"] for p in problems] == ["data.label"]
+
+
+@pytest.mark.parametrize("text, seconds", [("1h 30m", 5400), ("1.5h", 5400), ("10min", 600), ("90", 90)])
+def test_durations_that_are_accepted(text, seconds):
+    from automl_yaml.spec.models import parse_duration
+
+    assert parse_duration(text) == seconds

@@ -932,11 +932,15 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
             notes.append(f"columns with {what} are not used: {shown} (type a column in data.types to keep it)")
             left_out.append(f"{shown} {'has' if len(cols) == 1 else 'have'} {what}")
     if not types:
+        hint = "add feature columns to the source, or type a column in data.types to use it"
+        if not left_out and data.drop:  # every other column was dropped by the spec itself
+            left_out.append(f"the {'other column is' if len(data.drop) == 1 else f'{len(data.drop)} other columns are'} in data.drop")
+            hint = "keep some columns out of data.drop"
         raise _spec_error(
             loaded,
             ("data", "target"),
             f"no column is left to predict '{target}' from" + (": " + "; ".join(left_out) if left_out else " (the table has no other column)"),
-            "add feature columns to the source, or type a column in data.types to use it",
+            hint,
         )
     text = [c for c, t in types.items() if t == "text"]
     if text and spec.preprocess.text.encode == "drop":

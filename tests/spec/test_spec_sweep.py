@@ -158,3 +158,13 @@ def test_durations_that_are_accepted(text, seconds):
     from automl_yaml.spec.models import parse_duration
 
     assert parse_duration(text) == seconds
+
+
+def test_run_says_when_data_drop_left_no_feature(tmp_path, capsys):
+    (tmp_path / "t.csv").write_text("a,b,y\n" + "\n".join(f"{i},{i * 2},{i % 2}" for i in range(40)) + "\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("sources:\n  t: t.csv\ndata:\n  target: y\n  drop: [a, b]\ntracking: false\n")
+    assert main(["run", str(spec), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"{spec}:4:11: data.target: no column is left to predict 'y' from: the 2 other columns are in data.drop" in err
+    assert "keep some columns out of data.drop" in err

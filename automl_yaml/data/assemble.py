@@ -951,7 +951,12 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
 
     work = frame.loc[~missing]
     if task == "classification":
-        y, classes, positive = _encode_target(work[target], data.positive, notes)
+        try:
+            y, classes, positive = _encode_target(work[target], data.positive, notes)
+        except DataError as exc:
+            if not exc.message.startswith("data.positive "):
+                raise
+            raise _spec_error(loaded, ("data", "positive"), f"{data.positive!r} is not a class of the target", exc.hint) from None
         if len(classes) < 2:
             # The spec names a column that cannot be learned: a user error, located at data.target.
             raise _spec_error(

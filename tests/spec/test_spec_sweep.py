@@ -168,3 +168,12 @@ def test_run_says_when_data_drop_left_no_feature(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"{spec}:4:11: data.target: no column is left to predict 'y' from: the 2 other columns are in data.drop" in err
     assert "keep some columns out of data.drop" in err
+
+
+def test_run_locates_a_positive_class_that_is_not_a_class(tmp_path, capsys):
+    (tmp_path / "t.csv").write_text("x,y\n" + "\n".join(f"{i % 5},{'ab'[i % 2]}" for i in range(40)) + "\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("sources:\n  t: t.csv\ndata:\n  target: y\n  positive: c\ntracking: false\n")
+    assert main(["run", str(spec), "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert f"{spec}:5:13: data.positive: 'c' is not a class of the target" in err and "the classes are 'a', 'b'" in err

@@ -32,46 +32,28 @@ def interpolate(data: Any, smap: SourceMap, environ: Mapping[str, str] | None = 
     problems: list[Problem] = []
 
     def sub(text: str, path: Path) -> str:
+        def problem(message: str, hint: str) -> None:
+            problems.append(Problem(message, path=dotted(path), location=smap.locate(path), hint=hint))
+
         def one(m: re.Match) -> str:
             escaped, name, default = m.group(1), m.group(2), m.group(3)
             if escaped:
                 return m.group(0)[1:]
             if not _NAME.match(name):
-                problems.append(
-                    Problem(
-                        f"'{m.group(0)}' is not a valid variable reference",
-                        path=dotted(path),
-                        location=smap.locate(path),
-                        hint="use ${NAME} or ${NAME:-default}; write $${ for a literal '${'",
-                    )
-                )
+                problem(f"'{m.group(0)}' is not a valid variable reference", "use ${NAME} or ${NAME:-default}; write $${ for a literal '${'")
                 return m.group(0)
             value = env.get(name)
             if value is None:
                 if default is not None:
                     return default
-                problems.append(
-                    Problem(
-                        f"environment variable '{name}' is not set",
-                        path=dotted(path),
-                        location=smap.locate(path),
-                        hint=f"export {name}=… before running, or give a default: ${{{name}:-value}}",
-                    )
-                )
+                problem(f"environment variable '{name}' is not set", f"export {name}=… before running, or give a default: ${{{name}:-value}}")
                 return ""
             return value
 
         new = _VAR.sub(one, text)
         unclosed = _UNCLOSED.search(_VAR.sub("", text))
         if unclosed:
-            problems.append(
-                Problem(
-                    f"'{unclosed.group(0)}' has no closing '}}'",
-                    path=dotted(path),
-                    location=smap.locate(path),
-                    hint="write ${NAME} or ${NAME:-default}; write $${ for a literal '${'",
-                )
-            )
+            problem(f"'{unclosed.group(0)}' has no closing '}}'", "write ${NAME} or ${NAME:-default}; write $${ for a literal '${'")
         if new != text:
             smap.raw[path] = text
         return new

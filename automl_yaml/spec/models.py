@@ -620,7 +620,7 @@ ModelsField = Annotated[
 class CVSpec(StrictModel):
     """Cross-validation inside the search; the kind (stratified, group, time) follows `data.split`."""
 
-    folds: int = Field(5, ge=2, le=100, description="The number of folds.")
+    folds: int = Field(5, ge=2, le=100, description="The number of folds. Left unset, 5, or fewer when a class has fewer training rows (at least 2; the run says so).")
     repeats: int = Field(1, ge=1, le=100, description="Repeat with other shuffles (repeated k-fold).")
     shuffle: bool = Field(True, description="Shuffle before splitting (random splits only).")
 

@@ -155,14 +155,15 @@ def redact(data: Any) -> Any:
     if isinstance(data, list):
         return [redact(v) for v in data]
     if isinstance(data, dict):
-        out = {}
-        for k, v in data.items():
-            if isinstance(k, str) and _SECRET_KEY.search(k) and isinstance(v, (str, int)) and not (isinstance(v, str) and v.startswith("${")):
-                out[k] = "***"
-            else:
-                out[k] = redact(v)
-        return out
+        return {k: redact_field(k, v) for k, v in data.items()}
     return data
+
+
+def redact_field(key: Any, value: Any) -> Any:
+    """``value`` as shown under ``key``: ``"***"`` for a literal under a secret-looking key, else :func:`redact`."""
+    if isinstance(key, str) and _SECRET_KEY.search(key) and isinstance(value, (str, int)) and not (isinstance(value, str) and value.startswith("${")):
+        return "***"
+    return redact(value)
 
 
 def _is_frame(value: Any) -> bool:

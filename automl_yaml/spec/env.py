@@ -126,12 +126,12 @@ def referenced_variables(data: Any) -> set[str]:
 
 def _shown(arg: str) -> str:
     """A ``--set KEY=VALUE`` as messages show it: a password in a URL, or the value of a secret-named key, masked."""
-    from . import _SECRET_KEY, mask_url
+    from . import redact_field
 
-    key, sep, _ = arg.partition("=")
-    if sep and _SECRET_KEY.search(key.strip().rsplit(".", 1)[-1]):
-        return f"{key}=***"
-    return mask_url(arg)
+    key, sep, value = arg.partition("=")
+    if not sep:
+        return redact_field(None, arg)
+    return f"{key}={redact_field(key.strip().rsplit('.', 1)[-1], value)}"
 
 
 def _set_problem(arg: str, message: str, hint: str | None = None, path: Path = ()) -> SpecError:

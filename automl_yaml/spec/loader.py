@@ -133,7 +133,7 @@ class SourceMap:
 
     def display(self, path: Path, value: Any) -> str:
         """``repr`` of a value for a message, never revealing an interpolated one."""
-        from . import _SECRET_KEY, mask_url
+        from . import redact_field
 
         path = tuple(path)
         if path in self.raw:
@@ -141,9 +141,7 @@ class SourceMap:
         elif self.is_interpolated(path):
             return "<from the environment>"
         # a secret written in the file or given with --set is not repeated either
-        if path and isinstance(path[-1], str) and _SECRET_KEY.search(path[-1]) and value is not None:
-            return "'***'"
-        return _short_repr(mask_url(value) if isinstance(value, str) else value)
+        return _short_repr(redact_field(path[-1] if path else None, value))
 
 
 def _short_repr(value: Any, limit: int = 80) -> str:

@@ -36,13 +36,10 @@ class StrictModel(BaseModel):
     def __repr_args__(self):
         # repr() and str() show a model with ${VAR} resolved: mask what looks like a
         # secret (URL passwords, tokens in query strings, secret-named fields and keys)
-        from . import _SECRET_KEY, redact
+        from . import redact_field
 
         for name, value in super().__repr_args__():
-            if isinstance(name, str) and _SECRET_KEY.search(name) and isinstance(value, (str, int)) and value is not None:
-                yield name, "***"
-            else:
-                yield name, redact(value)
+            yield name, redact_field(name, value)
 
 
 # Not generic on purpose: parametrising a pydantic model per field type costs

@@ -98,6 +98,37 @@ def _quiet_mlflow() -> None:
     warnings.filterwarnings("ignore", message=".*Hint: Inferred schema contains integer column.*")
 
 
+@contextlib.contextmanager
+def _pinned_requirements():
+    """Skip MLflow's check that the model's requirements match this environment, while saving.
+
+    Our requirements are read from this environment's installed versions
+    (:func:`_requirements`), so they match it by construction; but MLflow's
+    check (``warn_dependency_requirement_mismatches``, run by every
+    ``save_model``/``log_model`` with ``pip_requirements``) first maps every
+    installed distribution's files to its modules: 0.7 s of CPU per process
+    here (75 distributions), more than the save itself, and only to print a
+    warning. MLflow has no setting for it (``MLFLOW_SKIP_PIP_REQUIREMENTS_CHECK``
+    is another check), so the name MLflow's save calls is replaced for the
+    duration. Where a later MLflow moves it, nothing is replaced and the save
+    just takes longer (a test says so).
+    """
+    try:
+        from mlflow.utils import environment
+    except ImportError:  # pragma: no cover - mlflow is a dependency
+        yield
+        return
+    original = getattr(environment, "warn_dependency_requirement_mismatches", None)
+    if original is None:
+        yield
+        return
+    environment.warn_dependency_requirement_mismatches = lambda requirements: None
+    try:
+        yield
+    finally:
+        environment.warn_dependency_requirement_mismatches = original
+
+
 def git_commit(folder: Path) -> tuple[str | None, bool]:
     """The commit of the git checkout ``folder`` is in, and whether it has changes."""
     try:
@@ -750,16 +781,17 @@ def log_model(model, X_example):
     example = X_example.head(5).copy()
     signature = model_signature(model, example)
     pkg = str(Path(automl_yaml.__file__).resolve().parent)
-    return mlflow.sklearn.log_model(
-        model,
-        name="model",
-        signature=signature,
-        input_example=example,
-        serialization_format="cloudpickle",
-        code_paths=[pkg],
-        pip_requirements=_requirements(),
-        metadata=_metadata(model),
-    )
+    with _pinned_requirements():
+        return mlflow.sklearn.log_model(
+            model,
+            name="model",
+            signature=signature,
+            input_example=example,
+            serialization_format="cloudpickle",
+            code_paths=[pkg],
+            pip_requirements=_requirements(),
+            metadata=_metadata(model),
+        )
 
 
 def save_model(model, X_example, path: Path) -> None:
@@ -779,16 +811,17 @@ def save_model(model, X_example, path: Path) -> None:
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     shutil.rmtree(tmp)
     try:
-        mlflow.sklearn.save_model(
-            model,
-            str(tmp),
-            signature=signature,
-            input_example=example,
-            serialization_format="cloudpickle",
-            code_paths=[pkg],
-            pip_requirements=_requirements(),
-            metadata=_metadata(model),
-        )
+        with _pinned_requirements():
+            mlflow.sklearn.save_model(
+                model,
+                str(tmp),
+                signature=signature,
+                input_example=example,
+                serialization_format="cloudpickle",
+                code_paths=[pkg],
+                pip_requirements=_requirements(),
+                metadata=_metadata(model),
+            )
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             if old.exists():

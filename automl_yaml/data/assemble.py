@@ -110,7 +110,8 @@ class Dataset:
         sources: How each source was loaded.
         notes: What the user should be told (rows dropped, columns renamed...).
         cv_folds: The CV folds when fewer than ``search.cv.folds``: the spec left
-            the folds at their default and a class has fewer training rows.
+            the folds at their default and a class has fewer training rows,
+            or a regression has too few rows for 2 in every validation fold.
         date_formats: The format each column of date strings was read with
             (see :func:`date_format`), to read new rows the same way.
     """
@@ -839,14 +840,62 @@ def _check_folds(loaded: Any, y: pd.Series, classes: list | None, folds: int, wh
     rare = [(classes[i], int(c)) for i, c in enumerate(counts) if c < folds]
     if rare:
         label, count = min(rare, key=lambda lc: lc[1])
-        more = f" (and {len(rare) - 1} more classes)" if len(rare) > 1 else ""
+        more = f" (and {len(rare) - 1} more {'class' if len(rare) == 2 else 'classes'})" if len(rare) > 1 else ""
+        rows = f"{count} {'row' if count == 1 else 'rows'}"
+        if folds == 2:
+            # two folds cannot be lowered: the rare classes themselves are the problem (a state with one airport)
+            raise _spec_error(
+                loaded,
+                ("data", "target"),
+                f"class {label!r} of the target '{y.name}' has {rows} in {where}{more}; cross-validation needs at least 2 rows of each class",
+                "remove or merge the rare classes in the source, or add data",
+                usage=False,
+            )
         raise _spec_error(
             loaded,
             path,
-            f"class {label!r} has {count} rows in {where}{more}; {folds}-fold cross-validation needs at least {folds} of each class",
+            f"class {label!r} has {rows} in {where}{more}; {folds}-fold cross-validation needs at least {folds} of each class",
             "lower search.cv.folds, merge or remove rare classes, or add data",
             usage=False,
         )
+
+
+#: Regression scores that need two rows in a validation fold (one row has no variance to explain).
+_NEEDS_TWO_ROWS = ("r2", "explained_variance")
+
+
+def _regression_folds(loaded: Any, n_train: int, folds: int, default: bool, notes: list[str]) -> tuple[int, int | None]:
+    """The folds of a regression search, and the folds to record when the default gave way.
+
+    k-fold on few rows leaves validation folds of one row, where r2 is not a
+    number: every trial failed. Folds left at their default give way (each
+    validation fold keeps at least 2 rows, with a note); folds the spec sets
+    are an error when the metric is r2 or explained_variance.
+    """
+    # a time split's folds (TimeSeriesSplit) validate on n // (folds + 1) rows each
+    extra = 1 if loaded.spec.data.split.by == "time" else 0
+    if n_train // (folds + extra) >= 2:
+        return folds, None
+    most = max(2, n_train // 2 - extra)
+    if default:
+        fewer = most
+        notes.append(
+            f"the training set has {n_train} rows: {fewer}-fold cross-validation instead of the default {folds}, "
+            f"so that every validation fold has at least 2 rows (set search.cv.folds to choose)"
+        )
+        return fewer, fewer
+    metric = loaded.spec.search.metric
+    metrics = ["r2"] if metric is None else [metric] if isinstance(metric, str) else list(metric)
+    needs = [m for m in metrics if m in _NEEDS_TWO_ROWS]
+    if needs and n_train >= folds:
+        raise _spec_error(
+            loaded,
+            ("search", "cv", "folds"),
+            f"{folds} folds of the {n_train} training rows leave validation folds of 1 row, where {needs[0]} is not defined",
+            f"use at most {most} folds, or a metric such as rmse or mae",
+            usage=False,
+        )
+    return folds, None
 
 
 def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
@@ -976,7 +1025,7 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
                 f"the target '{target}' has one value only ({_native(y.iloc[0])!r} on all {len(work)} rows)",
                 "there is nothing to learn: check the target column and the source's rows (a filter?)",
             )
-        _check_folds(loaded, y, None, folds, "the table")
+        _check_folds(loaded, y, None, 2 if default_folds else folds, "the table")
 
     X = work[list(types)]
     train_idx, test_idx, groups = _split_rows(loaded, work, y, task, notes)
@@ -992,6 +1041,8 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
                 f"class {rare!r} has {fewest} training rows: {fewest}-fold cross-validation instead of the default "
                 f"{spec.search.cv.folds} (set search.cv.folds to choose)"
             )
+    if classes is None:
+        folds, cv_folds = _regression_folds(loaded, len(y_train), folds, default_folds, notes)
     _check_folds(loaded, y_train, classes, folds, "the training set")
     if groups is not None:
         n_groups = groups.iloc[train_idx].nunique(dropna=False)

@@ -299,8 +299,35 @@ def test_default_folds_give_way_to_a_rare_class_and_set_folds_do_not():
         split(spec_for({"target": "species"}, folds=5), rare)  # the spec says 5: kept, and an error
     single = classes_frame()
     single.loc[:0, "species"] = "Emperor"  # one row: no cross-validation can hold it
-    with pytest.raises(DataError, match="class 'Emperor' has 1 rows in the table"):
+    with pytest.raises(DataError) as err:
         split(default, single)
+    # two folds cannot be lowered (vega's airports by state: 'DC' has one airport): no 'lower search.cv.folds' hint
+    assert "class 'Emperor' of the target 'species' has 1 row in the table; cross-validation needs at least 2 rows of each class" in err.value.message
+    assert "data.target" in err.value.message and "search.cv.folds" not in err.value.message + err.value.hint
+    assert "remove or merge the rare classes" in err.value.hint
+    single.loc[1:1, "species"] = "Macaroni"
+    with pytest.raises(DataError, match=r"has 1 row in the table \(and 1 more class\)"):
+        split(default, single)
+
+
+def test_default_folds_give_way_on_a_tiny_regression_table():
+    """8 rows (statsmodels' china_smoking): 5-fold CV on 6 training rows left 1-row folds, r2 was NaN and every trial failed."""
+    rng = np.random.default_rng(0)
+    tiny = pd.DataFrame({"x": rng.normal(size=8), "z": rng.normal(size=8), "y": rng.normal(size=8) * 100})
+    default = load_spec({"seed": 42, "sources": {"main": "main.csv"}, "data": {"from": "main", "target": "y"}})
+    ds = split(default, tiny)
+    assert len(ds.y_train) == 6 and ds.cv_folds == 3
+    assert any("6 rows: 3-fold cross-validation instead of the default 5" in n for n in ds.notes)
+    assert split(default, pd.concat([tiny] * 2, ignore_index=True)).cv_folds is None  # 12 training rows: 5 folds of 2+ rows
+    by_time = load_spec(
+        {"sources": {"main": "main.csv"}, "data": {"from": "main", "target": "y", "split": {"by": "time", "column": "x"}}}
+    )
+    assert split(by_time, tiny).cv_folds == 2  # TimeSeriesSplit validates on n // (folds + 1) rows
+    with pytest.raises(DataError) as err:  # folds the spec sets are kept: an error rather than 8 failed trials
+        split(spec_for({"target": "y"}, folds=5), tiny)
+    assert "5 folds of the 6 training rows leave validation folds of 1 row, where r2 is not defined" in err.value.message
+    assert "at most 3 folds" in err.value.hint and err.value.exit_code == EXIT_RUNTIME
+    assert split(spec_for({"target": "y"}, folds=5, search={"cv": {"folds": 5}, "metric": "rmse"}), tiny).cv_folds is None
 
 
 # ---------------------------------------------------------------------------------- types

@@ -178,7 +178,7 @@ class TrainedModel(BaseEstimator):
             warnings.simplefilter("ignore", UserWarning)  # "could not infer format"
             dates = parse_dates(values, fmt) if fmt else pd.to_datetime(values, errors="coerce", utc=utc)
             bad = values.notna() & dates.isna()
-            if bad.any():
+            if bad.any() and not pd.api.types.is_numeric_dtype(values):  # a number is never guessed as an epoch (20241301 is no date)
                 # Dates written another way than in training ("31/01/2020" for "2020-01-31"):
                 # read them in the one format they all fit, as training guessed its own.
                 other = date_format(values[bad])
@@ -189,8 +189,10 @@ class TrainedModel(BaseEstimator):
                     dates = dates.mask(bad, again.reindex(dates.index))
                     bad = values.notna() & dates.isna()
         if bad.any():
+            example = values[bad].iloc[0]
             raise DataError(
-                f"column '{col}' held dates in training, but the input has values such as {values[bad].iloc[0]!r} ({int(bad.sum())} in all)",
+                f"column '{col}' held dates in training, but the input has values such as {example.item() if isinstance(example, np.generic) else example!r} "
+                f"({int(bad.sum())} in all)",
                 hint="send dates such as "
                 + (pd.Timestamp("2024-01-31").strftime(fmt) if fmt else "2024-01-31")
                 + "; leave a value empty when it is missing",

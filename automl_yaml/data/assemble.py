@@ -596,9 +596,44 @@ def parse_dates(values: pd.Series, fmt: str) -> pd.Series:
     Values with a UTC offset (``%z``, ``%Z``) are converted to UTC: a column
     of local times changes its offset twice a year.
     """
+    values = _digits(values)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)
         return pd.to_datetime(values, format=fmt, errors="coerce", utc="%z" in fmt or "%Z" in fmt)
+
+
+def _digits(values: pd.Series) -> pd.Series:
+    """Whole numbers as their digits (``20240131`` -> ``'20240131'``); other numbers missing.
+
+    Given a format, pandas reads numbers as text today and as epochs in a
+    future version: a ``yyyymmdd`` column is turned into text first, so that
+    it is read the same way in training and at predict time.
+    """
+    if pd.api.types.is_bool_dtype(values):
+        return values
+    if pd.api.types.is_numeric_dtype(values):
+        with np.errstate(invalid="ignore"):
+            whole = values.where((values % 1 == 0) & (values.abs() < 1e15))
+        return whole.astype("Int64").astype("string")
+    if values.dtype == object and values.map(_is_number).any():
+        return values.map(lambda v: (str(int(v)) if float(v).is_integer() and abs(v) < 1e15 else None) if _is_number(v) else v)
+    return values
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float, np.number)) and not isinstance(value, (bool, np.bool_))
+
+
+#: The format of dates written as numbers: 20240131.
+NUMBER_DATE_FORMAT = "%Y%m%d"
+
+
+def _number_dates(values: pd.Series) -> bool:
+    """Numbers that are all whole and of eight digits (``yyyymmdd``), the only numbers read as dates."""
+    present = values.dropna()
+    if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values) or present.empty:
+        return False
+    return bool(((present % 1 == 0) & (present >= 10_000_101) & (present <= 99_991_231)).all())
 
 
 def _to_datetime(values: pd.Series) -> pd.Series | None:
@@ -757,9 +792,17 @@ def _coerce(
     for col, kind in list(types.items()):
         s = out[col]
         forced = col in overrides
-        path = ("data", "types", col)
+        path = ("data", "types", col) if col in loaded.spec.data.types else ("preprocess", "columns", col, "type")
+        if kind == "datetime" and forced and pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s) and not _number_dates(s):
+            example = _native(s.dropna().iloc[0]) if s.notna().any() else None
+            raise _spec_error(
+                loaded,
+                path,
+                f"'{col}' is typed datetime, but it holds numbers such as {example!r}; only dates written as yyyymmdd numbers (20240131) are read as dates",
+                "type it numeric to use the numbers as they are (a Unix time stays in order), or write the dates as text (2024-01-31) in the source",
+            )
         if kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(s):
-            fmt = date_format(s)
+            fmt = NUMBER_DATE_FORMAT if _number_dates(s) else date_format(s)
             parsed = None if pd.api.types.is_bool_dtype(s) else parse_dates(s, fmt) if fmt else _to_datetime(s)
             bad = s.notna() & (parsed.isna() if parsed is not None else True)
             if parsed is not None and not bad.any():
@@ -772,6 +815,13 @@ def _coerce(
             else:
                 types[col] = "categorical"
                 notes.append(f"column '{col}' looked like dates, but {int(bad.sum())} values are not: it is categorical")
+        elif kind == "numeric" and pd.api.types.is_datetime64_any_dtype(s):
+            raise _spec_error(
+                loaded,
+                path,
+                f"'{col}' is typed numeric, but it holds dates (e.g. {str(s.dropna().iloc[0]) if s.notna().any() else 'none'!r})",
+                "type it datetime: preprocess.datetime.parts turns dates into numbers (timestamp: seconds since 1970, year, month, ...)",
+            )
         elif kind == "numeric" and not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_timedelta64_dtype(s)):
             numbers = pd.to_numeric(s, errors="coerce")
             bad = s.notna() & numbers.isna()

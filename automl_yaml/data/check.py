@@ -56,6 +56,7 @@ class _Checker:
             self.check_names(columns)
             if self.spec.data.target in columns:
                 self.check_task()
+            self.check_types()
             self.check_select(columns)
         return self.problems
 
@@ -197,6 +198,37 @@ class _Checker:
                     f"lower {field}: the data has {self.n_feature_columns} feature columns" + (", or use 'best'" if kind == "sequential" else ""),
                     severity=severity,
                 )
+
+    def check_types(self) -> None:
+        """A column typed in the spec whose first rows contradict the type, as the run would find it.
+
+        ``types: {day: numeric}`` on dates, ``datetime`` on numbers that are not yyyymmdd, ...
+        """
+        from types import SimpleNamespace
+
+        from .assemble import _coerce
+
+        overrides = {c: o.type for c, o in self.spec.preprocess.columns.items() if o.type}
+        overrides.update(self.spec.data.types)
+        samples: dict[str, Any] = {}
+        unlocated = SimpleNamespace(spec=self.spec, path=None, smap=self.loaded.smap)  # the message without its file:line:col
+        for col, kind in overrides.items():
+            name = next((n for n, s in self.schemas.items() if col in s), None)
+            if kind not in ("numeric", "datetime", "boolean") or name is None:
+                continue
+            if name not in samples:
+                try:
+                    samples[name] = self.readers[name].head(SAMPLE_ROWS)
+                except AutomlYamlError as exc:
+                    self.add(("sources", name), exc.message, exc.hint)
+                    samples[name] = None
+            if samples[name] is None:
+                continue
+            try:
+                _coerce(unlocated, samples[name][[col]], {col: kind}, {col: kind}, [])
+            except AutomlYamlError as exc:
+                path = ("data", "types", col) if col in self.spec.data.types else ("preprocess", "columns", col, "type")
+                self.add(path, exc.message.removeprefix(dotted(path) + ": "), exc.hint)
 
     def check_task(self) -> None:
         data = self.spec.data

@@ -351,7 +351,11 @@ class DataSpec(StrictModel):
         "auto", description="auto infers it from the target (type and number of distinct values)."
     )
     drop: StrList = Field(default_factory=list, description="Columns never used as features (ids, leaks).")
-    types: dict[str, ColumnType] = Field(default_factory=dict, description="Override the inferred type of some columns.")
+    types: dict[str, ColumnType] = Field(
+        default_factory=dict,
+        description="Override the inferred type of some columns. datetime reads text dates and numbers written as yyyymmdd (20240131); "
+        "other numbers typed datetime (a Unix time), or dates typed numeric, are an error.",
+    )
     positive: str | int | bool | None = Field(None, description="The positive class of a binary target (for roc_auc, f1, ...).")
     split: SplitSpec = Field(default_factory=SplitSpec, description="The held-out test split.")
 

@@ -256,6 +256,11 @@ class Searcher(abc.ABC):
         """
         return None
 
+    @property
+    def prunes(self) -> bool:
+        """Whether :meth:`should_prune` may stop a trial (then a trial's folds run in order, in one process)."""
+        return False
+
     def should_prune(self, trial: Trial, step: int, value: float) -> bool:
         """Whether a running trial should stop, given its value after ``step``."""
         return False

@@ -15,11 +15,15 @@ How it runs trials:
 * Otherwise in worker processes (``n_jobs`` of them; -1: one per CPU), started
   from a ``forkserver`` (``spawn`` where there is none) so that threads of the
   driving process (BLAS, OpenMP) never reach a forked child. A worker gets the
-  evaluation callable once, then one trial at a time; new trials are asked as
-  workers free up (asynchronous ask/tell). Pruning questions travel back to the
-  driver, which asks the searcher. A worker is the unit of cancellation: a
-  trial past ``trial_timeout`` or the time budget is stopped by terminating its
-  process (and a fresh worker takes its place).
+  evaluation callable once, then one piece of work at a time: a fold of a
+  trial when the evaluation can score folds alone and the strategy does not
+  prune (:func:`_run_folds`: a free worker takes the next fold of a running
+  trial before a new trial is asked, as ``GridSearchCV`` shares out
+  (candidate, fold) pairs), else a whole trial (:func:`_run_pool`; pruning
+  questions travel back to the driver, which asks the searcher). New trials
+  are asked as workers free up (asynchronous ask/tell). A worker is the unit
+  of cancellation: a trial past ``trial_timeout`` or the time budget is
+  stopped by terminating its processes (fresh workers take their place).
 
 Only the driving process tells the searcher and writes the journal.
 """
@@ -152,6 +156,19 @@ class _Broken(Exception):
     """A worker that could not load the evaluation (the message is the error line)."""
 
 
+class _BrokenEvaluation:
+    """What a worker that could not load the evaluation runs instead: each trial or fold fails with the reason."""
+
+    def __init__(self, message: str):
+        self.message = message
+
+    def __call__(self, trial, report=None):
+        raise _Broken(self.message)
+
+    def fold(self, trial, k):
+        raise _Broken(self.message)
+
+
 def _evaluate(evaluate: Evaluate, trial: Trial, report, n_objectives: int) -> TrialResult:
     """Call ``evaluate``; whatever goes wrong becomes a ``failed`` result."""
     started = time.time()
@@ -161,6 +178,11 @@ def _evaluate(evaluate: Evaluate, trial: Trial, report, n_objectives: int) -> Tr
         return _failed(trial, str(e), started)
     except Exception as e:  # noqa: BLE001 - a failing trial is recorded, the search goes on
         return _failed(trial, one_line(e), started)
+    return _checked(result, trial, n_objectives, started)
+
+
+def _checked(result, trial: Trial, n_objectives: int, started: float) -> TrialResult:
+    """``result`` if it is a well-formed result of ``trial``, else a ``failed`` one saying what is wrong."""
     if not isinstance(result, TrialResult):
         return _failed(trial, f"TypeError: the evaluation returned {type(result).__name__}, not a TrialResult", started)
     result.number, result.config = trial.number, trial.config
@@ -209,10 +231,7 @@ def _worker_main(conn, payload: bytes, n_objectives: int, parent: int, threads: 
     try:
         evaluate = pickle.loads(payload)
     except Exception as e:  # noqa: BLE001 - e.g. a plugin module this process cannot import
-        broken = f"WorkerError: a worker process cannot load the evaluation: {one_line(e)}"
-
-        def evaluate(trial, report=None):
-            raise _Broken(broken)
+        evaluate = _BrokenEvaluation(f"WorkerError: a worker process cannot load the evaluation: {one_line(e)}")
 
     while True:
         try:
@@ -221,6 +240,17 @@ def _worker_main(conn, payload: bytes, n_objectives: int, parent: int, threads: 
             return
         if trial is None:
             return
+        if isinstance(trial, tuple):  # ("fold", trial, k): one fold of a trial shared out (_run_folds)
+            _, trial, k = trial
+            try:
+                scores = evaluate.fold(trial, k)
+            except Exception as e:  # noqa: BLE001 - Evaluator.fold records its errors; anything else, here
+                scores = str(e) if isinstance(e, _Broken) else one_line(e)
+            try:
+                conn.send(("fold", scores))
+            except (BrokenPipeError, OSError):
+                return
+            continue
 
         def report(step: int, value: float) -> bool:
             conn.send(("report", step, value))
@@ -287,14 +317,17 @@ class _Worker:
         self.proc.start()
         child.close()
         self.trial: Trial | None = None
+        self.fold: int | None = None  # the fold of self.trial it computes (None: the whole trial)
         self.t0 = 0.0  # monotonic start of the current trial
         self.started_at = 0.0
 
-    def run(self, trial: Trial) -> None:
+    def run(self, trial: Trial, fold: int | None = None) -> None:
+        """Evaluate ``trial`` (all its folds), or only its fold ``fold``."""
         self.trial = trial
+        self.fold = fold
         self.t0 = time.monotonic()
         self.started_at = time.time()
-        self.conn.send(trial)
+        self.conn.send(trial if fold is None else ("fold", trial, fold))
 
     def stop(self) -> None:
         """End the process now (a running trial is lost)."""
@@ -339,12 +372,13 @@ class _Pool:
     def free(self) -> bool:
         return len(self.busy) < self.size
 
-    def submit(self, trial: Trial) -> None:
+    def submit(self, trial: Trial, fold: int | None = None) -> _Worker:
         idle = [w for w in self.workers if w.trial is None]
         w = idle[0] if idle else _Worker(self.ctx, self.payload, self.n_objectives, self.threads)
         if not idle:
             self.workers.append(w)
-        w.run(trial)
+        w.run(trial, fold)
+        return w
 
     def wait(self, timeout: float | None) -> list[_Worker]:
         busy = {w.conn: w for w in self.busy}
@@ -485,6 +519,8 @@ def run_search(
     try:
         if workers == 1 and deadline is None and trial_timeout is None:
             stopped = _run_inline(searcher, evaluate, started, finish, stop_reason, len(directions))
+        elif workers > 1 and _shares_folds(searcher, evaluate):
+            stopped = _run_folds(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, len(directions))
         else:
             stopped = _run_pool(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, len(directions))
     except KeyboardInterrupt as e:
@@ -555,6 +591,139 @@ def _run_pool(searcher, evaluate, started, finish, stop_reason, workers, deadlin
                         _stop(w, pool, finish, f"TimeoutError: stopped after {trial_timeout:g}s (search.budget.trial_timeout)")
     finally:
         pool.shutdown()
+
+
+def _shares_folds(searcher: Searcher, evaluate: Evaluate) -> bool:
+    """Whether a trial's folds may run in several workers at once.
+
+    The evaluation must offer it (``fold``/``combine``/``n_folds``, as
+    :class:`~automl_yaml.search.evaluator.Evaluator` does), and the strategy
+    must not prune: a pruner judges a trial fold after fold, in order.
+    """
+    return (
+        not searcher.prunes
+        and callable(getattr(evaluate, "fold", None))
+        and callable(getattr(evaluate, "combine", None))
+        and getattr(evaluate, "n_folds", 0) > 1
+        and getattr(evaluate, "error_score", "record") == "record"
+    )
+
+
+@dataclasses.dataclass
+class _Shared:
+    """A running trial whose folds are shared out among the workers."""
+
+    trial: Trial
+    todo: collections.deque  # fold numbers not handed out yet
+    started_at: float  # time.time() of its first fold
+    t0: float  # time.monotonic() of its first fold
+    folds: list = dataclasses.field(default_factory=list)  # FoldScores back so far
+    workers: set = dataclasses.field(default_factory=set)  # the workers computing one of its folds
+
+
+def _run_folds(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, n_objectives) -> str:
+    """Like :func:`_run_pool`, with the unit of work a fold, not a trial.
+
+    A free worker takes the next fold of the oldest running trial that has
+    one left, and asks the strategy for a new trial only when none has. So
+    the last trials of a search (or of a genetic generation) do not run on
+    one worker while the others wait: with 3 folds and 2 workers, a trial
+    takes two fold-times instead of three (scikit-learn's ``GridSearchCV``
+    shares out (candidate, fold) pairs the same way). Each fold is computed
+    exactly as in one process (:meth:`Evaluator.fold`) and the trial's result
+    assembled from them (:meth:`Evaluator.combine`): the same numbers.
+    """
+    pool = _Pool(evaluate, workers, n_objectives)
+    n_folds = evaluate.n_folds
+    running: dict[int, _Shared] = {}  # by trial number, oldest first
+    stopped: str | None = None
+
+    def end(job: _Shared, result: TrialResult) -> None:
+        del running[job.trial.number]
+        finish(job.trial, result)
+
+    def combined(job: _Shared) -> TrialResult:
+        result = evaluate.combine(job.trial, job.folds, started_at=job.started_at, duration=time.monotonic() - job.t0)
+        return _checked(result, job.trial, n_objectives, job.started_at)
+
+    def timed_out(job: _Shared, error: str) -> None:
+        for w in list(job.workers):
+            pool.remove(w)
+        end(job, _failed(job.trial, error, job.started_at, status="timeout", duration=time.monotonic() - job.t0))
+
+    try:
+        while True:
+            while pool.free():
+                job = next((j for j in running.values() if j.todo), None)
+                if job is None:
+                    stopped = stopped or stop_reason(len(running))
+                    if stopped:
+                        break
+                    trial = searcher.ask()
+                    if trial is None:
+                        if not running:
+                            stopped = STOP_EXHAUSTED
+                        break
+                    started(trial)
+                    job = _Shared(trial, collections.deque(range(n_folds)), time.time(), time.monotonic())
+                    running[trial.number] = job
+                job.workers.add(pool.submit(job.trial, job.todo.popleft()))
+            if not pool.busy:
+                return stopped or STOP_EXHAUSTED
+            limits = [deadline] if deadline is not None else []
+            if trial_timeout is not None:
+                limits += [j.t0 + trial_timeout for j in running.values()]
+            timeout = max(0.0, min(limits) - time.monotonic()) if limits else None
+            for w in pool.wait(timeout):
+                job = running.get(w.trial.number) if w.trial is not None else None
+                scores = _fold_reply(w, pool)
+                if scores is _PENDING:
+                    continue
+                if job is None or w not in job.workers:
+                    continue  # a fold of a trial that already ended (another fold failed)
+                job.workers.discard(w)
+                if scores is None:  # the worker died
+                    end(job, _failed(job.trial, f"WorkerError: the trial's process died (exit code {w.proc.exitcode})", job.started_at))
+                    continue
+                if isinstance(scores, str):
+                    end(job, _failed(job.trial, scores, job.started_at))
+                    continue
+                job.folds.append(scores)
+                if scores.error or len(job.folds) == n_folds:
+                    end(job, combined(job))  # a failed fold fails the trial at once
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                for job in list(running.values()):
+                    timed_out(job, BUDGET_STOPPED)
+                for w in pool.busy:  # folds of trials that already ended
+                    pool.remove(w)
+                stopped = stopped or STOP_TIME
+            if trial_timeout is not None:
+                for job in list(running.values()):
+                    if now - job.t0 >= trial_timeout:
+                        timed_out(job, f"TimeoutError: stopped after {trial_timeout:g}s (search.budget.trial_timeout)")
+    finally:
+        pool.shutdown()
+
+
+_PENDING = object()
+
+
+def _fold_reply(w: _Worker, pool: _Pool):
+    """What a ready worker sent for its fold (FoldScores, or an error line), freeing it;
+    None when it died (it is removed), ``_PENDING`` when it has sent nothing yet."""
+    try:
+        if w.conn.poll():
+            msg = w.conn.recv()
+            w.trial = w.fold = None
+            return msg[1]
+        if w.proc.is_alive():
+            return _PENDING
+    except (EOFError, OSError):
+        pass
+    w.proc.join(1.0)
+    pool.remove(w)
+    return None
 
 
 def _stop(w: _Worker, pool: _Pool, finish, error: str) -> None:

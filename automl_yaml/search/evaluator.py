@@ -10,6 +10,7 @@ become a recorded failure rather than stop the search.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import pickle
 import statistics
@@ -32,6 +33,18 @@ def _take(data, idx):
     if hasattr(data, "iloc"):
         return data.iloc[idx]
     return data[idx]
+
+
+@dataclasses.dataclass
+class FoldScores:
+    """One fold of one trial: its raw metric values (each in its scorer's sense), or the error."""
+
+    k: int
+    raw: dict[str, float] = dataclasses.field(default_factory=dict)
+    fit_time: float = 0.0
+    score_time: float = 0.0
+    error: str | None = None
+    duration: float = 0.0
 
 
 def _stats(values: list[float]) -> dict:
@@ -84,67 +97,102 @@ class Evaluator:
     def directions(self) -> list[str]:
         return [m.direction for m in self.metrics]
 
+    @property
+    def n_folds(self) -> int:
+        return len(self.splits)
+
     def __call__(self, trial: Trial, report: Callable[[int, float], bool] | None = None) -> TrialResult:
         started = time.time()
         t0 = time.perf_counter()
-        scored = [m for m in self.metrics if not m.objective_only]
-        wanted = {m.name for m in self.metrics if m.objective_only}
-        raw: dict[str, list[float]] = {m.name: [] for m in self.metrics}
-        fit_times: list[float] = []
-        score_times: list[float] = []
-        intermediate: list[float] = []
+        folds: list[FoldScores] = []
         status, error = "ok", None
-        first = self.metrics[0].name
         try:
-            pipeline = self.make_pipeline(trial.config)
-            scorer = check_scoring(pipeline, scoring={m.name: m.scorer_name for m in scored}) if scored else None
+            pipeline, scorer = self._prepare(trial.config)
             last = len(self.splits) - 1
-            for k, (train, test) in enumerate(self.splits):
-                est = clone(pipeline)
-                X_test, y_test = _take(self.X, test), _take(self.y, test)
-                t = time.perf_counter()
-                est.fit(_take(self.X, train), _take(self.y, train))
-                fit_times.append(time.perf_counter() - t)
-                t = time.perf_counter()
-                scores = scorer(est, X_test, y_test) if scorer is not None else {}
-                score_times.append(time.perf_counter() - t)
-                for m in scored:
-                    raw[m.name].append(float(scores[m.name]))
-                if "fit_time" in wanted:
-                    raw["fit_time"].append(fit_times[-1])
-                if "predict_time" in wanted:
-                    t = time.perf_counter()
-                    est.predict(X_test)
-                    raw["predict_time"].append(time.perf_counter() - t)
-                if "model_size" in wanted:
-                    raw["model_size"].append(float(len(pickle.dumps(est))))
-                intermediate.append(float(statistics.fmean(raw[first])))
-                if report is not None and k < last and report(k, intermediate[-1]):
+            for k in range(len(self.splits)):
+                folds.append(self._fold(pipeline, scorer, k))
+                if report is not None and k < last and report(k, self._running_mean(folds)):
                     status = "pruned"
                     break
-            if status == "ok":
-                bad = [m.name for m in self.metrics if not all(math.isfinite(v) for v in raw[m.name])]
-                if bad:
-                    status, error = "failed", f"ValueError: the score '{bad[0]}' is not a finite number in some folds"
         except Exception as e:  # noqa: BLE001 - every failure of a trial is recorded, the search goes on
             if self.error_score == "raise":
                 raise
             status, error = "failed", one_line(e)
-        values = None
+        return self.combine(trial, folds, status=status, error=error, started_at=started, duration=time.perf_counter() - t0)
+
+    def fold(self, trial: Trial, k: int) -> FoldScores:
+        """Fit and score fold ``k`` of ``trial`` alone: the driver's unit of work
+        when a trial's folds run in several processes (see :meth:`combine`).
+
+        Never raises for a failing fold: the error is in ``FoldScores.error``.
+        """
+        t0 = time.perf_counter()
+        try:
+            pipeline, scorer = self._prepare(trial.config)
+            return self._fold(pipeline, scorer, k)
+        except Exception as e:  # noqa: BLE001 - recorded, the search goes on
+            return FoldScores(k, error=one_line(e), duration=time.perf_counter() - t0)
+
+    def combine(
+        self, trial: Trial, folds: list[FoldScores], *, status: str = "ok", error: str | None = None, started_at: float, duration: float
+    ) -> TrialResult:
+        """The trial's result from its folds' scores (in any order), as :meth:`__call__` gives it."""
+        folds = sorted(folds, key=lambda f: f.k)
+        failed = next((f for f in folds if f.error), None)
+        if failed is not None and status == "ok":
+            status, error = "failed", failed.error
+        folds = [f for f in folds if not f.error]
+        raw = {m.name: [f.raw[m.name] for f in folds] for m in self.metrics}
         if status == "ok":
-            values = [float(statistics.fmean(raw[m.name])) for m in self.metrics]
-        scores = {m.name: _stats([m.display(v) for v in raw[m.name]]) for m in self.metrics if raw[m.name]}
+            bad = [m.name for m in self.metrics if not all(math.isfinite(v) for v in raw[m.name])]
+            if bad:
+                status, error = "failed", f"ValueError: the score '{bad[0]}' is not a finite number in some folds"
+        values = [float(statistics.fmean(raw[m.name])) for m in self.metrics] if status == "ok" else None
+        first = self.metrics[0].name
         return TrialResult(
             number=trial.number,
             config=trial.config,
             status=status,
             values=values,
-            scores=scores,
-            fit_time=float(statistics.fmean(fit_times)) if fit_times else 0.0,
-            score_time=float(statistics.fmean(score_times)) if score_times else 0.0,
-            duration=time.perf_counter() - t0,
+            scores={m.name: _stats([m.display(v) for v in raw[m.name]]) for m in self.metrics if raw[m.name]},
+            fit_time=float(statistics.fmean(f.fit_time for f in folds)) if folds else 0.0,
+            score_time=float(statistics.fmean(f.score_time for f in folds)) if folds else 0.0,
+            duration=duration,
             error=error,
-            started_at=started,
+            started_at=started_at,
             finished_at=time.time(),
-            intermediate=intermediate,
+            intermediate=[float(statistics.fmean(raw[first][: i + 1])) for i in range(len(raw[first]))],
         )
+
+    def _prepare(self, config: dict):
+        pipeline = self.make_pipeline(config)
+        scored = {m.name: m.scorer_name for m in self.metrics if not m.objective_only}
+        return pipeline, (check_scoring(pipeline, scoring=scored) if scored else None)
+
+    def _running_mean(self, folds: list[FoldScores]) -> float:
+        first = self.metrics[0].name
+        return float(statistics.fmean(f.raw[first] for f in folds))
+
+    def _fold(self, pipeline, scorer, k: int) -> FoldScores:
+        """Fit a clone of ``pipeline`` on fold ``k``'s training rows; score it on the rest."""
+        t0 = time.perf_counter()
+        train, test = self.splits[k]
+        est = clone(pipeline)
+        X_test, y_test = _take(self.X, test), _take(self.y, test)
+        t = time.perf_counter()
+        est.fit(_take(self.X, train), _take(self.y, train))
+        fit_time = time.perf_counter() - t
+        t = time.perf_counter()
+        scores = scorer(est, X_test, y_test) if scorer is not None else {}
+        score_time = time.perf_counter() - t
+        raw = {m.name: float(scores[m.name]) for m in self.metrics if not m.objective_only}
+        wanted = {m.name for m in self.metrics if m.objective_only}
+        if "fit_time" in wanted:
+            raw["fit_time"] = fit_time
+        if "predict_time" in wanted:
+            t = time.perf_counter()
+            est.predict(X_test)
+            raw["predict_time"] = time.perf_counter() - t
+        if "model_size" in wanted:
+            raw["model_size"] = float(len(pickle.dumps(est)))
+        return FoldScores(k, raw, fit_time, score_time, duration=time.perf_counter() - t0)

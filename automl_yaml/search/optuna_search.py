@@ -271,8 +271,12 @@ class OptunaSearcher(Searcher):
         self._seen.add(config_key(config))
         return Trial(number, config)
 
+    @property
+    def prunes(self) -> bool:
+        return self.n_objectives == 1 and not isinstance(self.pruner, optuna.pruners.NopPruner)
+
     def should_prune(self, trial: Trial, step: int, value: float) -> bool:
-        if self.n_objectives > 1 or isinstance(self.pruner, optuna.pruners.NopPruner):
+        if not self.prunes:
             return False
         ot = self._running.get(trial.number)
         if ot is None:

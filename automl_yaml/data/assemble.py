@@ -956,6 +956,9 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     * ``random``: stratified for classification (unless ``stratify: false``);
     * ``group``: ``GroupShuffleSplit`` on ``split.column``, so no group is on
       both sides (an integer ``test_size`` is turned into a share of rows);
+      with ``stratify: true``, one fold of ``StratifiedGroupKFold`` with
+      ``round(1 / test_size)`` folds (scikit-learn has no stratified group
+      shuffle split);
     * ``time``: rows sorted by ``split.column``; the latest are the test set.
 
     Everything is seeded with ``spec.seed``. ``Dataset.sources`` is empty
@@ -1126,7 +1129,7 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
 
 def _split_rows(loaded: Any, work: pd.DataFrame, y: pd.Series, task: str, notes: list[str]) -> tuple[np.ndarray, np.ndarray, pd.Series | None]:
     """Positions of the training and test rows (and the groups, for a group split)."""
-    from sklearn.model_selection import GroupShuffleSplit, train_test_split
+    from sklearn.model_selection import GroupShuffleSplit, StratifiedGroupKFold, train_test_split
 
     spec = loaded.spec
     sp = spec.data.split
@@ -1157,6 +1160,28 @@ def _split_rows(loaded: Any, work: pd.DataFrame, y: pd.Series, task: str, notes:
         if n_groups < 2:
             raise _spec_error(loaded, ("data", "split", "column"), f"'{sp.column}' has {n_groups} group; a group split needs at least 2", usage=False)
         share = sp.test_size if isinstance(sp.test_size, float) else n_test / n
+        if sp.stratify and task == "regression":
+            raise _spec_error(loaded, ("data", "split", "stratify"), "a regression target cannot be stratified", "remove stratify")
+        if sp.stratify:
+            # scikit-learn has no stratified group shuffle split: the test set is one fold of
+            # StratifiedGroupKFold, so its share is 1/k (test_size 0.2: 1/5, 0.3: 1/3)
+            k = max(2, round(1 / share))
+            if k > n_groups:
+                raise _spec_error(
+                    loaded,
+                    ("data", "split", "test_size"),
+                    f"a stratified group split with test_size {sp.test_size} needs {k} groups of '{sp.column}', and there are {n_groups}",
+                    "use a larger test_size, or stratify: false",
+                    usage=False,
+                )
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)  # "The least populated class in y has only 1 members"
+                train, test = next(StratifiedGroupKFold(n_splits=k, shuffle=True, random_state=spec.seed).split(positions, y.to_numpy(), groups=codes))
+            notes.append(
+                f"test set: {len(np.unique(codes[test]))} of {n_groups} groups of '{sp.column}' ({len(test)} rows, {len(test) / n:.0%}), "
+                f"stratified: one fold of {k} (StratifiedGroupKFold)"
+            )
+            return np.sort(train), np.sort(test), groups
         try:
             train, test = next(GroupShuffleSplit(n_splits=1, test_size=share, random_state=spec.seed).split(positions, groups=codes))
         except ValueError as exc:

@@ -321,7 +321,12 @@ class SplitSpec(StrictModel):
     test_size: Annotated[float, Field(gt=0, lt=1)] | Annotated[int, Field(ge=1)] = Field(
         0.2, description="The test share (0 < x < 1) or a number of rows."
     )
-    stratify: bool | None = Field(None, description="Keep class shares in both sets; default: yes for classification.")
+    stratify: bool | None = Field(
+        None,
+        description="Keep class shares in the training and test sets (classification only). Default: yes for a random split; "
+        "a group split is stratified only with stratify: true, and its test set is then one fold of StratifiedGroupKFold "
+        "(a share of 1/k, k = round(1/test_size)). The cross-validation folds of a classification target are stratified either way.",
+    )
     column: str | None = Field(None, description="The group column (by: group) or the time column (by: time).")
     shuffle: bool = Field(True, description="Shuffle before a random split.")
 
@@ -622,7 +627,8 @@ ModelsField = Annotated[
 
 
 class CVSpec(StrictModel):
-    """Cross-validation inside the search; the kind (stratified, group, time) follows `data.split`."""
+    """Cross-validation inside the search; the kind follows `data.split`: StratifiedKFold (classification) or KFold;
+    for a group split StratifiedGroupKFold (classification) or GroupKFold; for a time split TimeSeriesSplit."""
 
     folds: int = Field(5, ge=2, le=100, description="The number of folds. Left unset, 5, or fewer when a class has fewer training rows (at least 2; the run says so).")
     repeats: int = Field(1, ge=1, le=100, description="Repeat with other shuffles (repeated k-fold).")

@@ -318,6 +318,7 @@ def load_spec(
             location=smap.locate(()),
             hint="start with `sources:` and `data:`",
         )
+    data = {k: v for k, v in data.items() if not is_extension_key(k)}
     data = apply_overrides(data, overrides, smap)
     data, warnings = upgrade(data, smap)
     raw = copy.deepcopy(data)
@@ -365,6 +366,15 @@ def load_spec(
             ]
         )
     return loaded.with_frames({**inline, **frames})
+
+
+def is_extension_key(key: Any) -> bool:
+    """A top-level ``x-...`` key: it only holds YAML anchors to reuse (docker compose's convention), and is ignored.
+
+    >>> is_extension_key("x-common"), is_extension_key("xcommon")
+    (True, False)
+    """
+    return isinstance(key, str) and key.startswith("x-")
 
 
 _KIND_WORDS = {"str": "a single value", "int": "a number", "float": "a number", "bool": "true or false", "list": "a list"}
@@ -441,6 +451,9 @@ def _shorthands(schema: dict[str, Any]) -> dict[str, Any]:
     from .models import _STEP_MODELS
 
     props = schema["properties"]
+    schema["patternProperties"] = {
+        "^x-": {"description": "Ignored: a block that holds YAML anchors to reuse elsewhere (x-common: &common ..., then *common or <<: *common)."}
+    }
     src = props["sources"]["patternProperties"]
     for key, sub in src.items():
         src[key] = {"anyOf": [{"type": "string", "description": "Shorthand for {kind: file, path: ...}."}, sub]}

@@ -184,6 +184,12 @@ def key_hint(model: type[BaseModel] | None, key: str, data: Any, loc: tuple, *, 
 
     fields = field_names(model)
     name = model.__name__
+    if name == "Spec" and key.startswith("x-"):  # only a --set can bring one here: the file's are left out
+        return "x- keys only hold YAML anchors of the spec file and are ignored: set the field that uses the anchor"
+    if key.startswith("x-"):
+        return "keys starting with x- (blocks that hold YAML anchors) are allowed at the top level only"
+    if name == "Spec" and re.match(r"(?i)x[_-]", key) and len(key) > 2:
+        return f"a top-level block that holds YAML anchors is named x-...: x-{key[2:]}"
     table = KEY_HINTS.get(name, {})
     lowered = key.lower()
     if lowered in table:

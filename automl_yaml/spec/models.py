@@ -823,7 +823,11 @@ class ExecutionSpec(StrictModel):
 
 
 class Spec(StrictModel):
-    """An automl-yaml job: data in, a tested and tracked model out."""
+    """An automl-yaml job: data in, a tested and tracked model out.
+
+    Top-level keys starting with `x-` are ignored: they hold YAML anchors to reuse
+    (`x-rf: &rf {params: ...}`, then `random_forest: *rf` or `<<: *rf`), as in docker compose.
+    """
 
     version: Literal[1] = Field(CURRENT_VERSION, description="The spec language version.")
     name: Identifier | None = Field(None, description="The job's name; default: the spec file's name.")

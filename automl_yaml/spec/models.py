@@ -607,6 +607,9 @@ def _models_shorthand(value: Any) -> Any:
     if isinstance(value, dict):
         keys = list(value)
         for i, key in enumerate(keys):
+            if isinstance(key, str) and key.startswith("x-"):
+                hint = "a block that only holds a YAML anchor belongs at the top level, where x- keys are ignored: x-rf: &rf {...}, then random_forest: *rf"
+                raise PydanticCustomError("misplaced_key", "'{key}' is not a model name", {"key": key, "hint": hint})
             if key in ("params", "estimator"):
                 before = keys[i - 1] if i else None
                 hint = (

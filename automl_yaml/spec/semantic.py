@@ -99,7 +99,10 @@ class Checker:
                 )
         unused = [n for n in names if n not in seen]
         for n in unused:
-            self.warn(("sources", n), f"source '{n}' is not used", "join it in data.join, or remove it")
+            hint = "join it in data.join, or remove it"
+            if n.startswith("x-"):
+                hint = "a block that only holds a YAML anchor belongs at the top level (x- keys are ignored there), not in sources"
+            self.warn(("sources", n), f"source '{n}' is not used", hint)
 
     def static_task(self) -> str | None:
         """The task, when the spec alone tells it (explicit, or implied by metric or models)."""

@@ -111,3 +111,17 @@ def test_the_schema_allows_x_keys_at_the_top_level_only():
     assert [e.message for e in v.iter_errors(doc)] == []
     assert list(v.iter_errors({**doc, "y-thing": 1}))
     assert list(v.iter_errors({**doc, "data": {**doc["data"], "x-note": 1}}))
+
+
+def test_an_anchor_block_inside_models_or_sources_points_to_the_top_level(tmp_path, capsys):
+    path = write(
+        tmp_path,
+        "sources:\n  x-base: &b {kind: sample, name: iris}\n  d: *b\ndata: {target: target, from: d}\nmodels:\n  x-rf: &rf {params: {n_estimators: 5}}\n  random_forest: *rf\n",
+    )
+    assert main(["validate", str(path), "--format", "json"]) == 2
+    problems = {p["path"]: p for p in json.loads(capsys.readouterr().out)["problems"]}
+    model = problems["models.x-rf"]
+    assert (model["severity"], model["line"], model["message"]) == ("error", 6, "'x-rf' is not a model name")
+    assert "belongs at the top level" in model["hint"]
+    source = problems["sources.x-base"]
+    assert source["severity"] == "warning" and "belongs at the top level" in source["hint"]

@@ -402,6 +402,9 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
         return Problem(err["msg"], path=dotted(sub), location=smap.locate(sub, key=True), hint=hint)
     if kind == "n_jobs":
         return Problem(err["msg"], path=where, location=smap.locate(path), hint=hint)
+    if kind == "field_error":  # a model's check about one of its fields: located at that field's value
+        sub = path + (ctx["field"],)
+        return Problem(err["msg"], path=dotted(sub), location=smap.locate(sub), hint=hint)
     if kind == "value_error":
         msg = err["msg"].removeprefix("Value error, ")
         return Problem(msg, path=where, location=smap.locate(path), hint=hint)

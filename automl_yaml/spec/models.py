@@ -342,7 +342,11 @@ class SplitSpec(StrictModel):
         if self.by == "random" and self.column:
             raise ValueError("`column` is only used with `by: group` or `by: time`")
         if self.by == "time" and self.stratify:
-            raise ValueError("a time split cannot be stratified")
+            raise PydanticCustomError(
+                "field_error",
+                "a time split cannot be stratified",
+                {"field": "stratify", "hint": "remove stratify: the latest rows are the test set, whatever their classes"},
+            )
         return self
 
 

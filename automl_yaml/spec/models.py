@@ -803,7 +803,7 @@ def _tracking_shorthand(value: Any) -> Any:
 class ExecutionSpec(StrictModel):
     """Where trials run."""
 
-    n_jobs: int = Field(-1, description="Trials run in parallel (local processes); -1: one per CPU.")
+    n_jobs: int = Field(-1, description="Worker processes (local): trials, and the folds of a trial, run in parallel; -1: one per CPU.")
     backend: Literal["local", "dask"] = Field("local", description="local processes; dask (a dask.distributed cluster) is reserved and not available yet.")
     address: str | None = Field(None, description="The dask scheduler, e.g. tcp://host:8786 (backend: dask).")
 

@@ -743,6 +743,24 @@ def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, st
     return found
 
 
+def _time_series_column(frame: pd.DataFrame, types: dict[str, str]) -> str | None:
+    """A feature column that makes the table a time series: a date, or a column named 'year', different on every row.
+
+    A random split then interpolates between neighbours (weekly CO2, hourly
+    temperatures: a holdout r2 of 0.999 from the date alone) and says little
+    about forecasting. Tables of several series (a date per stock symbol)
+    repeat their dates and are not named.
+    """
+    if len(frame) < ROW_ID_MIN_ROWS:
+        return None
+    for col, kind in types.items():
+        s = frame[col]
+        if kind == "datetime" or (kind == "numeric" and str(col).strip().lower() == "year" and not pd.api.types.is_bool_dtype(s)):
+            if s.notna().all() and s.is_unique:
+                return col
+    return None
+
+
 def _uninformative(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, str]) -> tuple[list[str], list[str]]:
     """Columns with one value on every row, and columns with no value at all.
 
@@ -1052,6 +1070,14 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     frame = _coerce(loaded, frame, types, overrides, notes, date_formats)
 
     work = frame.loc[~missing]
+    if data.split.by == "random":
+        series = _time_series_column(work, types)
+        if series:
+            notes.append(
+                f"column '{series}' has a different {'year' if types[series] == 'numeric' else 'time'} on every row (a time series?): "
+                f"the random split tests on rows between training rows, which flatters a forecast; "
+                f"to measure one, split by time (data.split: {{by: time, column: {series}}})"
+            )
     if task == "classification":
         try:
             y, classes, positive = _encode_target(work[target], data.positive, notes)

@@ -330,6 +330,23 @@ def test_default_folds_give_way_on_a_tiny_regression_table():
     assert split(spec_for({"target": "y"}, folds=5, search={"cv": {"folds": 5}, "metric": "rmse"}), tiny).cv_folds is None
 
 
+def test_a_time_series_under_a_random_split_is_named():
+    """Weekly CO2 with its date alone scored a holdout r2 of 0.999 under the random split: the run says to split by time."""
+    n = 60
+    rng = np.random.default_rng(0)
+    weekly = pd.DataFrame({"week": pd.date_range("1958-03-29", periods=n, freq="W").strftime("%Y-%m-%d"), "co2": 316 + np.arange(n) * 0.03})
+    ds = split(load_spec({"sources": {"main": "main.csv"}, "data": {"from": "main", "target": "co2"}}), weekly)
+    assert any("column 'week' has a different time on every row (a time series?)" in n and "{by: time, column: week}" in n for n in ds.notes)
+    yearly = pd.DataFrame({"YEAR": np.arange(1700.0, 1700.0 + n), "x": rng.normal(size=n), "SUNACTIVITY": rng.gamma(2, 20, n)})
+    ds = split(load_spec({"sources": {"main": "main.csv"}, "data": {"from": "main", "target": "SUNACTIVITY"}}), yearly)
+    assert any("column 'YEAR' has a different year on every row" in n for n in ds.notes)
+    by_time = load_spec({"sources": {"main": "main.csv"}, "data": {"from": "main", "target": "co2", "split": {"by": "time", "column": "week"}}})
+    assert not any("time series" in n for n in split(by_time, weekly).notes)  # the spec already splits by time
+    panel = pd.concat([weekly.assign(site=s, co2=weekly.co2 + i) for i, s in enumerate("abc")], ignore_index=True)
+    ds = split(load_spec({"sources": {"main": "main.csv"}, "data": {"from": "main", "target": "co2"}}), panel)
+    assert not any("time series" in n for n in ds.notes)  # several series share their dates (stocks by symbol)
+
+
 # ---------------------------------------------------------------------------------- types
 
 

@@ -4,14 +4,16 @@ A model is named as MLflow names it — ``runs:/<run id>/model``,
 ``models:/<name>@<alias>``, ``models:/<name>/<version>`` — or by a folder:
 the output folder of a run, or a model folder itself.
 
-Loading a model runs code stored in it (scikit-learn models are pickles;
-MLflow 3 refuses unless ``MLFLOW_ALLOW_PICKLE_DESERIALIZATION`` is true).
-``mlx predict`` sets that flag for the model *you* name; load only models
-you trust.
+Loading a model runs code stored in it (scikit-learn models are pickles):
+load only models you trust. MLflow loads them unless
+``MLFLOW_ALLOW_PICKLE_DESERIALIZATION`` is false (it is true when unset);
+``mlx predict`` allows it for the model *you* name, only while loading it,
+and keeps an explicit ``false`` of yours.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 from pathlib import Path
@@ -33,9 +35,32 @@ def _model_uri(model: str | os.PathLike) -> str:
     raise UsageError(f"no model at '{text}'", hint="give a run's output folder, runs:/<run id>/model or models:/<name>@<alias>")
 
 
+_PICKLE_FLAG = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
+
+
+def pickle_refused() -> bool:
+    """True when the user turned MLflow's loading of pickles off (``false`` or ``0``; unset is on)."""
+    return os.environ.get(_PICKLE_FLAG, "").strip().lower() in ("false", "0")
+
+
+@contextlib.contextmanager
+def _pickle_allowed():
+    """MLflow may load the named model's pickle; the variable is as it was afterwards."""
+    old = os.environ.get(_PICKLE_FLAG)
+    os.environ[_PICKLE_FLAG] = "true"
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop(_PICKLE_FLAG, None)
+        else:
+            os.environ[_PICKLE_FLAG] = old
+
+
 def load_model(model: str | os.PathLike, *, tracking_uri: str | None = None):
     """The :class:`~automl_yaml.model.TrainedModel` behind a model URI or folder."""
     from .errors import AutomlYamlError
+    from .spec import mask_url
     from .tracking import _quiet_mlflow
 
     uri = _model_uri(model)
@@ -44,15 +69,18 @@ def load_model(model: str | os.PathLike, *, tracking_uri: str | None = None):
 
     from .tracking import using_uri
 
-    os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "true"  # the user named this model
+    if pickle_refused():
+        raise UsageError(
+            f"cannot load the model '{mask_url(uri)}': MLFLOW_ALLOW_PICKLE_DESERIALIZATION is false in this environment, "
+            "and the model is a pickle (loading it runs code stored in it)",
+            hint="for a model you trust: MLFLOW_ALLOW_PICKLE_DESERIALIZATION=true mlx predict ...",
+        )
     try:
-        with using_uri(tracking_uri):
+        with using_uri(tracking_uri), _pickle_allowed():  # the user named this model
             return mlflow.sklearn.load_model(uri)
     except AutomlYamlError:
         raise
     except Exception as exc:
-        from .spec import mask_url
-
         msg = mask_url(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__
         raise UsageError(f"cannot load the model '{mask_url(uri)}': {msg}", hint="check the URI, and the tracking URI (--tracking-uri / MLFLOW_TRACKING_URI)") from None
 
@@ -69,7 +97,7 @@ def read_input(path: str, *, base_dir: Path | None = None):
     """
     from .data.sources import FileSource as Reader
     from .data.sources import open_source
-    from .errors import suggestion_hint
+    from .errors import did_you_mean, suggestion_hint
     from .spec.models import FileSource
 
     m = _SPEC_SOURCE.match(path)
@@ -86,8 +114,15 @@ def read_input(path: str, *, base_dir: Path | None = None):
                 hint="from Python, predict a DataFrame directly: automl_yaml.predict(model, df); else give a data file to --input",
             )
         return open_source(name, loaded.spec.sources[name], base_dir=loaded.base_dir).load()
+    base = base_dir or Path.cwd()
+    local = "://" not in path and not any(c in path for c in "*?[")
+    target = base / Path(path).expanduser()
+    if local and not target.exists():
+        close = did_you_mean(target.name, [p.name for p in target.parent.glob("*") if p.is_file()])
+        hint = "did you mean " + " or ".join(f"'{c}'" for c in close) + "?" if close else "give a data file (CSV, Parquet, JSON, Excel...) or SPEC.yaml:SOURCE"
+        raise UsageError(f"no input file '{path}' (looked in {target.parent})", hint=hint)
     spec = FileSource(path=path)
-    return Reader("input", spec, base_dir=base_dir or Path.cwd()).load()
+    return Reader("input", spec, base_dir=base).load()
 
 
 def predict(model, data, *, proba: bool = False, tracking_uri: str | None = None):

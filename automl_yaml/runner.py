@@ -955,6 +955,34 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
         display.print(f"MLflow: run {tr['run_id']} in {tr['tracking_uri']}" + (f"; registered {tr['registered_model']} v{tr['registered_version']}" if tr.get("registered_model") else ""))
         if str(tr["tracking_uri"]).startswith("sqlite:"):
             display.print(f"  browse it: mlflow ui --backend-store-uri {tr['tracking_uri']}")
+    display.print(f"serve it: {serve_command(tr, out / 'model')}", markup=False, soft_wrap=True)  # one line to copy
+    from .predict import pickle_refused
+
+    if pickle_refused():
+        display.print(
+            "  MLFLOW_ALLOW_PICKLE_DESERIALIZATION is false here: MLflow's server will refuse this model (a pickle); "
+            "for a model you trust, start the server with MLFLOW_ALLOW_PICKLE_DESERIALIZATION=true",
+            markup=False,
+        )
+
+
+def serve_command(tracking: dict, model_dir: Path) -> str:
+    """The ``mlflow models serve`` command for a run's model, to copy and paste.
+
+    The registered model (``models:/NAME@ALIAS``) with the run's tracking URI
+    when there is one, else the model folder in the output.
+    ``--env-manager local``: the server runs in this environment, which has
+    every requirement (MLflow's default builds a new virtualenv and installs
+    the model's requirements into it).
+    """
+    import shlex
+
+    tail = "--env-manager local -h 127.0.0.1 -p 5000"
+    name = tracking.get("registered_model")
+    if name and tracking.get("tracking_uri"):
+        uri = tracking.get("registered_uri") or f"models:/{name}/{tracking['registered_version']}"
+        return f"MLFLOW_TRACKING_URI={shlex.quote(str(tracking['tracking_uri']))} mlflow models serve -m {shlex.quote(uri)} {tail}"
+    return f"mlflow models serve -m {shlex.quote(str(model_dir))} {tail}"
 
 
 # ----------------------------------------------------------------------------- profile

@@ -1,0 +1,170 @@
+"""What a new user meets after the quickstart (issue: fresh-user walkthrough).
+
+The serve command at the end of `mlx run` is run as printed, against a real
+`mlflow models serve`, without MLFLOW_ALLOW_PICKLE_DESERIALIZATION in the
+environment (MLflow loads pickles unless it is false); `mlx predict` keeps a
+user's explicit `false` and names the missing input file; `mlx list` shows a
+space's brackets; `mlx plan` says "whichever comes first" only of two limits.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+from rich.console import Console
+
+from automl_yaml.cli import main
+from automl_yaml.runner import Display, _final_display, serve_command
+
+FLAG = "MLFLOW_ALLOW_PICKLE_DESERIALIZATION"
+
+
+def _summary(tracking: dict) -> dict:
+    return {
+        "best": {"trial": 0, "model": "svm", "params": {}, "options": {}},
+        "holdout": {"accuracy": 0.9},
+        "trials": {"ok": 1, "failed": 0, "timeout": 0, "pruned": 0},
+        "stopped": "budget: trials",
+        "strategy": "random",
+        "tracking": tracking,
+    }
+
+
+def _final_lines(summary: dict, out: Path) -> list[str]:
+    d = Display(quiet=False, progress=False)
+    buf = io.StringIO()
+    d._console = Console(file=buf, force_terminal=False, width=60)
+    board = pd.DataFrame([{"rank": 1, "trial": 0, "model": "svm", "accuracy_mean": 0.9, "accuracy_std": 0.01, "fit_time_s": 0.1, "status": "ok"}])
+    _final_display(d, summary, board, [SimpleNamespace(name="accuracy")], out)
+    return buf.getvalue().splitlines()
+
+
+def test_the_serve_command_names_the_registered_alias_with_its_store(tmp_path):
+    tr = {"run_id": "r1", "tracking_uri": "sqlite:////tmp/a b/mlflow.db", "registered_model": "penguins", "registered_version": 3,
+          "registered_uri": "models:/penguins@champion"}
+    assert serve_command(tr, tmp_path / "model") == (
+        "MLFLOW_TRACKING_URI='sqlite:////tmp/a b/mlflow.db' mlflow models serve -m models:/penguins@champion --env-manager local -h 127.0.0.1 -p 5000"
+    )
+    no_alias = {**tr, "registered_uri": None}
+    assert "-m models:/penguins/3 " in serve_command(no_alias, tmp_path / "model")
+    # tracking off or nothing registered: the model folder of the output
+    assert serve_command({}, tmp_path / "model") == f"mlflow models serve -m {tmp_path / 'model'} --env-manager local -h 127.0.0.1 -p 5000"
+
+
+def test_the_run_ends_with_the_serve_command_on_one_line(tmp_path, monkeypatch):
+    monkeypatch.delenv(FLAG, raising=False)
+    out = tmp_path / "a-rather-long-folder-name-that-a-narrow-terminal-would-wrap" / "runs" / "x"
+    lines = _final_lines(_summary({}), out)
+    serve = [ln for ln in lines if ln.startswith("serve it: ")]
+    assert serve == [f"serve it: mlflow models serve -m {out / 'model'} --env-manager local -h 127.0.0.1 -p 5000"]
+    assert not any(FLAG in ln for ln in lines)
+    monkeypatch.setenv(FLAG, "false")
+    text = "\n".join(_final_lines(_summary({}), out))
+    assert f"{FLAG} is false here" in text and f"{FLAG}=true" in text
+
+
+@pytest.mark.parametrize("value", ["false", "0", "False"])
+def test_predict_keeps_an_explicit_false_and_says_how_to_load(tmp_path, small_spec, monkeypatch, capsys, value):
+    spec = small_spec({"tracking": False})
+    assert main(["run", str(spec), "--quiet"]) == 0
+    capsys.readouterr()
+    monkeypatch.setenv(FLAG, value)
+    args = ["predict", "-m", str(tmp_path / "runs" / "small"), "-i", str(tmp_path / "penguins.csv"), "-o", str(tmp_path / "p.csv")]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert f"{FLAG} is false in this environment" in err and f"hint: for a model you trust: {FLAG}=true mlx predict" in err
+    assert "Traceback" not in err and os.environ[FLAG] == value and not (tmp_path / "p.csv").exists()
+    # unset: MLflow's default loads it, and the variable is still unset afterwards (not left on for the process)
+    monkeypatch.delenv(FLAG)
+    assert main(args) == 0
+    assert FLAG not in os.environ and len(pd.read_csv(tmp_path / "p.csv")) == 344
+
+
+def test_predict_names_a_missing_input_file(tmp_path, small_spec, capsys, monkeypatch):
+    spec = small_spec({"tracking": False})
+    assert main(["run", str(spec), "--quiet"]) == 0
+    capsys.readouterr()
+    monkeypatch.chdir(tmp_path)
+    model = str(tmp_path / "runs" / "small")
+    assert main(["predict", "-m", model, "-i", "penguin.csv", "-o", "p.csv"]) == 2
+    err = capsys.readouterr().err
+    assert f"error: no input file 'penguin.csv' (looked in {tmp_path})" in err and "did you mean 'penguins.csv'?" in err
+    assert "spec's folder" not in err and "source 'input'" not in err
+    assert main(["predict", "-m", model, "-i", "nothing/new.csv", "-o", "p.csv"]) == 2
+    assert "no input file 'nothing/new.csv'" in capsys.readouterr().err
+
+
+def test_list_shows_the_brackets_of_a_space(cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "400")
+    res = cli("list", "models")
+    assert res.code == 0
+    assert "max_depth={choice: [null, 8, 16, 32]}" in res.out  # rich read "[null, 8, 16, 32]" as markup and dropped it
+
+
+def test_plan_says_whichever_comes_first_only_of_two_limits(small_spec, cli):
+    one = cli("plan", str(small_spec()))
+    assert "budget:      5 trials\n" in one.out
+    both = cli("plan", str(small_spec({"search": {"budget": {"trials": 5, "time": "1m"}}}, name="both.yaml")))
+    assert "budget:      5 trials or 1m (whichever comes first)" in both.out
+
+
+@pytest.mark.services
+def test_the_printed_serve_command_serves_without_the_pickle_flag(tmp_path, small_spec, monkeypatch, capsys):
+    from fixtures.services import free_port, service_unavailable
+
+    monkeypatch.delenv(FLAG, raising=False)
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    spec = small_spec({"tracking": {"experiment": "walk", "register": "walk-model"}})
+    capsys.readouterr()
+    assert main(["run", str(spec)]) == 0
+    text = capsys.readouterr()
+    line = next(ln for ln in (text.out + text.err).splitlines() if ln.startswith("serve it: "))
+    words = shlex.split(line.removeprefix("serve it: "))
+    env = {k: v for k, v in os.environ.items() if k != FLAG}
+    while "=" in words[0]:  # VAR=value prefixes, as a shell reads them
+        key, value = words.pop(0).split("=", 1)
+        env[key] = value
+    assert words[:4] == ["mlflow", "models", "serve", "-m"] and words[4] == "models:/walk-model@champion"
+    port = free_port()
+    words[words.index("-p") + 1] = str(port)
+    bin_dir = Path(sys.executable).parent
+    env["PATH"] = str(bin_dir) + os.pathsep + env.get("PATH", "")
+    proc = subprocess.Popen(words, env=env, cwd=tmp_path / "runs", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/ping", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            if proc.poll() is not None:
+                pytest.fail(f"the printed command did not serve: {proc.stdout.read().decode(errors='replace')[-2000:]}")
+            if time.monotonic() > deadline:
+                service_unavailable("mlflow models serve did not start in 120 s")
+            time.sleep(0.5)
+        body = (tmp_path / "runs" / "small" / "model" / "serving_input_example.json").read_bytes()
+        req = urllib.request.Request(f"{url}/invocations", data=body, headers={"Content-Type": "application/json"})
+        with urllib.request.urlopen(req, timeout=60) as r:
+            answer = json.loads(r.read())
+    finally:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            pass
+        proc.wait(20)
+    assert set(answer["predictions"]) <= {"Adelie", "Chinstrap", "Gentoo"} and answer["predictions"]

@@ -276,6 +276,7 @@ def list_(family: str | None, as_json: bool) -> int:
         click.echo(json.dumps(rows, indent=2))
         return EXIT_OK
     from rich.table import Table
+    from rich.text import Text
 
     from .console import make_console
 
@@ -286,7 +287,8 @@ def list_(family: str | None, as_json: bool) -> int:
         for c in cols:
             table.add_column(c)
         for it in items:
-            table.add_row(*(str(it.get(c, "")) for c in cols))
+            # Text, not markup: a space such as max_depth={choice: [None, 8]} holds brackets rich would eat
+            table.add_row(*(Text(str(it.get(c, ""))) for c in cols))
         console.print(table)
         console.print()
     return EXIT_OK

@@ -115,7 +115,7 @@ class Plan:
             budget.append(f"{self.trials} trials")
         if self.time_budget is not None:
             budget.append(f"{_fmt_seconds(self.time_budget)}")
-        out.append(f"budget:      {' or '.join(budget) if budget else 'none'} (whichever comes first)")
+        out.append(f"budget:      {' or '.join(budget) if budget else 'none'}" + (" (whichever comes first)" if len(budget) > 1 else ""))
         fits = f"{self.fits:,}" if self.fits is not None else "unbounded (time budget)"
         out.append(f"model fits:  {fits} ({self.folds} CV folds per trial, + 1 refit)")
         for n in self.notes:

@@ -637,7 +637,7 @@ class CVSpec(StrictModel):
     """Cross-validation inside the search; the kind follows `data.split`: StratifiedKFold (classification) or KFold;
     for a group split StratifiedGroupKFold (classification) or GroupKFold; for a time split TimeSeriesSplit."""
 
-    folds: int = Field(5, ge=2, le=100, description="The number of folds. Left unset, 5, or fewer when a class has fewer training rows (at least 2; the run says so).")
+    folds: int = Field(5, ge=2, le=100, description="The number of folds. Left unset, 5, or fewer when a class has fewer training rows or a regression too few for 2 rows in every fold (at least 2; the run says so).")
     repeats: int = Field(1, ge=1, le=100, description="Repeat with other shuffles (repeated k-fold).")
     shuffle: bool = Field(True, description="Shuffle before splitting (random splits only).")
 

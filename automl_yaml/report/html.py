@@ -108,6 +108,10 @@ def fmt(value: Any, digits: int = 4) -> str:
         return f"{v:.{digits}g}"
     if isinstance(value, (list, tuple)):
         return ", ".join(fmt(v, digits) for v in value)
+    import pandas as pd
+
+    if value is pd.NA or value is pd.NaT:
+        return ""  # the rank of a pruned or failed trial, not "<NA>"
     return str(value)
 
 

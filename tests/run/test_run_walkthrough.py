@@ -168,3 +168,12 @@ def test_the_printed_serve_command_serves_without_the_pickle_flag(tmp_path, smal
             pass
         proc.wait(20)
     assert set(answer["predictions"]) <= {"Adelie", "Chinstrap", "Gentoo"} and answer["predictions"]
+
+
+def test_the_report_leaderboard_shows_no_pandas_na():
+    from automl_yaml.report.html import fmt, table
+
+    board = pd.DataFrame({"rank": pd.array([1, pd.NA], dtype="Int64"), "status": ["ok", "pruned"], "when": [pd.Timestamp("2026-01-02"), pd.NaT]})
+    html = table(board)
+    assert "&lt;NA&gt;" not in html and "NaT" not in html and "<td>pruned</td>" in html
+    assert (fmt(pd.NA), fmt(pd.NaT), fmt(None), fmt(float("nan"))) == ("", "", "", "")

@@ -18,6 +18,7 @@ import os
 import platform
 import shutil
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -346,7 +347,7 @@ def run(
         display.print(f"[yellow]{w.render()}[/yellow]")
     out = loaded.output_dir
     with _lock(out), _quiet_warnings():
-        return _run(loaded, display, out, resume=resume, cache=cache)
+        return _run(loaded, display, out, resume=resume, cache=cache, overrides=overrides)
 
 
 @contextlib.contextmanager
@@ -369,7 +370,24 @@ def _quiet_warnings():
                 os.environ["PYTHONWARNINGS"] = old
 
 
-def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache: bool) -> RunResult:
+def resume_command(path: Path | str | None, overrides=()) -> str:
+    """``mlx run SPEC --set ... --resume``: the interrupted command again, its ``--set`` values included
+    (without them the spec differs and its trials cannot be reused); a literal secret shows as ``***``."""
+    import shlex
+
+    from .spec import redact_field
+
+    items = overrides.items() if isinstance(overrides, Mapping) else [(None, o) for o in overrides or ()]
+    sets = []
+    for key, value in items:
+        text = str(value) if key is None else f"{key}={value if isinstance(value, str) else json.dumps(value, default=str)}"
+        name, sep, val = text.partition("=")
+        shown = f"{name}={redact_field(name.strip().rsplit('.', 1)[-1], val)}" if sep else text
+        sets.append(f"--set {shlex.quote(shown)}")
+    return " ".join(["mlx run", shlex.quote(str(path or "SPEC")), *sets, "--resume"])
+
+
+def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache: bool, overrides=()) -> RunResult:
     """Execute the plan's steps in its (topological) order; see :class:`_Job`."""
     from .io import atomic_write_json
     from .planner import plan as make_plan
@@ -384,8 +402,10 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
     except KeyboardInterrupt:
         job.tracker.fail("interrupted", status="KILLED")
         if job.searching:
-            again = f"mlx run {loaded.path or 'SPEC'} --resume" if not loaded.frames else "the same call with resume=True (and the same frames)"
-            display.print(f"\n[yellow]interrupted.[/yellow] finished trials are kept; continue with:\n  {again}")
+            again = resume_command(loaded.path, overrides) if not loaded.frames else "the same call with resume=True (and the same frames)"
+            from rich.markup import escape
+
+            display.print(f"\n[yellow]interrupted.[/yellow] finished trials are kept; continue with:\n  {escape(again)}", soft_wrap=True)
         raise
     except AutomlYamlError as exc:
         job.tracker.fail(exc.message)

@@ -177,3 +177,44 @@ def test_the_report_leaderboard_shows_no_pandas_na():
     html = table(board)
     assert "&lt;NA&gt;" not in html and "NaT" not in html and "<td>pruned</td>" in html
     assert (fmt(pd.NA), fmt(pd.NaT), fmt(None), fmt(float("nan"))) == ("", "", "", "")
+
+
+def test_the_resume_command_repeats_the_set_values():
+    from automl_yaml.runner import resume_command
+
+    assert resume_command("spec.yaml", ("search.budget.trials=10",)) == "mlx run spec.yaml --set search.budget.trials=10 --resume"
+    assert resume_command("my spec.yaml", {"tracking": False, "name": "a b"}) == "mlx run 'my spec.yaml' --set tracking=false --set 'name=a b' --resume"
+    assert resume_command(None) == "mlx run SPEC --resume"
+
+
+def test_ctrl_c_with_set_values_says_a_resume_command_that_works(tmp_path, small_spec, monkeypatch, capsys):
+    """The quickstart runs with --set search.budget.trials=10: the old hint, `mlx run spec.yaml --resume`, was refused (the spec changed)."""
+    assert small_spec({"tracking": False}) == tmp_path / "spec.yaml"
+    real = Display.trial
+    seen = []
+
+    def trial_then_ctrl_c(self, result):
+        real(self, result)
+        seen.append(result)
+        if len(seen) == 2:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(Display, "trial", trial_then_ctrl_c)
+    monkeypatch.chdir(tmp_path)
+    assert main(["run", "spec.yaml", "--set", "search.budget.trials=4", "-o", "out"]) == 130
+    err = capsys.readouterr().err
+    line = next(ln.strip() for ln in err.splitlines() if ln.strip().startswith("mlx run "))
+    assert line == "mlx run spec.yaml --set search.budget.trials=4 --set output=out --resume"
+    monkeypatch.setattr(Display, "trial", real)
+    assert main(shlex.split(line)[1:]) == 0
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["trials"]["total"] == 4
+
+
+def test_the_resume_command_never_shows_a_literal_secret():
+    from automl_yaml.runner import resume_command
+
+    line = resume_command("s.yaml", ("sources.db.url=postgresql://me:hunter2@localhost/zoo", "sources.api.token=abc123", "models=[svm]"))
+    assert "hunter2" not in line and "abc123" not in line
+    assert "--set 'sources.db.url=postgresql://me:***@localhost/zoo'" in line and "--set 'sources.api.token=***'" in line
+    assert "--set 'models=[svm]'" in line

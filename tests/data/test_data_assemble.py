@@ -330,6 +330,16 @@ def test_default_folds_give_way_on_a_tiny_regression_table():
     assert split(spec_for({"target": "y"}, folds=5, search={"cv": {"folds": 5}, "metric": "rmse"}), tiny).cv_folds is None
 
 
+def test_a_small_test_set_is_called_a_rough_guide():
+    """committee (20 rows): r2 -22 on 4 test rows beside a CV r2 of 0.02; the run says how far to trust it."""
+    rng = np.random.default_rng(0)
+    spec = load_spec({"sources": {"main": "main.csv"}, "data": {"from": "main", "target": "y"}})
+    small = split(spec, pd.DataFrame({"x": rng.normal(size=20), "y": rng.normal(size=20)}))
+    assert "the test set has 4 rows: its scores are a rough guide (one row moves them a lot); the cross-validation scores, over the 16 training rows, are steadier" in small.notes
+    big = split(spec, pd.DataFrame({"x": rng.normal(size=100), "y": rng.normal(size=100)}))
+    assert not any("rough guide" in n for n in big.notes)
+
+
 def test_a_time_series_under_a_random_split_is_named():
     """Weekly CO2 with its date alone scored a holdout r2 of 0.999 under the random split: the run says to split by time."""
     n = 60

@@ -270,17 +270,22 @@ def _prepare_search_dir(out: Path, state: dict, resume: bool, display: Display) 
         if not path.exists():
             raise UsageError(f"there is no interrupted run in {out} to resume", hint="run without --resume")
         old = json.loads(path.read_text())
+        last = "the last run" if old.get("complete") else "the interrupted run"
         if old.get("spec_hash") != state["spec_hash"] or old.get("search_id") != state["search_id"]:
+            keys = _changed_keys(old["spec"], state["spec"]) if isinstance(old.get("spec"), dict) else []
+            what = f" ({', '.join(keys[:5])}{', …' if len(keys) > 5 else ''})" if keys else ""
             raise UsageError(
-                "the spec changed since the interrupted run, so its trials cannot be reused",
-                hint="run without --resume to start again, or undo the change",
+                f"the spec changed since {last} in {out}{what}, so its trials cannot be reused",
+                hint="give the same spec and --set values as that run, or run without --resume to start again",
             )
         changed = [k for k, v in state["fingerprints"].items() if old.get("fingerprints", {}).get(k) != v]
         if changed:
             raise UsageError(
-                f"the data of {', '.join(changed)} changed since the interrupted run",
+                f"the data of {', '.join(changed)} changed since {last}",
                 hint="run without --resume to start again on the new data",
             )
+        if old.get("complete"):
+            display.note(f"the search in {sdir} was complete: no trial is run again; the best one is refitted and tracked anew")
         return sdir
     if sdir.exists():
         old = json.loads(path.read_text()) if path.exists() else {}
@@ -292,6 +297,16 @@ def _prepare_search_dir(out: Path, state: dict, resume: bool, display: Display) 
 
     atomic_write_json(path, state)
     return sdir
+
+
+def _changed_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
+    """The dotted keys whose values differ between two specs (``search.budget.trials``)."""
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: list[str] = []
+        for k in list(old) + [k for k in new if k not in old]:
+            out += _changed_keys(old.get(k), new.get(k), f"{prefix}.{k}" if prefix else str(k))
+        return out
+    return [] if old == new else [prefix or "the spec"]
 
 
 def _mark_complete(sdir: Path) -> None:
@@ -611,6 +626,7 @@ class _Job:
         metrics = self.metrics
         directions = [m.direction for m in metrics]
         state = {"spec_hash": self.loaded.spec_hash(), "search_id": step.id, "fingerprints": ds.fingerprints}
+        state["spec"] = json.loads(json.dumps(self.loaded.redacted(), default=str))  # as state.json keeps it: a --resume names what changed
         self.sdir = _prepare_search_dir(self.out, state, self.resume, self.display)
         evaluator = Evaluator(X=ds.X_train, y=ds.y_train, groups=ds.groups_train, cv=self.cv, metrics=metrics, make_pipeline=self.factory)
         strategy_cls = R.strategies.get(spec.search.strategy).load()

@@ -52,7 +52,7 @@ def test_a_run_from_a_dataframe_then_resume_with_the_same_and_a_changed_frame(tm
     # ... a changed frame is refused
     changed = penguins_frame.copy()
     changed.loc[0, "bill_length_mm"] = 50.0
-    with pytest.raises(UsageError, match="the data of penguins changed since the interrupted run"):
+    with pytest.raises(UsageError, match="the data of penguins changed since the last run"):
         automl_yaml.run(spec, frames={"penguins": changed}, resume=True, quiet=True)
 
 

@@ -218,3 +218,16 @@ def test_the_resume_command_never_shows_a_literal_secret():
     assert "hunter2" not in line and "abc123" not in line
     assert "--set 'sources.db.url=postgresql://me:***@localhost/zoo'" in line and "--set 'sources.api.token=***'" in line
     assert "--set 'models=[svm]'" in line
+
+
+def test_resume_names_what_changed_and_a_complete_search_says_so(tmp_path, small_spec, capsys):
+    spec = str(small_spec({"tracking": False}))
+    assert main(["run", spec, "--set", "search.budget.trials=3"]) == 0
+    capsys.readouterr()
+    assert main(["run", spec, "--set", "search.budget.trials=4", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "the spec changed since the last run in" in err and "(search.budget.trials)" in err and "interrupted" not in err
+    assert "give the same spec and --set values as that run" in err
+    assert main(["run", spec, "--set", "search.budget.trials=3", "--resume"]) == 0
+    out = capsys.readouterr()
+    assert "was complete: no trial is run again" in out.out + out.err

@@ -558,7 +558,7 @@ class _Job:
         d = self.display
         # Notes quote the data (column names, values such as "[10-20)"): not rich markup.
         d.note(f"task: [bold]{ds.task}[/bold] — {escape(ds.task_reason)}")
-        d.note(f"train {len(ds.X_train):,} rows / test {len(ds.X_test):,} rows, {ds.X_train.shape[1]} features")
+        d.note(f"train {len(ds.X_train):,} rows / test {len(ds.X_test):,} rows, {ds.X_train.shape[1]} feature{'' if ds.X_train.shape[1] == 1 else 's'}")
         for n in ds.notes:
             d.note(escape(n))
 

@@ -158,3 +158,25 @@ def test_a_rare_class_lowers_the_default_folds_for_the_whole_run(tmp_path, capsy
     assert json.loads((out / "plan.json").read_text())["folds"] == 4
     assert main(["run", str(tmp_path / "spec.yaml"), "--set", "search.cv.folds=5", "--quiet"]) == 1
     assert "class 'c' has 4 rows in the training set; 5-fold" in capsys.readouterr().err
+
+
+def test_a_tiny_regression_table_runs_with_fewer_default_folds(tmp_path, capsys):
+    """statsmodels' china_smoking (8 rows): every trial failed on 1-row folds (r2 not a number); now 3-fold CV, and '1 feature'."""
+    import json
+
+    import yaml
+
+    from automl_yaml.cli import main
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=8)
+    pd.DataFrame({"x": x, "y": 100 * x + rng.normal(size=8)}).to_csv(tmp_path / "tiny.csv", index=False)
+    spec = {"name": "tiny", "sources": {"d": "tiny.csv"}, "data": {"target": "y"}, "models": ["ridge"],
+            "search": {"strategy": "random", "budget": {"trials": 2}}, "tracking": False, "execution": {"n_jobs": 1}}
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    assert main(["run", str(tmp_path / "spec.yaml")]) == 0
+    err = capsys.readouterr().err
+    assert "train 6 rows / test 2 rows, 1 feature\n" in err.replace("·", "").replace("\r", "")
+    assert "the training set has 6 rows: 3-fold cross-validation instead of the default 5" in err and "3-fold CV" in err
+    summary = json.loads((tmp_path / "runs" / "tiny" / "summary.json").read_text())
+    assert len(summary["best"]["cv"]["r2"]["folds"]) == 3

@@ -32,6 +32,12 @@ def _model_uri(model: str | os.PathLike) -> str:
         return str((path / "model").resolve())
     if path.exists():
         raise UsageError(f"{path} holds no model", hint="give a run's output folder, its model/ folder, runs:/<id>/model or models:/<name>@<alias>")
+    from .errors import did_you_mean
+
+    parent = path.parent if path.parent.is_dir() else None
+    close = did_you_mean(path.name, [p.name for p in parent.iterdir() if p.is_dir()]) if parent else []
+    if close:
+        raise UsageError(f"no model at '{text}'", hint="did you mean " + " or ".join(f"'{parent / c}'" for c in close) + "?")
     raise UsageError(f"no model at '{text}'", hint="give a run's output folder, runs:/<run id>/model or models:/<name>@<alias>")
 
 

@@ -291,6 +291,8 @@ def _prepare_search_dir(out: Path, state: dict, resume: bool, display: Display) 
         old = json.loads(path.read_text()) if path.exists() else {}
         if old and not old.get("complete"):
             display.note(f"an unfinished search in {sdir} is discarded (use --resume to continue one)")
+        elif old:
+            display.note(f"the outputs of the last run in {out} are replaced (MLflow keeps every run; -o names another folder)")
         shutil.rmtree(sdir)
     sdir.mkdir(parents=True)
     from .io import atomic_write_json

@@ -231,3 +231,16 @@ def test_resume_names_what_changed_and_a_complete_search_says_so(tmp_path, small
     assert main(["run", spec, "--set", "search.budget.trials=3", "--resume"]) == 0
     out = capsys.readouterr()
     assert "was complete: no trial is run again" in out.out + out.err
+
+
+def test_a_second_run_says_it_replaces_the_outputs_and_a_mistyped_model_folder_gets_a_suggestion(tmp_path, small_spec, capsys, monkeypatch):
+    spec = str(small_spec({"tracking": False}))
+    assert main(["run", spec, "--set", "search.budget.trials=2"]) == 0
+    out = capsys.readouterr()
+    assert "are replaced" not in out.out + out.err
+    assert main(["run", spec, "--set", "search.budget.trials=2"]) == 0
+    out = capsys.readouterr()
+    assert f"the outputs of the last run in {tmp_path / 'runs' / 'small'} are replaced" in out.out + out.err
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", "-m", "runs/smal", "-i", "penguins.csv", "-o", "p.csv"]) == 2
+    assert "hint: did you mean 'runs/small'?" in capsys.readouterr().err

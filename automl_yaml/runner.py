@@ -433,6 +433,7 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
     finally:
         job.abandon_side_jobs()
     job.summary["steps"] = job.executed
+    job.summary["serve"] = serve_command(job.summary.get("tracking") or {}, out / "model")  # for scripts: mlx run --json
     from .report import run as report
 
     report.write_summary(job.summary, out / "summary.json")
@@ -993,7 +994,7 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
         display.print(f"MLflow: run {tr['run_id']} in {tr['tracking_uri']}" + (f"; registered {tr['registered_model']} v{tr['registered_version']}" if tr.get("registered_model") else ""))
         if str(tr["tracking_uri"]).startswith("sqlite:"):
             display.print(f"  browse it: mlflow ui --backend-store-uri {tr['tracking_uri']}")
-    display.print(f"serve it: {serve_command(tr, out / 'model')}", markup=False, soft_wrap=True)  # one line to copy
+    display.print(f"serve it: {summary.get('serve') or serve_command(tr, out / 'model')}", markup=False, soft_wrap=True)  # one line to copy
     from .predict import pickle_refused
 
     if pickle_refused():

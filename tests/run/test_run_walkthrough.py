@@ -131,6 +131,7 @@ def test_the_printed_serve_command_serves_without_the_pickle_flag(tmp_path, smal
     assert main(["run", str(spec)]) == 0
     text = capsys.readouterr()
     line = next(ln for ln in (text.out + text.err).splitlines() if ln.startswith("serve it: "))
+    assert json.loads((tmp_path / "runs" / "small" / "summary.json").read_text())["serve"] == line.removeprefix("serve it: ")
     words = shlex.split(line.removeprefix("serve it: "))
     env = {k: v for k, v in os.environ.items() if k != FLAG}
     while "=" in words[0]:  # VAR=value prefixes, as a shell reads them

@@ -916,7 +916,8 @@ def _check_folds(loaded: Any, y: pd.Series, classes: list | None, folds: int, wh
                 loaded,
                 ("data", "target"),
                 f"class {label!r} of the target '{y.name}' has {rows} in {where}{more}; cross-validation needs at least 2 rows of each class",
-                "remove or merge the rare classes in the source, or add data",
+                "remove or merge the rare classes in the source, or add data"
+                + (" (the stratified test split holds some of their rows)" if where == "the training set" else ""),
                 usage=False,
             )
         raise _spec_error(
@@ -1129,6 +1130,8 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
                 f"class {rare!r} has {fewest} training rows: {fewest}-fold cross-validation instead of the default "
                 f"{spec.search.cv.folds} (set search.cv.folds to choose)"
             )
+        elif fewest < 2:
+            folds = 2  # no folds can hold a class with one training row: the error names the class, not the folds
     if classes is None:
         folds, cv_folds = _regression_folds(loaded, len(y_train), folds, default_folds, notes)
     _check_folds(loaded, y_train, classes, folds, "the training set")

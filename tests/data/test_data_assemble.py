@@ -305,6 +305,12 @@ def test_default_folds_give_way_to_a_rare_class_and_set_folds_do_not():
     assert "class 'Emperor' of the target 'species' has 1 row in the table; cross-validation needs at least 2 rows of each class" in err.value.message
     assert "data.target" in err.value.message and "search.cv.folds" not in err.value.message + err.value.hint
     assert "remove or merge the rare classes" in err.value.hint
+    # vega's burtin by genus: 2 rows of a class, 1 left in training by the stratified split, with the folds at their default
+    burtin = pd.DataFrame({"x": np.arange(12.0), "y": ["a", "b"] * 5 + ["c", "c"]})
+    with pytest.raises(DataError) as err:
+        split(load_spec({"seed": 42, "sources": {"main": "main.csv"}, "data": {"from": "main", "target": "y"}}), burtin)
+    assert "class 'c' of the target 'y' has 1 row in the training set; cross-validation needs at least 2" in err.value.message  # was: '5-fold ... needs 5'
+    assert "search.cv.folds" not in err.value.message + err.value.hint and "the stratified test split holds some of their rows" in err.value.hint
     single.loc[1:1, "species"] = "Macaroni"
     with pytest.raises(DataError, match=r"has 1 row in the table \(and 1 more class\)"):
         split(default, single)

@@ -743,6 +743,24 @@ def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, st
     return found
 
 
+def _yaml_name(name: Any) -> str:
+    """A column name as a hint writes it in a YAML flow mapping: plain when it reads back as itself, else quoted.
+
+    ``Unnamed: 0`` (a saved pandas index) and ``2010`` (a number to YAML) need quotes.
+    """
+    import json
+
+    import yaml
+
+    text = str(name)
+    try:
+        if yaml.safe_load(f"{{{text}: 0}}") == {text: 0}:
+            return text
+    except yaml.YAMLError:
+        pass
+    return json.dumps(text)
+
+
 def _time_series_column(frame: pd.DataFrame, types: dict[str, str]) -> str | None:
     """A feature column that makes the table a time series: a date, or a column named 'year', different on every row.
 
@@ -1045,7 +1063,7 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
         left_out.append(f"'{col}' is a row id")
         notes.append(
             f"column '{col}' looks like a row id (a different {what} on every row): it is not used as a feature; "
-            f"type it (data.types: {{{col}: {kind}}}) to use it, or drop it (data.drop) to say so"
+            f"type it (data.types: {{{_yaml_name(col)}: {kind}}}) to use it, or drop it (data.drop) to say so"
         )
     constant, empty = _uninformative(frame.loc[~missing], types, overrides)
     for cols, what in ((constant, "the same value on every row"), (empty, "no values")):
@@ -1080,7 +1098,7 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
             notes.append(
                 f"column '{series}' has a different {'year' if types[series] == 'numeric' else 'time'} on every row (a time series?): "
                 f"the random split tests on rows between training rows, which flatters a forecast; "
-                f"to measure one, split by time (data.split: {{by: time, column: {series}}})"
+                f"to measure one, split by time (data.split: {{by: time, column: {_yaml_name(series)}}})"
             )
     if task == "classification":
         try:

@@ -346,6 +346,23 @@ def test_a_small_test_set_is_called_a_rough_guide():
     assert not any("rough guide" in n for n in big.notes)
 
 
+def test_notes_write_column_names_as_valid_yaml():
+    """A CSV saved with its pandas index ('Unnamed: 0'): the note said data.types: {Unnamed: 0: numeric}, which is not YAML."""
+    import re
+
+    import yaml
+
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"Unnamed: 0": np.arange(50), "x": rng.normal(size=50), "y": rng.normal(size=50)})
+    ds = split(load_spec({"sources": {"main": "main.csv"}, "data": {"from": "main", "target": "y"}}), frame)
+    (note,) = [n for n in ds.notes if "looks like a row id" in n]
+    snippet = re.search(r"data\.types: (\{.*?\})\)", note).group(1)
+    assert snippet == '{"Unnamed: 0": numeric}' and yaml.safe_load(snippet) == {"Unnamed: 0": "numeric"}
+    years = pd.DataFrame({"2010": pd.date_range("2010-01-01", periods=30).astype(str), "y": rng.normal(size=30)})
+    ds = split(load_spec({"sources": {"main": "main.csv"}, "data": {"from": "main", "target": "y"}}), years)
+    assert any('{by: time, column: "2010"}' in n for n in ds.notes)  # unquoted, 2010 is a number to YAML
+
+
 def test_a_time_series_under_a_random_split_is_named():
     """Weekly CO2 with its date alone scored a holdout r2 of 0.999 under the random split: the run says to split by time."""
     n = 60

@@ -360,8 +360,10 @@ def run(
         loaded = load_spec(source, overrides=overrides, environ=environ, frames=frames)
     loaded.require_frames()  # before the output folder is made
     display = Display(quiet, progress)
+    from rich.markup import escape
+
     for w in loaded.warnings:
-        display.print(f"[yellow]{w.render()}[/yellow]")
+        display.print(f"[yellow]{escape(w.render())}[/yellow]")  # a hint such as pip install "automl-yaml[s3]" is not markup
     out = loaded.output_dir
     with _lock(out), _quiet_warnings():
         return _run(loaded, display, out, resume=resume, cache=cache, overrides=overrides)
@@ -707,7 +709,9 @@ class _Job:
                 holdout[m.name] = float(m.display(m.scorer()(pipeline, ds.X_test, ds.y_test)))
             except Exception as exc:  # a metric the model cannot give on this set
                 holdout[m.name] = float("nan")
-                self.display.note(f"[yellow]holdout {m.name} could not be computed: {type(exc).__name__}: {exc}[/yellow]")
+                from rich.markup import escape
+
+                self.display.note(f"[yellow]holdout {m.name} could not be computed: {escape(f'{type(exc).__name__}: {exc}')}[/yellow]")
         self.pipeline = pipeline
         self.holdout = holdout
         # what the data step left out on purpose (ids, constant columns, data.drop): new rows may carry it
@@ -981,7 +985,10 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
         table.add_row(*cells)
     display.print(table)
     b = summary["best"]
-    display.print(f"[bold]best[/bold]: trial {b['trial']} — {b['model']} {b['params']}" + (f" {b['options']}" if b["options"] else ""))
+    from rich.markup import escape
+
+    best = f"trial {b['trial']} — {b['model']} {b['params']}" + (f" {b['options']}" if b["options"] else "")
+    display.print(f"[bold]best[/bold]: {escape(best)}")
     hold = ", ".join(f"{k} {v:.4f}" for k, v in summary["holdout"].items() if isinstance(v, float))
     display.print(f"[bold]held-out test[/bold]: {hold}")
     t = summary["trials"]

@@ -245,3 +245,18 @@ def test_a_second_run_says_it_replaces_the_outputs_and_a_mistyped_model_folder_g
     monkeypatch.chdir(tmp_path)
     assert main(["predict", "-m", "runs/smal", "-i", "penguins.csv", "-o", "p.csv"]) == 2
     assert "hint: did you mean 'runs/small'?" in capsys.readouterr().err
+
+
+def test_warnings_and_the_best_line_are_printed_as_written_not_as_markup(tmp_path, small_spec, capsys):
+    """`mlx run` of the s3-source example printed the hint as 'pip install "automl-yaml"': rich took [s3] for a style."""
+    import automl_yaml
+    from automl_yaml.errors import Problem
+    from automl_yaml.spec import load_spec
+
+    loaded = load_spec(small_spec({"tracking": False, "models": {"logistic_regression": {"params": {"C": {"choice": [0.5, 1.0]}, "max_iter": 500}}}}))
+    loaded.warnings.append(Problem("reading s3:// needs s3fs", path="sources.x.path", hint='pip install "automl-yaml[s3]"', severity="warning"))
+    automl_yaml.run(loaded, overrides=(), progress=False)
+    out = capsys.readouterr()
+    text = out.out + out.err
+    assert 'hint: pip install "automl-yaml[s3]"' in text
+    assert "[bold]" not in text and "best: trial " in text

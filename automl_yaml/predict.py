@@ -169,6 +169,8 @@ def write_output(frame, path: str) -> Path:
 def predict_cli(*, model: str, input: str, output: str, proba: bool, tracking_uri: str | None) -> None:
     import warnings
 
+    from rich.markup import escape
+
     from .console import make_console
 
     console = make_console(highlight=False)
@@ -185,7 +187,7 @@ def predict_cli(*, model: str, input: str, output: str, proba: bool, tracking_ur
         result = m.predict_frame(frame, proba=proba)
     for w in caught:
         if "ignoring" in str(w.message):
-            console.print(f"[yellow]warning:[/yellow] {w.message}")
+            console.print(f"[yellow]warning:[/yellow] {escape(str(w.message))}")
     with console.status(f"writing {output}"):
         write_output(result, output)
-    console.print(f"wrote {len(result):,} prediction{'s' if len(result) != 1 else ''} to {output}")
+    console.print(f"wrote {len(result):,} prediction{'s' if len(result) != 1 else ''} to {escape(str(output))}")

@@ -629,7 +629,9 @@ def _shape(profile: dict) -> str:
 
 def print_profile(profile: dict, console) -> None:
     """A compact ``rich`` table of the columns."""
+    from rich.markup import escape
     from rich.table import Table
+    from rich.text import Text
 
     t = profile["target"]
     table = Table(title=f"Profile: {profile['rows']:,} rows, {_shape(profile)} ({t['task']})")
@@ -637,15 +639,15 @@ def print_profile(profile: dict, console) -> None:
         table.add_column(col, justify=justify, overflow="fold")
     for _, row in columns_frame(profile).iterrows():
         table.add_row(
-            str(row["column"]),
+            Text(str(row["column"])),  # Text, not markup: a column "weight [kg]" keeps its unit
             row["type"],
             f"{row['missing %']:.1f}",
             f"{row['distinct']:,}" if row["distinct"] is not None else "",
-            row["summary"],
+            Text(str(row["summary"])),
         )
     console.print(table)
     for note in profile.get("notes", []):
-        console.print(f"[dim]note: {note}[/dim]")
+        console.print(f"[dim]note: {escape(str(note))}[/dim]")
 
 
 def profile_html(profile: dict, plots: Mapping[str, Path] | None = None) -> str:

@@ -260,3 +260,16 @@ def test_warnings_and_the_best_line_are_printed_as_written_not_as_markup(tmp_pat
     text = out.out + out.err
     assert 'hint: pip install "automl-yaml[s3]"' in text
     assert "[bold]" not in text and "best: trial " in text
+
+
+def test_profile_and_predict_print_brackets_as_written(tmp_path, cli, monkeypatch, small_spec):
+    monkeypatch.setenv("COLUMNS", "200")
+    (tmp_path / "d.csv").write_text("weight [kg],colour,y\n1.5,[none],a\n2.5,red,b\n3.0,[none],a\n4.1,red,b\n5.0,red,a\n6.2,[none],b\n")
+    (tmp_path / "s.yaml").write_text("sources: {d: d.csv}\ndata: {target: y}\nprofile: true\n")
+    res = cli("profile", tmp_path / "s.yaml")
+    assert res.code == 0, res
+    text = res.out + res.err
+    assert "weight [kg]" in text and "[none] (50%)" in text
+    assert main(["run", str(small_spec({"tracking": False})), "--quiet"]) == 0
+    res = cli("predict", "-m", tmp_path / "runs" / "small", "-i", tmp_path / "penguins.csv", "-o", tmp_path / "p[1].csv")
+    assert res.code == 0 and f"to {tmp_path / 'p[1].csv'}" in res.out + res.err

@@ -179,6 +179,10 @@ def plot_roc(y_true_codes, scores, classes, path: Path) -> Path | None:
     else:
         for i, c in enumerate(classes[:10]):
             RocCurveDisplay.from_predictions((np.asarray(y_true_codes) == i).astype(int), scores[:, i], ax=ax, name=str(c))
+    # scikit-learn's labels say "(Positive label: 1)": the codes, not the classes
+    positive = f"positive: {classes[-1]}" if len(classes) == 2 or scores.ndim == 1 or scores.shape[1] == 1 else "each class vs the rest"
+    ax.set_xlabel(f"False positive rate ({positive})")
+    ax.set_ylabel(f"True positive rate ({positive})")
     ax.set_title("ROC (held-out test set)")
     return _save(fig, path)
 

@@ -273,3 +273,25 @@ def test_profile_and_predict_print_brackets_as_written(tmp_path, cli, monkeypatc
     assert main(["run", str(small_spec({"tracking": False})), "--quiet"]) == 0
     res = cli("predict", "-m", tmp_path / "runs" / "small", "-i", tmp_path / "penguins.csv", "-o", tmp_path / "p[1].csv")
     assert res.code == 0 and f"to {tmp_path / 'p[1].csv'}" in res.out + res.err
+
+
+@pytest.mark.parametrize("classes", [["Adelie", "Gentoo"], ["Adelie", "Chinstrap", "Gentoo"]])
+def test_the_roc_axes_name_the_classes_not_the_codes(tmp_path, monkeypatch, classes):
+    import numpy as np
+
+    from automl_yaml.report import run as report
+
+    seen = {}
+
+    def keep(fig, path):
+        ax = fig.axes[0]
+        seen["x"], seen["y"] = ax.get_xlabel(), ax.get_ylabel()
+        return path
+
+    monkeypatch.setattr(report, "_save", keep)
+    rng = np.random.default_rng(0)
+    codes = np.arange(30) % len(classes)
+    scores = rng.dirichlet(np.ones(len(classes)), size=30)
+    report.plot_roc(codes, scores, classes, tmp_path / "roc.png")
+    assert "Positive label: 1" not in seen["x"] + seen["y"]
+    assert seen["x"] == ("False positive rate (positive: Gentoo)" if len(classes) == 2 else "False positive rate (each class vs the rest)")

@@ -23,7 +23,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from ..errors import Location, Problem, SpecError, UsageError
+from ..errors import Location, Problem, SpecError, UsageError, did_you_mean
 from .env import apply_overrides, interpolate, shell_style_variables
 from .loader import SourceMap, dotted, load_yaml
 
@@ -236,11 +236,28 @@ def missing_frame(loaded: LoadedSpec, name: str) -> UsageError:
     return UsageError(f"{loaded.locate('sources', name)}: {message}", hint=hint)
 
 
+def _missing_spec_hint(path: Path) -> str:
+    """``did you mean examples/spec.yaml?`` for ``spec.yml``, ``spce.yaml``...; else what to check."""
+    folder = path.parent
+    try:
+        names = [p.name for p in folder.iterdir() if p.is_file()]
+    except OSError:
+        return f"no folder {folder}: check the path of the spec"
+    specs = [n for n in names if n.endswith((".yaml", ".yml"))]
+    stems = {Path(n).stem: n for n in sorted(specs, key=lambda n: not n.endswith(path.suffix))}
+    close = [stems[c] for c in did_you_mean(path.stem, stems)]
+    if close:
+        return f"did you mean {folder / close[0] if str(path.parent) not in ('', '.') else close[0]}?"
+    if specs and len(specs) <= 5:
+        return f"specs in {folder}: {', '.join(sorted(specs))}"
+    return "check the path of the spec"
+
+
 def _read(path: Path) -> bytes:
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise UsageError(f"{path}: no such file", hint="check the path of the spec") from None
+        raise UsageError(f"{path}: no such file", hint=_missing_spec_hint(path)) from None
     except IsADirectoryError:
         candidates = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
         hint = f"did you mean {candidates[0]}?" if candidates else "give the path of a .yaml file"

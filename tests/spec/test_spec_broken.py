@@ -109,6 +109,25 @@ def test_missing_file(tmp_path, capsys):
     assert "no such file" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize(
+    ("given", "hint"),
+    [
+        ("spec.yml", "did you mean {tmp}/spec.yaml?"),  # the other extension
+        ("spce.yaml", "did you mean {tmp}/spec.yaml?"),  # a typo
+        ("other.yaml", "specs in {tmp}: spec.yaml, train.yml"),  # nothing close: the specs there
+        ("missing/spec.yaml", "no folder {tmp}/missing: check the path of the spec"),
+    ],
+)
+def test_a_missing_spec_file_names_the_close_one(tmp_path, capsys, given, hint):
+    (tmp_path / "spec.yaml").write_text("sources: {d: {kind: sample, name: iris}}\ndata: {target: target}\n")
+    (tmp_path / "train.yml").write_text("")
+    (tmp_path / "data.csv").write_text("a\n1\n")  # not a spec: never suggested
+    assert main(["validate", str(tmp_path / given)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / given}: no such file" in err
+    assert f"hint: {hint.format(tmp=tmp_path)}" in err
+
+
 def test_all_errors_reported_at_once(tmp_path, capsys):
     spec = tmp_path / "many.yaml"
     spec.write_text(

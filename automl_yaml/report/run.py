@@ -290,7 +290,8 @@ def write_html(path: Path, summary: dict, board: pd.DataFrame, plots: dict[str, 
         "train / test rows": f"{summary['data']['rows_train']:,} / {summary['data']['rows_test']:,}",
         "features": summary["data"]["features"],
     }
-    best_block = {"trial": best["trial"], "model": f"{best['model']} ({best['estimator']})"}
+    same = best["model"] == best["estimator"]  # a model listed by its estimator's name: said once
+    best_block = {"trial": best["trial"], "model": best["model"] if same else f"{best['model']} ({best['estimator']})"}
     best_block.update({f"param {k}": v for k, v in best["params"].items()})
     best_block.update({f"option {k}": v for k, v in (best["options"] or {}).items()})
     for name, s in (best["cv"] or {}).items():

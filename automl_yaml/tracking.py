@@ -767,31 +767,33 @@ def _metadata(model) -> dict:
     return {"automl_yaml": {"feature_types": feature_types(model)}}
 
 
-def log_model(model, X_example):
-    """Log a :class:`~automl_yaml.model.TrainedModel` with ``mlflow.sklearn`` in the active run.
+def _model_format(model, X_example) -> dict:
+    """The arguments ``mlflow.sklearn.save_model`` and ``log_model`` get from us (MLflow imported, its chatter off).
 
     The model carries this package (``code_paths``), so that ``mlflow models
     serve`` and ``build-docker`` load it without installing automl-yaml.
     """
-    import mlflow
-
     import automl_yaml
 
     _quiet_mlflow()
     example = X_example.head(5).copy()
-    signature = model_signature(model, example)
-    pkg = str(Path(automl_yaml.__file__).resolve().parent)
+    return {
+        "signature": model_signature(model, example),
+        "input_example": example,
+        "serialization_format": "cloudpickle",
+        "code_paths": [str(Path(automl_yaml.__file__).resolve().parent)],
+        "pip_requirements": _requirements(),
+        "metadata": _metadata(model),
+    }
+
+
+def log_model(model, X_example):
+    """Log a :class:`~automl_yaml.model.TrainedModel` with ``mlflow.sklearn`` in the active run."""
+    import mlflow
+
+    kwargs = _model_format(model, X_example)
     with _pinned_requirements():
-        return mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=signature,
-            input_example=example,
-            serialization_format="cloudpickle",
-            code_paths=[pkg],
-            pip_requirements=_requirements(),
-            metadata=_metadata(model),
-        )
+        return mlflow.sklearn.log_model(model, name="model", **kwargs)
 
 
 def save_model(model, X_example, path: Path) -> None:
@@ -801,27 +803,13 @@ def save_model(model, X_example, path: Path) -> None:
 
     import mlflow
 
-    import automl_yaml
-
-    _quiet_mlflow()
-    example = X_example.head(5).copy()
-    signature = model_signature(model, example)
-    pkg = str(Path(automl_yaml.__file__).resolve().parent)
+    kwargs = _model_format(model, X_example)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(dir=path.parent, prefix=f".{path.name}."))
     shutil.rmtree(tmp)
     try:
         with _pinned_requirements():
-            mlflow.sklearn.save_model(
-                model,
-                str(tmp),
-                signature=signature,
-                input_example=example,
-                serialization_format="cloudpickle",
-                code_paths=[pkg],
-                pip_requirements=_requirements(),
-                metadata=_metadata(model),
-            )
+            mlflow.sklearn.save_model(model, str(tmp), **kwargs)
         if path.exists():
             old = path.with_name(f".{path.name}.old")
             if old.exists():

@@ -13,10 +13,7 @@ import io
 import json
 import os
 import shlex
-import signal
-import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 from types import SimpleNamespace
@@ -122,7 +119,8 @@ def test_plan_says_whichever_comes_first_only_of_two_limits(small_spec, cli):
 
 @pytest.mark.services
 def test_the_printed_serve_command_serves_without_the_pickle_flag(tmp_path, small_spec, monkeypatch, capsys):
-    from fixtures.services import free_port, service_unavailable
+    from fixtures.services import free_port
+    from fixtures.serving import serving
 
     monkeypatch.delenv(FLAG, raising=False)
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
@@ -142,32 +140,11 @@ def test_the_printed_serve_command_serves_without_the_pickle_flag(tmp_path, smal
     words[words.index("-p") + 1] = str(port)
     bin_dir = Path(sys.executable).parent
     env["PATH"] = str(bin_dir) + os.pathsep + env.get("PATH", "")
-    proc = subprocess.Popen(words, env=env, cwd=tmp_path / "runs", stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 120
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/ping", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            if proc.poll() is not None:
-                pytest.fail(f"the printed command did not serve: {proc.stdout.read().decode(errors='replace')[-2000:]}")
-            if time.monotonic() > deadline:
-                service_unavailable("mlflow models serve did not start in 120 s")
-            time.sleep(0.5)
+    with serving(words, port, env=env, cwd=tmp_path / "runs", died=lambda log: pytest.fail(f"the printed command did not serve: {log}")) as url:
         body = (tmp_path / "runs" / "small" / "model" / "serving_input_example.json").read_bytes()
         req = urllib.request.Request(f"{url}/invocations", data=body, headers={"Content-Type": "application/json"})
         with urllib.request.urlopen(req, timeout=60) as r:
             answer = json.loads(r.read())
-    finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            pass
-        proc.wait(20)
     assert set(answer["predictions"]) <= {"Adelie", "Chinstrap", "Gentoo"} and answer["predictions"]
 
 

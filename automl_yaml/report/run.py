@@ -315,6 +315,8 @@ def write_html(path: Path, summary: dict, board: pd.DataFrame, plots: dict[str, 
         Section("Versions", [summary["versions"]]),
     ]
     if summary.get("selected_features"):
-        sections.insert(2, Section("Selected features", [", ".join(map(str, summary["selected_features"]))]))
+        # what reaches the model after encoding (one-hot columns) and any selection: not a "selection" when none was asked
+        features = summary["selected_features"]
+        sections.insert(2, Section(f"Features the model sees ({len(features)}, after encoding and selection)", [", ".join(map(str, features))]))
     html = page(f"automl-yaml run: {summary['name']}", sections, subtitle=f"spec hash {summary['spec_hash']}")
     return atomic_write_text(path, html)

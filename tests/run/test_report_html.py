@@ -37,3 +37,13 @@ def test_the_best_model_is_named_once_when_its_key_is_the_estimator(tmp_path, mo
     html = write_html(tmp_path / "report.html", summary(model, estimator), board, {}).read_text()
     assert shown in html
     assert "logistic_regression (logistic_regression)" not in html
+
+
+def test_the_features_section_says_what_the_model_sees_not_a_selection(tmp_path):
+    s = summary("logistic_regression", "logistic_regression")
+    s["selected_features"] = ["island_Biscoe", "island_Dream", "bill_length_mm"]
+    board = pd.DataFrame({"rank": [1], "trial": [2], "model": ["logistic_regression"]})
+    html = write_html(tmp_path / "report.html", s, board, {}).read_text()
+    assert "Features the model sees (3, after encoding and selection)" in html
+    assert "Selected features" not in html  # the run had no selection step: nothing was selected
+    assert "island_Biscoe, island_Dream, bill_length_mm" in html

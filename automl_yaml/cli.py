@@ -311,8 +311,11 @@ def main(argv: list[str] | None = None) -> int:
     except click.ClickException as exc:
         exc.show()
         return exc.exit_code
-    except (click.Abort, KeyboardInterrupt):
-        click.echo("\ninterrupted", err=True)
+    except (click.Abort, KeyboardInterrupt) as exc:
+        # click turns a KeyboardInterrupt into Abort (the interrupt is its __context__)
+        reported = any(getattr(e, "mlx_reported", False) for e in (exc, exc.__cause__, exc.__context__))
+        if not reported:  # the run has said it, with the resume command
+            click.echo("\ninterrupted", err=True)
         return EXIT_INTERRUPTED
     except AutomlYamlError as exc:
         if debug:

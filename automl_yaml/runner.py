@@ -418,13 +418,14 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
         for step in plan.steps:
             getattr(job, f"step_{step.kind}")(step)
             job.executed.append(step.id)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         job.tracker.fail("interrupted", status="KILLED")
         if job.searching:
             again = resume_command(loaded.path, overrides) if not loaded.frames else "the same call with resume=True (and the same frames)"
             from rich.markup import escape
 
             display.print(f"\n[yellow]interrupted.[/yellow] finished trials are kept; continue with:\n  {escape(again)}", soft_wrap=True)
+            exc.mlx_reported = True  # the command line says "interrupted" only once
         raise
     except AutomlYamlError as exc:
         job.tracker.fail(exc.message)

@@ -183,6 +183,7 @@ def test_ctrl_c_with_set_values_says_a_resume_command_that_works(tmp_path, small
     err = capsys.readouterr().err
     line = next(ln.strip() for ln in err.splitlines() if ln.strip().startswith("mlx run "))
     assert line == "mlx run spec.yaml --set search.budget.trials=4 --set output=out --resume"
+    assert [ln for ln in err.splitlines() if ln.startswith("interrupted")] == ["interrupted. finished trials are kept; continue with:"]  # said once
     monkeypatch.setattr(Display, "trial", real)
     assert main(shlex.split(line)[1:]) == 0
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())

@@ -317,14 +317,12 @@ class _Worker:
         self.proc.start()
         child.close()
         self.trial: Trial | None = None
-        self.fold: int | None = None  # the fold of self.trial it computes (None: the whole trial)
         self.t0 = 0.0  # monotonic start of the current trial
         self.started_at = 0.0
 
     def run(self, trial: Trial, fold: int | None = None) -> None:
         """Evaluate ``trial`` (all its folds), or only its fold ``fold``."""
         self.trial = trial
-        self.fold = fold
         self.t0 = time.monotonic()
         self.started_at = time.time()
         self.conn.send(trial if fold is None else ("fold", trial, fold))
@@ -715,7 +713,7 @@ def _fold_reply(w: _Worker, pool: _Pool):
     try:
         if w.conn.poll():
             msg = w.conn.recv()
-            w.trial = w.fold = None
+            w.trial = None
             return msg[1]
         if w.proc.is_alive():
             return _PENDING

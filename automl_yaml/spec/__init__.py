@@ -244,7 +244,7 @@ def _missing_spec_hint(path: Path) -> str:
     except OSError:
         return f"no folder {folder}: check the path of the spec"
     specs = [n for n in names if n.endswith((".yaml", ".yml"))]
-    stems = {Path(n).stem: n for n in sorted(specs, key=lambda n: not n.endswith(path.suffix))}
+    stems = {Path(n).stem: n for n in specs}
     close = [stems[c] for c in did_you_mean(path.stem, stems)]
     if close:
         return f"did you mean {folder / close[0] if str(path.parent) not in ('', '.') else close[0]}?"

@@ -65,7 +65,11 @@ def test_the_check_is_put_back_when_the_save_fails(tmp_path, tiny_model, monkeyp
 
     monkeypatch.setattr(environment, "warn_dependency_requirement_mismatches", check)
     model, X = tiny_model
-    monkeypatch.setattr("mlflow.sklearn.save_model", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
+    # the module itself: "mlflow.sklearn" as a string patched MLflow's lazy loader when
+    # nothing had imported the module yet in this process, and the import then replaced it
+    import mlflow.sklearn
+
+    monkeypatch.setattr(mlflow.sklearn, "save_model", lambda *a, **k: (_ for _ in ()).throw(OSError("disk full")))
     with pytest.raises(OSError, match="disk full"):
         save_model(model, X, tmp_path / "model")
     assert environment.warn_dependency_requirement_mismatches is check

@@ -26,8 +26,8 @@ def tagged(seconds: float, tag: str) -> tuple[str, int]:
 @pytest.fixture
 def sides():
     sidecar.shutdown()
-    sidecar.start(("plots",))
-    assert sidecar._SIDES["plots"].ready.wait(60)
+    sidecar.start(("model",))
+    assert sidecar._SIDES["model"].ready.wait(60)
     yield sidecar._SIDES
     sidecar.shutdown()
 
@@ -40,16 +40,16 @@ def _wait_free(side, seconds: float = 10.0) -> None:
 
 
 def test_an_interrupted_wait_does_not_hand_its_answer_to_the_next_job(sides) -> None:
-    job = sidecar.submit("plots", tagged, 1.0, "first")
+    job = sidecar.submit("model", tagged, 1.0, "first")
     timer = threading.Timer(0.3, _thread.interrupt_main)
     timer.start()
     with pytest.raises(KeyboardInterrupt):
         job.result()
     timer.join()
-    assert sidecar.submit("plots", tagged, 0.0, "second").result()[0] == "second"  # busy: done here
-    _wait_free(sides["plots"])
-    tag, pid = sidecar.submit("plots", tagged, 0.0, "third").result()
-    assert tag == "third" and pid == sides["plots"].proc.pid
+    assert sidecar.submit("model", tagged, 0.0, "second").result()[0] == "second"  # busy: done here
+    _wait_free(sides["model"])
+    tag, pid = sidecar.submit("model", tagged, 0.0, "third").result()
+    assert tag == "third" and pid == sides["model"].proc.pid
 
 
 def _spec(tmp_path):
@@ -143,14 +143,14 @@ def echo(value):
 
 
 def test_a_job_the_side_process_cannot_read_is_done_here_and_the_process_lives_on(sides, capfd) -> None:
-    job = sidecar.submit("plots", echo, _ReadableOnlyHere())
+    job = sidecar.submit("model", echo, _ReadableOnlyHere())
     assert isinstance(job.result(), _ReadableOnlyHere)
     assert job.where == "here"
     time.sleep(0.3)
-    assert sides["plots"].alive()
+    assert sides["model"].alive()
     assert "Traceback" not in capfd.readouterr().err
-    tag, pid = sidecar.submit("plots", tagged, 0.0, "next").result()
-    assert tag == "next" and pid == sides["plots"].proc.pid
+    tag, pid = sidecar.submit("model", tagged, 0.0, "next").result()
+    assert tag == "next" and pid == sides["model"].proc.pid
 
 
 class _InterruptedPipe:
@@ -159,29 +159,30 @@ class _InterruptedPipe:
     def __init__(self, conn):
         self.conn = conn
 
-    def send(self, obj):
-        self.conn.send_bytes(b"\x80\x04\x95")  # the start of a pickle: the side process waits for the rest
-        raise KeyboardInterrupt
+    def send_bytes(self, data):
+        if data:  # the job (after its empty header): the side process waits for it
+            raise KeyboardInterrupt
+        self.conn.send_bytes(data)
 
     def __getattr__(self, name):
         return getattr(self.conn, name)
 
 
 def test_ctrl_c_while_a_job_is_sent_does_not_leave_the_side_process_waiting_for_ever(sides) -> None:
-    side = sides["plots"]
+    side = sides["model"]
     side.conn = _InterruptedPipe(side.conn)
     with pytest.raises(KeyboardInterrupt):
-        sidecar.submit("plots", tagged, 0.0, "cut")
+        sidecar.submit("model", tagged, 0.0, "cut")
     assert not side.lock.locked()
     deadline = time.monotonic() + 10
     while side.alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not side.alive()  # stopped: it could never read a job again
-    sidecar.start(("plots",))  # the next run's start replaces it
-    assert sidecar._SIDES["plots"] is not side
-    assert sidecar._SIDES["plots"].ready.wait(60)
-    tag, pid = sidecar.submit("plots", tagged, 0.0, "next").result()
-    assert tag == "next" and pid == sidecar._SIDES["plots"].proc.pid != os.getpid()
+    sidecar.start(("model",))  # the next run's start replaces it
+    assert sidecar._SIDES["model"] is not side
+    assert sidecar._SIDES["model"].ready.wait(60)
+    tag, pid = sidecar.submit("model", tagged, 0.0, "next").result()
+    assert tag == "next" and pid == sidecar._SIDES["model"].proc.pid != os.getpid()
 
 
 def test_a_failed_save_leaves_no_temporary_folder(tmp_path) -> None:
@@ -210,16 +211,18 @@ def write_slowly(path: str, started: str) -> str:
     return path
 
 
-def test_a_side_process_terminated_mid_job_leaves_no_temporary_file(sides, tmp_path, capfd) -> None:
-    """Ctrl+C in the final phase: multiprocessing's exit handler terminates the side processes mid-plot."""
+@pytest.mark.parametrize("twin", [None, write_slowly], ids=["alone", "with its twin"])
+def test_a_side_process_terminated_mid_job_leaves_no_temporary_file(sides, tmp_path, capfd, twin) -> None:
+    """Ctrl+C in the final phase: multiprocessing's exit handler terminates the side process mid-plot (and it, its twin)."""
     started = tmp_path / "started"
     plots = tmp_path / "plots"
-    job = sidecar.submit("plots", write_slowly, str(plots / "history.png"), str(started))
+    job = sidecar.submit("model", write_slowly, str(plots / "history.png"), str(started), twin=twin)
     deadline = time.monotonic() + 30
-    while not started.exists() and time.monotonic() < deadline:
+    while len(list(plots.glob(".history.png.*"))) < (2 if twin else 1) and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert [p.name for p in plots.iterdir()][0].startswith(".history.png.")  # the temporary file, being written
-    proc = sides["plots"].proc
+    names = [p.name for p in plots.iterdir()]
+    assert len(names) == (2 if twin else 1) and all(n.startswith(".history.png.") for n in names)  # the temporary files, being written
+    proc = sides["model"].proc
     proc.terminate()
     proc.join(10)
     assert proc.exitcode == 0  # unwound and ended (not killed by the signal)
@@ -231,9 +234,9 @@ def test_a_side_process_terminated_mid_job_leaves_no_temporary_file(sides, tmp_p
 def test_a_side_process_that_does_not_answer_in_time_is_ended_and_the_job_done_here(sides, monkeypatch) -> None:
     """Alive but stuck: the run must not wait for ever (MLX_SIDE_TIMEOUT, 600 s by default)."""
     monkeypatch.setenv("MLX_SIDE_TIMEOUT", "1")
-    side = sides["plots"]
+    side = sides["model"]
     proc = side.proc
-    job = sidecar.submit("plots", tagged, 30.0, "slow")  # in the side process, far beyond the timeout
+    job = sidecar.submit("model", tagged, 30.0, "slow")  # in the side process, far beyond the timeout
     started = time.monotonic()
     monkeypatch.setattr(job, "args", (0.0, "here"))  # what it does when done here instead
     tag, pid = job.result()
@@ -242,3 +245,53 @@ def test_a_side_process_that_does_not_answer_in_time_is_ended_and_the_job_done_h
     proc.join(10)
     assert not proc.is_alive() and side.proc is None
     assert not side.lock.locked()  # free for a new process (start() makes one)
+
+
+def swallows(started: str) -> str:
+    """A job that loses the exception SIGTERM raises (as one raised inside a weakref callback is lost)."""
+    open(started, "w").close()
+    try:
+        time.sleep(30)
+    except BaseException:  # noqa: BLE001 - the point of the test
+        pass
+    return "finished"
+
+
+def test_a_side_process_ends_when_terminated_even_if_its_job_loses_the_signal(sides, tmp_path) -> None:
+    """The run's exit terminates the side process and waits for it: it must end, whatever the job did."""
+    started = tmp_path / "started"
+    job = sidecar.submit("model", swallows, str(started))
+    deadline = time.monotonic() + 30
+    while not started.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc = sides["model"].proc
+    proc.terminate()
+    proc.join(10)
+    assert proc.exitcode == 0
+    job.abandon()
+
+
+def swallowing_import() -> None:
+    try:
+        time.sleep(30)
+    except BaseException:  # noqa: BLE001 - the point of the test
+        pass
+    time.sleep(30)
+
+
+def test_a_side_process_terminated_while_it_imports_ends_at_once(monkeypatch) -> None:
+    """Terminated while it imports (Ctrl+C as the run begins): an exception raised there could be lost."""
+    shared, _ = sidecar.PRELOAD["model"]
+    monkeypatch.setitem(sidecar.PRELOAD, "model", (shared, (f"{__name__}:swallowing_import",)))
+    sidecar.shutdown()
+    sidecar.start(("model",))
+    try:
+        side = sidecar._SIDES["model"]
+        assert side.ready.wait(60)
+        time.sleep(2.0)  # past the shared imports: the twin is forked, the side process sleeps in its own
+        proc = side.proc
+        proc.terminate()
+        proc.join(10)
+        assert proc.exitcode == 0
+    finally:
+        sidecar.shutdown()

@@ -185,6 +185,8 @@ def _fork_twin(conn, parent: int) -> _Twin | None:
     """Fork this side process's twin (in the twin: serve its halves of the jobs, then exit)."""
     from multiprocessing import Pipe
 
+    if not hasattr(os, "fork"):  # Windows: the side process draws every plot itself
+        return None
     try:
         mine, theirs = Pipe()
         pid = os.fork()

@@ -340,3 +340,9 @@ def test_jobs_use_one_core_joblib_included(sides) -> None:
     _ready(sides)
     assert sidecar.submit("model", joblib_backend, twin=joblib_backend).result() == ("SequentialBackend", "SequentialBackend")
     assert joblib_backend() != "SequentialBackend"  # here, as configured
+
+
+def test_without_fork_there_is_no_twin_and_the_side_process_does_both_halves(monkeypatch) -> None:
+    """Windows has no fork: the side process must still start and serve whole jobs."""
+    monkeypatch.delattr(os, "fork")
+    assert sidecar._fork_twin(None, os.getpid()) is None

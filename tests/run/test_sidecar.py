@@ -342,7 +342,7 @@ def test_jobs_use_one_core_joblib_included(sides) -> None:
     assert joblib_backend() != "SequentialBackend"  # here, as configured
 
 
-def test_without_fork_there_is_no_twin_and_the_side_process_does_both_halves(monkeypatch) -> None:
+def test_without_fork_there_is_no_twin(monkeypatch) -> None:
     """Windows has no fork: the side process must still start and serve whole jobs."""
     monkeypatch.delattr(os, "fork")
     assert sidecar._fork_twin(None, os.getpid()) is None

@@ -199,7 +199,8 @@ def _fork_twin(conn, parent: int) -> _Twin | None:
             conn.close()
             mine.close()
             _STATE["twin"] = 0
-            _watch(parent, os.getppid())
+            _watch(parent)
+            threading.Thread(target=_end_with, args=(os.getppid(),), daemon=True).start()
             _serve_twin(theirs)
         except BaseException:  # noqa: BLE001 - SIGTERM (_Terminated), EOF: the twin just ends
             pass
@@ -209,13 +210,35 @@ def _fork_twin(conn, parent: int) -> _Twin | None:
     return _Twin(mine, pid)
 
 
+def _end_with(pid: int) -> None:
+    """The twin's watch on its side process: when that is gone (killed), end as if terminated,
+    unwinding a job (its temporary files); never run on for ever."""
+    while True:
+        time.sleep(1.0)
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        except PermissionError:
+            pass
+    with contextlib.suppress(OSError):
+        os.kill(os.getpid(), signal.SIGTERM)
+    time.sleep(TWIN_GRACE)
+    os._exit(1)
+
+
+# Seconds the side process waits for its terminated twin to unwind (and a twin
+# whose side process is gone waits for itself) before it is ended without.
+TWIN_GRACE = 30.0
+
+
 def _end_twin(twin: _Twin) -> None:
-    """Terminate the twin and wait (briefly) until it has unwound: its temporary files are gone with it."""
+    """Terminate the twin and wait until it has unwound: its temporary files are gone with it."""
     with contextlib.suppress(Exception):
         twin.conn.close()
     with contextlib.suppress(OSError):
         os.kill(twin.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 5.0
+    deadline = time.monotonic() + TWIN_GRACE
     while time.monotonic() < deadline:
         try:
             if os.waitpid(twin.pid, os.WNOHANG)[0]:

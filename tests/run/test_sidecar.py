@@ -14,6 +14,7 @@ import sys
 import time
 
 import pytest
+from fixtures.sides import side_importing
 
 from automl_yaml import sidecar
 
@@ -154,13 +155,8 @@ def slow_import() -> None:
 
 def test_jobs_are_done_while_the_side_process_still_imports(monkeypatch) -> None:
     """With n_jobs: 2 the search leaves the side process little CPU for MLflow's import; the plots must not wait for it."""
-    shared, _ = sidecar.PRELOAD["model"]
-    monkeypatch.setitem(sidecar.PRELOAD, "model", (shared, (f"{__name__}:slow_import",)))
-    sidecar.shutdown()
-    sidecar.start(("model",))
-    try:
-        assert sidecar._SIDES["model"].ready.wait(60)
-        side_pid = sidecar._SIDES["model"].proc.pid
+    with side_importing(monkeypatch, f"{__name__}:slow_import") as side:
+        side_pid = side.proc.pid
         (a, *_), (b, *_) = sidecar.submit("model", span, 0.0, twin=span).result()
         assert a == side_pid and b not in (a, os.getpid())
         assert not _imported_marker(side_pid).exists()  # answered before its own imports were done
@@ -169,20 +165,11 @@ def test_jobs_are_done_while_the_side_process_still_imports(monkeypatch) -> None
             time.sleep(0.05)
         assert _imported_marker(side_pid).exists()
         _imported_marker(side_pid).unlink()
-    finally:
-        sidecar.shutdown()
 
 
 def test_the_side_process_imports_at_a_lower_priority_and_does_its_jobs_at_the_normal_one(monkeypatch) -> None:
-    shared, _ = sidecar.PRELOAD["model"]
-    monkeypatch.setitem(sidecar.PRELOAD, "model", (shared, (f"{__name__}:slow_import",)))
-    sidecar.shutdown()
-    sidecar.start(("model",))
-    try:
-        assert sidecar._SIDES["model"].ready.wait(60)
-        _check_priorities(sidecar._SIDES["model"].proc.pid)
-    finally:
-        sidecar.shutdown()
+    with side_importing(monkeypatch, f"{__name__}:slow_import") as side:
+        _check_priorities(side.proc.pid)
 
 
 def _check_priorities(pid: int) -> None:

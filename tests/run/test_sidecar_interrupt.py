@@ -14,6 +14,7 @@ import threading
 import time
 
 import pytest
+from fixtures.sides import side_importing
 
 from automl_yaml import sidecar
 
@@ -224,7 +225,7 @@ def test_a_side_process_terminated_mid_job_leaves_no_temporary_file(sides, tmp_p
     assert len(names) == (2 if twin else 1) and all(n.startswith(".history.png.") for n in names)  # the temporary files, being written
     proc = sides["model"].proc
     proc.terminate()
-    proc.join(10)
+    proc.join(60)
     assert proc.exitcode == 0  # unwound and ended (not killed by the signal)
     assert list(plots.iterdir()) == []
     assert "Traceback" not in capfd.readouterr().err
@@ -281,17 +282,30 @@ def swallowing_import() -> None:
 
 def test_a_side_process_terminated_while_it_imports_ends_at_once(monkeypatch) -> None:
     """Terminated while it imports (Ctrl+C as the run begins): an exception raised there could be lost."""
-    shared, _ = sidecar.PRELOAD["model"]
-    monkeypatch.setitem(sidecar.PRELOAD, "model", (shared, (f"{__name__}:swallowing_import",)))
-    sidecar.shutdown()
-    sidecar.start(("model",))
-    try:
-        side = sidecar._SIDES["model"]
-        assert side.ready.wait(60)
+    with side_importing(monkeypatch, f"{__name__}:swallowing_import") as side:
         time.sleep(2.0)  # past the shared imports: the twin is forked, the side process sleeps in its own
         proc = side.proc
         proc.terminate()
         proc.join(10)
         assert proc.exitcode == 0
-    finally:
-        sidecar.shutdown()
+
+
+def test_a_twin_whose_side_process_is_killed_unwinds_its_job(sides, tmp_path) -> None:
+    """A side process killed (stuck past MLX_SIDE_TIMEOUT: SIGKILL) cannot end its twin: the twin ends itself, cleanly."""
+    plots = tmp_path / "plots"
+    job = sidecar.submit("model", tagged, 30.0, str(tmp_path), twin=write_slowly_in)
+    deadline = time.monotonic() + 30
+    while not list(plots.glob(".history.png.*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(plots.glob(".history.png.*"))  # the twin's temporary file, being written
+    sides["model"].proc.kill()
+    deadline = time.monotonic() + 30
+    while list(plots.iterdir()) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(plots.iterdir()) == []
+    job.abandon()
+
+
+def write_slowly_in(seconds: float, folder: str) -> str:
+    """The twin's half of a job whose side half is ``tagged(seconds, folder)``."""
+    return write_slowly(os.path.join(folder, "plots", "history.png"), os.path.join(folder, "started"))

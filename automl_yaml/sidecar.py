@@ -168,11 +168,11 @@ def _import_niced(refs: tuple[str, ...]) -> threading.Thread:
     return thread
 
 
-def _watch(*pids: int) -> None:
+def _watch(pid: int, on_gone: Callable[[], None] | None = None) -> None:
+    """End this process when ``pid`` is gone (after ``on_gone``)."""
     from .search.driver import _watch_parent
 
-    for pid in pids:
-        threading.Thread(target=_watch_parent, args=(pid,), daemon=True).start()
+    threading.Thread(target=_watch_parent, args=(pid, on_gone), daemon=True).start()
 
 
 class _Twin:
@@ -200,7 +200,7 @@ def _fork_twin(conn, parent: int) -> _Twin | None:
             mine.close()
             _STATE["twin"] = 0
             _watch(parent)
-            threading.Thread(target=_end_with, args=(os.getppid(),), daemon=True).start()
+            _watch(os.getppid(), _unwind_self)
             _serve_twin(theirs)
         except BaseException:  # noqa: BLE001 - SIGTERM (_Terminated), EOF: the twin just ends
             pass
@@ -210,21 +210,11 @@ def _fork_twin(conn, parent: int) -> _Twin | None:
     return _Twin(mine, pid)
 
 
-def _end_with(pid: int) -> None:
-    """The twin's watch on its side process: when that is gone (killed), end as if terminated,
-    unwinding a job (its temporary files); never run on for ever."""
-    while True:
-        time.sleep(1.0)
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            break
-        except PermissionError:
-            pass
+def _unwind_self() -> None:
+    """A twin whose side process is gone (killed): end as if terminated, unwinding a job (its temporary files)."""
     with contextlib.suppress(OSError):
         os.kill(os.getpid(), signal.SIGTERM)
     time.sleep(TWIN_GRACE)
-    os._exit(1)
 
 
 # Seconds the side process waits for its terminated twin to unwind (and a twin

@@ -206,7 +206,7 @@ def write_slowly(path: str, started: str) -> str:
     from automl_yaml.io import atomic_path
 
     with atomic_path(path, suffix=".png") as tmp:
-        tmp.write_bytes(b"half a plot")
+        tmp.write_text(f"half a plot, by process {os.getpid()}")
         open(started, "w").close()
         time.sleep(30)
     return path
@@ -227,7 +227,7 @@ def test_a_side_process_terminated_mid_job_leaves_no_temporary_file(sides, tmp_p
     proc.terminate()
     proc.join(60)
     assert proc.exitcode == 0  # unwound and ended (not killed by the signal)
-    assert list(plots.iterdir()) == []
+    assert list(plots.iterdir()) == [], (proc.pid, [p.read_text() for p in plots.iterdir()])
     assert "Traceback" not in capfd.readouterr().err
     job.abandon()
 

@@ -721,16 +721,16 @@ class _Job:
             pipeline=pipeline, task=ds.task, classes=ds.classes, target=spec.data.target, date_formats=ds.date_formats, ignored=ignored
         ).fitted(ds.X_train)
         self._timed("evaluate", t)
-        # the model's folder and the plots, in the side process and its twin (automl_yaml.sidecar),
+        # the model's folder and the plots, in the two side processes (automl_yaml.sidecar),
         # while this one writes the leaderboard; step_report collects them. Each
-        # draws about half of the plots (0.1-0.2 s each), the side process after the save.
+        # draws about half of the plots (0.1-0.2 s each), the model's one after the save.
         from . import sidecar
 
         plot_args = (self.out, ds.task, ds.classes, self.outcome.results, self.metrics, self.importances, pipeline, ds.X_test, ds.y_test, spec.seed)
+        names = PLOTS_BY_TASK[ds.task]
         mine = ("roc", "feature_importance") if ds.task == "classification" else ("feature_importance",)
-        self.side_jobs["model"] = sidecar.submit(
-            "model", save_model_and_draw, self.model, ds.X_train.head(5), self.out / "model", plot_args, mine, twin=draw_the_other_plots
-        )
+        self.side_jobs["model"] = sidecar.submit("model", save_model_and_draw, self.model, ds.X_train.head(5), self.out / "model", plot_args, mine)
+        self.side_jobs["plots"] = sidecar.submit("plots", draw_plots, *plot_args, tuple(n for n in names if n not in mine))
 
     def abandon_side_jobs(self) -> None:
         """Jobs given to side processes that a failed run will not collect."""
@@ -758,8 +758,10 @@ class _Job:
         with contextlib.suppress(Exception):
             features = selected_features(self.pipeline)
         with self.display.phase("saving the model, drawing plots"):
-            # left in side_jobs until it is in: if the wait raises (Ctrl+C), the run abandons it
-            (plots_a, notes_a), (plots_b, notes_b) = self.side_jobs["model"].result()
+            # left in side_jobs until both are in: if the first raises (Ctrl+C), the run abandons the other
+            model_job, plots_job = self.side_jobs["model"], self.side_jobs["plots"]
+            plots_a, notes_a = model_job.result()
+            plots_b, notes_b = plots_job.result()
             self.side_jobs.clear()
         # in the order a reader expects (the report shows them in this order)
         drawn = {**plots_a, **plots_b}
@@ -946,17 +948,11 @@ def draw_plots(
 
 
 def save_model_and_draw(model, X_example, path: Path, plot_args: tuple, only) -> tuple[dict[str, str], list[str]]:
-    """The side process's half of the final job: write the model's folder, then draw the plots in ``only``."""
+    """The model's side process: write the model's folder, then draw its share of the plots."""
     from .tracking import save_model
 
     save_model(model, X_example, path)
     return draw_plots(*plot_args, only=only)
-
-
-def draw_the_other_plots(model, X_example, path: Path, plot_args: tuple, only) -> tuple[dict[str, str], list[str]]:
-    """Its twin's half (the same arguments): the plots not in ``only``."""
-    task = plot_args[1]
-    return draw_plots(*plot_args, only=tuple(n for n in PLOTS_BY_TASK[task] if n not in only))
 
 
 def _write_html(out: Path, summary: dict, board, plots: dict, profile_info) -> None:

@@ -202,7 +202,7 @@ def _checked(result, trial: Trial, n_objectives: int, started: float) -> TrialRe
 # ------------------------------------------------------------------ workers
 
 
-def _watch_parent(pid: int, on_gone: Callable[[], None] | None = None) -> None:
+def _watch_parent(pid: int) -> None:
     # A worker whose driver was killed (SIGKILL leaves no chance to clean up)
     # must not keep a CPU busy for nothing.
     while True:
@@ -210,12 +210,9 @@ def _watch_parent(pid: int, on_gone: Callable[[], None] | None = None) -> None:
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            break
+            os._exit(1)
         except PermissionError:
             pass
-    if on_gone is not None:
-        on_gone()
-    os._exit(1)
 
 
 def _worker_main(conn, payload: bytes, n_objectives: int, parent: int, threads: int | None = None) -> None:

@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import _thread
 import os
-import tempfile
 import threading
 import time
 
 import pytest
-from fixtures.sides import side_importing
 
 from automl_yaml import sidecar
 
@@ -28,8 +26,8 @@ def tagged(seconds: float, tag: str) -> tuple[str, int]:
 @pytest.fixture
 def sides():
     sidecar.shutdown()
-    sidecar.start(("model",))
-    assert sidecar._SIDES["model"].ready.wait(60)
+    sidecar.start(("plots",))
+    assert sidecar._SIDES["plots"].ready.wait(60)
     yield sidecar._SIDES
     sidecar.shutdown()
 
@@ -42,16 +40,16 @@ def _wait_free(side, seconds: float = 10.0) -> None:
 
 
 def test_an_interrupted_wait_does_not_hand_its_answer_to_the_next_job(sides) -> None:
-    job = sidecar.submit("model", tagged, 1.0, "first")
+    job = sidecar.submit("plots", tagged, 1.0, "first")
     timer = threading.Timer(0.3, _thread.interrupt_main)
     timer.start()
     with pytest.raises(KeyboardInterrupt):
         job.result()
     timer.join()
-    assert sidecar.submit("model", tagged, 0.0, "second").result()[0] == "second"  # busy: done here
-    _wait_free(sides["model"])
-    tag, pid = sidecar.submit("model", tagged, 0.0, "third").result()
-    assert tag == "third" and pid == sides["model"].proc.pid
+    assert sidecar.submit("plots", tagged, 0.0, "second").result()[0] == "second"  # busy: done here
+    _wait_free(sides["plots"])
+    tag, pid = sidecar.submit("plots", tagged, 0.0, "third").result()
+    assert tag == "third" and pid == sides["plots"].proc.pid
 
 
 def _spec(tmp_path):
@@ -145,14 +143,14 @@ def echo(value):
 
 
 def test_a_job_the_side_process_cannot_read_is_done_here_and_the_process_lives_on(sides, capfd) -> None:
-    job = sidecar.submit("model", echo, _ReadableOnlyHere())
+    job = sidecar.submit("plots", echo, _ReadableOnlyHere())
     assert isinstance(job.result(), _ReadableOnlyHere)
     assert job.where == "here"
     time.sleep(0.3)
-    assert sides["model"].alive()
+    assert sides["plots"].alive()
     assert "Traceback" not in capfd.readouterr().err
-    tag, pid = sidecar.submit("model", tagged, 0.0, "next").result()
-    assert tag == "next" and pid == sides["model"].proc.pid
+    tag, pid = sidecar.submit("plots", tagged, 0.0, "next").result()
+    assert tag == "next" and pid == sides["plots"].proc.pid
 
 
 class _InterruptedPipe:
@@ -161,30 +159,29 @@ class _InterruptedPipe:
     def __init__(self, conn):
         self.conn = conn
 
-    def send_bytes(self, data):
-        if data:  # the job (after its empty header): the side process waits for it
-            raise KeyboardInterrupt
-        self.conn.send_bytes(data)
+    def send(self, obj):
+        self.conn.send_bytes(b"\x80\x04\x95")  # the start of a pickle: the side process waits for the rest
+        raise KeyboardInterrupt
 
     def __getattr__(self, name):
         return getattr(self.conn, name)
 
 
 def test_ctrl_c_while_a_job_is_sent_does_not_leave_the_side_process_waiting_for_ever(sides) -> None:
-    side = sides["model"]
+    side = sides["plots"]
     side.conn = _InterruptedPipe(side.conn)
     with pytest.raises(KeyboardInterrupt):
-        sidecar.submit("model", tagged, 0.0, "cut")
+        sidecar.submit("plots", tagged, 0.0, "cut")
     assert not side.lock.locked()
     deadline = time.monotonic() + 10
     while side.alive() and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not side.alive()  # stopped: it could never read a job again
-    sidecar.start(("model",))  # the next run's start replaces it
-    assert sidecar._SIDES["model"] is not side
-    assert sidecar._SIDES["model"].ready.wait(60)
-    tag, pid = sidecar.submit("model", tagged, 0.0, "next").result()
-    assert tag == "next" and pid == sidecar._SIDES["model"].proc.pid != os.getpid()
+    sidecar.start(("plots",))  # the next run's start replaces it
+    assert sidecar._SIDES["plots"] is not side
+    assert sidecar._SIDES["plots"].ready.wait(60)
+    tag, pid = sidecar.submit("plots", tagged, 0.0, "next").result()
+    assert tag == "next" and pid == sidecar._SIDES["plots"].proc.pid != os.getpid()
 
 
 def test_a_failed_save_leaves_no_temporary_folder(tmp_path) -> None:
@@ -207,35 +204,26 @@ def write_slowly(path: str, started: str) -> str:
     from automl_yaml.io import atomic_path
 
     with atomic_path(path, suffix=".png") as tmp:
-        tmp.write_text(f"half a plot, by process {os.getpid()}")
+        tmp.write_bytes(b"half a plot")
         open(started, "w").close()
         time.sleep(30)
     return path
 
 
-@pytest.mark.parametrize("twin", [None, write_slowly], ids=["alone", "with its twin"])
-def test_a_side_process_terminated_mid_job_leaves_no_temporary_file(sides, tmp_path, capfd, twin) -> None:
-    """Ctrl+C in the final phase: multiprocessing's exit handler terminates the side process mid-plot (and it, its twin)."""
+def test_a_side_process_terminated_mid_job_leaves_no_temporary_file(sides, tmp_path, capfd) -> None:
+    """Ctrl+C in the final phase: multiprocessing's exit handler terminates the side processes mid-plot."""
     started = tmp_path / "started"
     plots = tmp_path / "plots"
-    job = sidecar.submit("model", write_slowly, str(plots / "history.png"), str(started), twin=twin)
+    job = sidecar.submit("plots", write_slowly, str(plots / "history.png"), str(started))
     deadline = time.monotonic() + 30
-    while len(list(plots.glob(".history.png.*"))) < (2 if twin else 1) and time.monotonic() < deadline:
+    while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    names = [p.name for p in plots.iterdir()]
-    assert len(names) == (2 if twin else 1) and all(n.startswith(".history.png.") for n in names)  # the temporary files, being written
-    proc = sides["model"].proc
+    assert [p.name for p in plots.iterdir()][0].startswith(".history.png.")  # the temporary file, being written
+    proc = sides["plots"].proc
     proc.terminate()
-    proc.join(60)
+    proc.join(10)
     assert proc.exitcode == 0  # unwound and ended (not killed by the signal)
-    left = {p: p.read_text() for p in plots.iterdir()}
-    deadline = time.monotonic() + 30  # a twin may still be unwinding
-    while list(plots.iterdir()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if left:
-        with open(os.path.join(tempfile.gettempdir(), "mlx-twin-late.txt"), "a") as f:
-            f.write(f"side {proc.pid}: {sorted(left.values())}, after 30 s: {[p.name for p in plots.iterdir()]}\n")
-    assert list(plots.iterdir()) == [], (proc.pid, sorted(left.values()))
+    assert list(plots.iterdir()) == []
     assert "Traceback" not in capfd.readouterr().err
     job.abandon()
 
@@ -243,9 +231,9 @@ def test_a_side_process_terminated_mid_job_leaves_no_temporary_file(sides, tmp_p
 def test_a_side_process_that_does_not_answer_in_time_is_ended_and_the_job_done_here(sides, monkeypatch) -> None:
     """Alive but stuck: the run must not wait for ever (MLX_SIDE_TIMEOUT, 600 s by default)."""
     monkeypatch.setenv("MLX_SIDE_TIMEOUT", "1")
-    side = sides["model"]
+    side = sides["plots"]
     proc = side.proc
-    job = sidecar.submit("model", tagged, 30.0, "slow")  # in the side process, far beyond the timeout
+    job = sidecar.submit("plots", tagged, 30.0, "slow")  # in the side process, far beyond the timeout
     started = time.monotonic()
     monkeypatch.setattr(job, "args", (0.0, "here"))  # what it does when done here instead
     tag, pid = job.result()
@@ -269,11 +257,11 @@ def swallows(started: str) -> str:
 def test_a_side_process_ends_when_terminated_even_if_its_job_loses_the_signal(sides, tmp_path) -> None:
     """The run's exit terminates the side process and waits for it: it must end, whatever the job did."""
     started = tmp_path / "started"
-    job = sidecar.submit("model", swallows, str(started))
+    job = sidecar.submit("plots", swallows, str(started))
     deadline = time.monotonic() + 30
     while not started.exists() and time.monotonic() < deadline:
         time.sleep(0.05)
-    proc = sides["model"].proc
+    proc = sides["plots"].proc
     proc.terminate()
     proc.join(10)
     assert proc.exitcode == 0
@@ -290,30 +278,16 @@ def swallowing_import() -> None:
 
 def test_a_side_process_terminated_while_it_imports_ends_at_once(monkeypatch) -> None:
     """Terminated while it imports (Ctrl+C as the run begins): an exception raised there could be lost."""
-    with side_importing(monkeypatch, f"{__name__}:swallowing_import") as side:
-        time.sleep(2.0)  # past the shared imports: the twin is forked, the side process sleeps in its own
+    monkeypatch.setitem(sidecar.PRELOAD, "plots", (f"{__name__}:swallowing_import",))
+    sidecar.shutdown()
+    sidecar.start(("plots",))
+    try:
+        side = sidecar._SIDES["plots"]
+        assert side.ready.wait(60)
+        time.sleep(1.0)  # it sleeps in its import
         proc = side.proc
         proc.terminate()
         proc.join(10)
         assert proc.exitcode == 0
-
-
-def test_a_twin_whose_side_process_is_killed_unwinds_its_job(sides, tmp_path) -> None:
-    """A side process killed (stuck past MLX_SIDE_TIMEOUT: SIGKILL) cannot end its twin: the twin ends itself, cleanly."""
-    plots = tmp_path / "plots"
-    job = sidecar.submit("model", tagged, 30.0, str(tmp_path), twin=write_slowly_in)
-    deadline = time.monotonic() + 30
-    while not list(plots.glob(".history.png.*")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert list(plots.glob(".history.png.*"))  # the twin's temporary file, being written
-    sides["model"].proc.kill()
-    deadline = time.monotonic() + 30
-    while list(plots.iterdir()) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert list(plots.iterdir()) == []
-    job.abandon()
-
-
-def write_slowly_in(seconds: float, folder: str) -> str:
-    """The twin's half of a job whose side half is ``tagged(seconds, folder)``."""
-    return write_slowly(os.path.join(folder, "plots", "history.png"), os.path.join(folder, "started"))
+    finally:
+        sidecar.shutdown()

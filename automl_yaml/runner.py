@@ -725,11 +725,12 @@ class _Job:
         # while this one writes the leaderboard; step_report collects them. Each
         # draws about half of the plots (0.1-0.2 s each), the model's one after the save.
         from . import sidecar
+        from .tracking import example_rows
 
         plot_args = (self.out, ds.task, ds.classes, self.outcome.results, self.metrics, self.importances, pipeline, ds.X_test, ds.y_test, spec.seed)
         names = PLOTS_BY_TASK[ds.task]
         mine = ("roc", "feature_importance") if ds.task == "classification" else ("feature_importance",)
-        self.side_jobs["model"] = sidecar.submit("model", save_model_and_draw, self.model, ds.X_train.head(5), self.out / "model", plot_args, mine)
+        self.side_jobs["model"] = sidecar.submit("model", save_model_and_draw, self.model, example_rows(ds.X_train), self.out / "model", plot_args, mine)
         self.side_jobs["plots"] = sidecar.submit("plots", draw_plots, *plot_args, tuple(n for n in names if n not in mine))
 
     def abandon_side_jobs(self) -> None:

@@ -767,6 +767,21 @@ def _metadata(model) -> dict:
     return {"automl_yaml": {"feature_types": feature_types(model)}}
 
 
+def example_rows(X, n: int = 5):
+    """The model's input example: ``n`` training rows, complete ones first.
+
+    MLflow writes the example to ``input_example.json`` and
+    ``serving_input_example.json`` (the request body users copy to try
+    ``mlflow models serve``); a missing value there is written as ``NaN``,
+    which strict JSON parsers (``jq``, browsers, most HTTP clients) reject.
+    Rows with missing values are taken only when too few rows are complete.
+    """
+    complete = X.notna().all(axis=1)
+    if int(complete.sum()) >= min(n, len(X)):
+        return X[complete].head(n)
+    return X.loc[complete.sort_values(ascending=False, kind="stable").index[:n]]
+
+
 def _model_format(model, X_example) -> dict:
     """The arguments ``mlflow.sklearn.save_model`` and ``log_model`` get from us (MLflow imported, its chatter off).
 
@@ -776,7 +791,7 @@ def _model_format(model, X_example) -> dict:
     import automl_yaml
 
     _quiet_mlflow()
-    example = X_example.head(5).copy()
+    example = example_rows(X_example).copy()
     return {
         "signature": model_signature(model, example),
         "input_example": example,
@@ -1122,7 +1137,7 @@ class ServiceTracker:
         self._send("record", rec)
 
     def finish(self, *, X_example, **kw: Any) -> dict[str, Any]:
-        kw["X_example"] = X_example.head(5)  # all log_model uses (the input example)
+        kw["X_example"] = example_rows(X_example)  # all log_model uses (the input example)
         if self._local is None:
             try:
                 return self._call("finish", **kw)

@@ -102,3 +102,42 @@ def test_fork_server_leaves_without_finalising_but_after_other_exit_handlers():
     assert "unflushed output" in proc.stdout
     assert "handler of a later preload ran" in proc.stdout
     assert "finalised" not in proc.stdout
+
+
+def _strict(path):
+    """Parse JSON as a strict parser (jq, a browser) would: NaN and Infinity are errors."""
+    import json
+
+    def bad(token):
+        raise ValueError(f"not JSON: {token}")
+
+    return json.loads(path.read_text(), parse_constant=bad)
+
+
+def test_the_input_example_takes_complete_rows_first():
+    from automl_yaml.tracking import example_rows
+
+    X = pd.DataFrame({"a": [np.nan, 1.0, 2.0, np.nan, 3.0, 4.0, 5.0, 6.0], "c": ["x", None, "y", "z", "x", "y", "z", "x"]})
+    assert list(example_rows(X).index) == [2, 4, 5, 6, 7]
+    # too few complete rows: the complete ones, then the others in table order
+    few = X.iloc[:5]
+    assert list(example_rows(few).index) == [2, 4, 0, 1, 3]
+    assert len(example_rows(X.iloc[:3])) == 3
+
+
+def test_a_saved_models_examples_are_strict_json_when_the_first_rows_have_missing_values(tmp_path):
+    from sklearn.impute import SimpleImputer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+
+    from automl_yaml.tracking import save_model
+
+    X = pd.DataFrame({"a": np.linspace(0, 1, 40), "b": np.tile([0.0, 1.0], 20)})
+    X.loc[:9, "a"] = np.nan  # the first ten rows miss a value
+    y = (X.index >= 20).astype(int)
+    model = TrainedModel(pipeline=make_pipeline(SimpleImputer(), LogisticRegression()).fit(X, y), task="classification", classes=[0, 1], target="y")
+    save_model(model.fitted(X), X, tmp_path / "model")
+    body = _strict(tmp_path / "model" / "serving_input_example.json")
+    rows = body["dataframe_split"]["data"]
+    assert len(rows) == 5 and all(v is not None for row in rows for v in row)
+    assert _strict(tmp_path / "model" / "input_example.json")

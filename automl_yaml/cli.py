@@ -159,7 +159,7 @@ def plan(spec: str, fmt: str, overrides: tuple[str, ...]) -> int:
 @cli.command(context_settings=CONTEXT)
 @click.argument("spec", type=click.Path(path_type=str))
 @_set_option
-@click.option("--resume", is_flag=True, help="Continue an interrupted run (give the same spec and --set values): finished trials are not run again and count towards search.budget.trials; search.budget.time starts again.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run (give the same spec and --set values): finished trials are not run again and count towards search.budget.trials; search.budget.time starts again. search.budget and execution may change: --resume --set search.budget.trials=100 extends a finished search.")
 @click.option("--no-cache", is_flag=True, help="Read every source again instead of using the Parquet cache.")
 @click.option("--output", "-o", type=click.Path(path_type=str), help="The output folder (overrides `output:`).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display; print only the result line.")

@@ -27,6 +27,9 @@ from .spec import LoadedSpec, load_spec
 
 SEARCH_DIR = "search"
 STATE = "state.json"
+# What ``--resume`` lets change: when the search stops and where its trials
+# run, not what a trial is (its data, space, folds, metrics, seed).
+RESUMABLE_CHANGES = ("search.budget.", "execution.")
 
 
 @dataclasses.dataclass
@@ -271,20 +274,31 @@ def _prepare_search_dir(out: Path, state: dict, resume: bool, display: Display) 
             raise UsageError(f"there is no interrupted run in {out} to resume", hint="run without --resume")
         old = json.loads(path.read_text())
         last = "the last run" if old.get("complete") else "the interrupted run"
+        keys: list[str] = []
         if old.get("spec_hash") != state["spec_hash"] or old.get("search_id") != state["search_id"]:
             keys = _changed_keys(old["spec"], state["spec"]) if isinstance(old.get("spec"), dict) else []
-            what = f" ({', '.join(keys[:5])}{', …' if len(keys) > 5 else ''})" if keys else ""
-            raise UsageError(
-                f"the spec changed since {last} in {out}{what}, so its trials cannot be reused",
-                hint="give the same spec and --set values as that run, or run without --resume to start again",
-            )
+            fixed = [k for k in keys if not k.startswith(RESUMABLE_CHANGES)]
+            if fixed or not keys:
+                what = f" ({', '.join(fixed[:5])}{', …' if len(fixed) > 5 else ''})" if fixed else ""
+                raise UsageError(
+                    f"the spec changed since {last} in {out}{what}, so its trials cannot be reused",
+                    hint="give the same spec and --set values as that run (only search.budget and execution may change,"
+                    " to extend a search: --set search.budget.trials=N), or run without --resume to start again",
+                )
         changed = [k for k, v in state["fingerprints"].items() if old.get("fingerprints", {}).get(k) != v]
         if changed:
             raise UsageError(
                 f"the data of {', '.join(changed)} changed since {last}",
                 hint="run without --resume to start again on the new data",
             )
-        if old.get("complete"):
+        if keys:
+            # A budget or the workers changed: the trials done are still this
+            # search's; it goes on from them under the new limits.
+            from .io import atomic_write_json
+
+            display.note(f"resuming the search in {sdir} with {', '.join(keys)} changed")
+            atomic_write_json(path, {**state, "resumed_from": old.get("spec_hash")})
+        elif old.get("complete"):
             display.note(f"the search in {sdir} was complete: no trial is run again; the best one is refitted and tracked anew")
         return sdir
     if sdir.exists():

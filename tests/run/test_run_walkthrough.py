@@ -203,13 +203,40 @@ def test_resume_names_what_changed_and_a_complete_search_says_so(tmp_path, small
     spec = str(small_spec({"tracking": False}))
     assert main(["run", spec, "--set", "search.budget.trials=3"]) == 0
     capsys.readouterr()
-    assert main(["run", spec, "--set", "search.budget.trials=4", "--resume"]) == 2
+    # what a trial is may not change: named, and not the budget that may
+    assert main(["run", spec, "--set", "search.budget.trials=4", "--set", "search.cv.folds=4", "--resume"]) == 2
     err = capsys.readouterr().err
-    assert "the spec changed since the last run in" in err and "(search.budget.trials)" in err and "interrupted" not in err
-    assert "give the same spec and --set values as that run" in err
+    assert "the spec changed since the last run in" in err and "(search.cv.folds)" in err and "interrupted" not in err
+    assert "give the same spec and --set values as that run" in err and "search.budget.trials=N" in err
     assert main(["run", spec, "--set", "search.budget.trials=3", "--resume"]) == 0
     out = capsys.readouterr()
     assert "was complete: no trial is run again" in out.out + out.err
+
+
+def _results(out: Path) -> list[tuple[int, str]]:
+    lines = [json.loads(line) for line in (out / "search" / "trials.jsonl").read_text().splitlines()]
+    return [(r["number"], json.dumps(r["config"], sort_keys=True)) for r in lines if r.get("event") == "result"]
+
+
+def test_resume_extends_a_finished_search_with_a_larger_budget(tmp_path, small_spec, capsys):
+    """``--resume --set search.budget.trials=N``: the finished trials are kept, only the new ones run,
+    and they are the trials a run with that budget from the start would have run."""
+    spec = str(small_spec({"tracking": False}))
+    assert main(["run", spec, "--set", "search.budget.trials=3", "--set", "output=a", "--quiet"]) == 0
+    first = _results(tmp_path / "a")
+    assert [n for n, _ in first] == [0, 1, 2]
+    capsys.readouterr()
+    assert main(["run", spec, "--set", "search.budget.trials=5", "--set", "output=a", "--set", "execution.n_jobs=2", "--resume"]) == 0
+    out = capsys.readouterr()
+    assert "with search.budget.trials, execution.n_jobs changed" in out.out + out.err
+    extended = _results(tmp_path / "a")
+    assert extended[:3] == first and sorted(n for n, _ in extended) == [0, 1, 2, 3, 4]  # none again, none lost
+    assert json.loads((tmp_path / "a" / "summary.json").read_text())["trials"]["total"] == 5
+    assert main(["run", spec, "--set", "search.budget.trials=5", "--set", "output=b", "--quiet"]) == 0
+    assert sorted(extended) == sorted(_results(tmp_path / "b"))  # the same trials as five from the start
+    # the state now holds the new budget: resuming with it again runs nothing
+    assert main(["run", spec, "--set", "search.budget.trials=5", "--set", "output=a", "--resume", "--quiet"]) == 0
+    assert len(_results(tmp_path / "a")) == 5
 
 
 def test_a_second_run_says_it_replaces_the_outputs_and_a_mistyped_model_folder_gets_a_suggestion(tmp_path, small_spec, capsys, monkeypatch):

@@ -143,7 +143,8 @@ class Display:
         self._progress = None
         self._task = None
         self.best = None
-        self.failed = 0  # failed or timed out
+        self.failed = 0
+        self.timed_out = 0
         self.pruned = 0
         self.model_name = "model"  # the model of a search over one model (its trials name none)
         self.done = 0
@@ -211,6 +212,8 @@ class Display:
         self.done += 1
         if result.status == "pruned":  # stopped early on purpose: not a failure
             self.pruned += 1
+        elif result.status == "timeout":  # as the leaderboard and the summary line name it
+            self.timed_out += 1
         elif result.status != "ok":
             self.failed += 1
         elif self.metric.name in (result.scores or {}):
@@ -227,6 +230,8 @@ class Display:
                 status += f"  {self.pruned} pruned"
             if self.failed:
                 status += f"  [yellow]{self.failed} failed[/yellow]"
+            if self.timed_out:
+                status += f"  [yellow]{self.timed_out} timed out[/yellow]"
             self._progress.update(self._task, advance=1, status=status)
 
 

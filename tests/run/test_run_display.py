@@ -1,4 +1,4 @@
-"""The live search line: best so far with its model, pruned apart from failed."""
+"""The live search line: best so far with its model, pruned and timed out apart from failed."""
 
 from __future__ import annotations
 
@@ -26,12 +26,13 @@ def test_pruned_trials_are_not_failures_and_one_model_is_named() -> None:
     d = Display(quiet=False, progress=True)
     d._console = Console(file=io.StringIO(), force_terminal=False)
     with d.search(10, None, METRIC, model_name="svm"):
-        for t in (_trial(0, score=0.9), _trial(1, "pruned"), _trial(2, "pruned"), _trial(3, "failed"), _trial(4, "timeout")):
+        for t in (_trial(0, score=0.9), _trial(1, "pruned"), _trial(2, "pruned"), _trial(3, "failed"), _trial(4, "timeout"), _trial(5, "timeout")):
             d.trial(t)
         line = _line(d)
     assert "best roc_auc 0.9000 (svm, #0)" in line
-    assert "2 pruned" in line and "2 failed" in line
-    assert (d.pruned, d.failed) == (2, 2)
+    # named as the leaderboard and the summary line name them
+    assert "2 pruned" in line and "1 failed" in line and "2 timed out" in line
+    assert (d.pruned, d.failed, d.timed_out) == (2, 1, 2)
 
 
 def test_a_tie_keeps_the_earlier_trial_as_the_leaderboard_does() -> None:

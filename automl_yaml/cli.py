@@ -83,19 +83,22 @@ def validate(specs: tuple[str, ...], check_data: bool, fmt: str, strict: bool, q
     Every problem is reported at once, compiler-style:
     spec.yaml:12:5: models.rf.params.max_dept: unknown parameter … did you mean 'max_depth'?
     """
+    from .errors import Location, Problem
+    from .spec import ValidationReport
     from .spec import validate as _validate
 
-    files: list[str] = []
+    files: list[str | ValidationReport] = []
     for s in specs:
         p = Path(s)
         if p.is_dir():  # a folder: every spec below it
             found = sorted(str(f) for f in p.rglob("*") if f.suffix in (".yaml", ".yml") and f.is_file() and not any(part.startswith(".") for part in f.relative_to(p).parts))
-            if not found:
-                raise UsageError(f"{s}: no .yaml or .yml file in this folder")
+            if not found:  # a problem of this argument, reported with the others (and in --format json)
+                problem = Problem("no .yaml or .yml file in this folder", location=Location(s), hint="give a spec file, or a folder that holds specs")
+                files.append(ValidationReport(s, [problem], None))
             files.extend(found)
         else:
             files.append(s)
-    reports = [_validate(s, overrides=overrides, check_data=check_data) for s in files]
+    reports = [f if isinstance(f, ValidationReport) else _validate(f, overrides=overrides, check_data=check_data) for f in files]
     failed = 0
     for r in reports:
         bad = not r.ok or (strict and r.problems)

@@ -254,16 +254,22 @@ def _missing_spec_hint(path: Path) -> str:
 
 
 def _read(path: Path) -> bytes:
+    """The spec's bytes; a file that cannot be read is a :class:`SpecError` located at the file.
+
+    A problem, not a bare usage error: ``mlx validate a.yaml missing.yaml`` still
+    reports ``a.yaml``, and ``--format json`` / ``github`` still print what they promise.
+    """
+    where = Location(str(path))
     try:
         return path.read_bytes()
     except FileNotFoundError:
-        raise UsageError(f"{path}: no such file", hint=_missing_spec_hint(path)) from None
+        raise SpecError.single("no such file", location=where, hint=_missing_spec_hint(path)) from None
     except IsADirectoryError:
         candidates = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
         hint = f"did you mean {candidates[0]}?" if candidates else "give the path of a .yaml file"
-        raise UsageError(f"{path}: is a folder, not a spec file", hint=hint) from None
+        raise SpecError.single("is a folder, not a spec file", location=where, hint=hint) from None
     except OSError as exc:
-        raise UsageError(f"{path}: cannot read: {exc.strerror}") from None
+        raise SpecError.single(f"cannot read: {exc.strerror}", location=where) from None
 
 
 def _default_name(path: Path | None) -> str:

@@ -1,0 +1,65 @@
+"""More ways users break specs: what a corpus file in ``broken/`` cannot show.
+
+Several spec files at once (one missing), ``--set`` paths that are not in the
+file, source files that are not there yet, and the copies of the data module's
+tables the static checks use.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from automl_yaml.cli import main
+
+MINIMAL = "sources:\n  penguins: {kind: sample, name: penguins}\ndata:\n  target: species\n"
+
+
+@pytest.fixture
+def minimal(tmp_path: Path) -> Path:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MINIMAL)
+    return spec
+
+
+# ------------------------------------------------------------ spec files that cannot be read
+
+
+def test_a_missing_spec_among_others_is_one_problem_in_json(minimal, tmp_path, capsys):
+    missing = tmp_path / "nope.yaml"
+    assert main(["validate", str(minimal), str(missing), "--format", "json"]) == 2
+    reports = json.loads(capsys.readouterr().out)
+    assert [(r["file"], r["valid"]) for r in reports] == [(str(minimal), True), (str(missing), False)]
+    [problem] = reports[1]["problems"]
+    assert problem["file"] == str(missing) and problem["message"] == "no such file" and problem["severity"] == "error"
+
+
+def test_a_missing_spec_does_not_hide_the_others_in_text(minimal, tmp_path, capsys):
+    assert main(["validate", str(minimal), str(tmp_path / "nope.yaml")]) == 2
+    out = capsys.readouterr()
+    assert f"{minimal}: valid" in out.out
+    assert f"{tmp_path / 'nope.yaml'}: no such file" in out.err
+    assert "Traceback" not in out.err
+
+
+def test_a_missing_spec_is_a_github_annotation(tmp_path, capsys):
+    assert main(["validate", str(tmp_path / "nope.yaml"), "--format", "github"]) == 2
+    assert capsys.readouterr().out.startswith(f"::error file={tmp_path / 'nope.yaml'},title=")
+
+
+def test_a_folder_without_specs_is_reported_with_the_others(minimal, tmp_path, capsys):
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert main(["validate", str(minimal), str(empty), "--format", "json"]) == 2
+    reports = json.loads(capsys.readouterr().out)
+    assert reports[0]["valid"] is True
+    assert reports[1]["file"] == str(empty) and reports[1]["problems"][0]["message"] == "no .yaml or .yml file in this folder"
+
+
+@pytest.mark.parametrize("command", ["plan", "run"])
+def test_plan_and_run_of_a_folder_exit_2(tmp_path, capsys, command):
+    assert main([command, str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path}: is a folder, not a spec file" in err and "Traceback" not in err

@@ -125,6 +125,10 @@ class SourceMap:
                 if p in t:
                     line, col = t[p]
                     return Location(self.file, line, col)
+            # not in the file, but made by a --set below it (--set serch.budget.trials=3): that argument
+            below = next((o for q, o in self.origin.items() if q[:n] == p and len(q) > n), None)
+            if below is not None and n:
+                return Location(below)
         return Location(self.file)
 
     def is_interpolated(self, path: Path) -> bool:

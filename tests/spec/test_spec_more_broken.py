@@ -63,3 +63,21 @@ def test_plan_and_run_of_a_folder_exit_2(tmp_path, capsys, command):
     assert main([command, str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert f"{tmp_path}: is a folder, not a spec file" in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ --set paths not in the file
+
+
+@pytest.mark.parametrize(
+    ("arg", "path", "message"),
+    [
+        ("serch.budget.trials=3", "serch", "unknown key 'serch'"),  # a new top-level key
+        ("data.split.test_sise=0.3", "data.split.test_sise", "unknown key 'test_sise'"),  # a new section below the file's
+        ("sources.extra.name=iris", "sources.extra", "cannot tell the kind of this source"),
+    ],
+)
+def test_a_set_that_makes_a_new_section_is_located_at_the_argument(minimal, capsys, arg, path, message):
+    assert main(["validate", str(minimal), "--set", arg, "--format", "json"]) == 2
+    [problem] = [p for p in json.loads(capsys.readouterr().out)["problems"] if p["severity"] == "error"]
+    assert (problem["file"], problem["line"], problem["path"]) == (f"--set {arg}", None, path)
+    assert message in problem["message"]

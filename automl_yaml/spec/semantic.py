@@ -61,6 +61,7 @@ class Checker:
         self.check_metric(task)
         self.check_select(task)
         self.check_split(task)
+        self.check_columns()
         self.check_preprocess()
         self.check_search()
         self.check_environment()
@@ -339,6 +340,26 @@ class Checker:
                 rng = f"{op} {low:g}" + (f" and <= {high:g}" if high is not None else "")
                 self.error(p, f"must be {rng}, got {v:g}", what or None)
                 return
+
+    def check_columns(self) -> None:
+        """Column names the spec gives: not empty, and the target kept."""
+        data = self.spec.data
+        if data is None:
+            return
+        named = [(("data", "target"), data.target)] + [(("data", "drop", i), c) for i, c in enumerate(data.drop)]
+        named += [(("data", "split", "column"), data.split.column)] if data.split.column is not None else []
+        for path, col in named:
+            if isinstance(col, str) and not col.strip():
+                raw = self.smap.raw.get(path)
+                target = path == ("data", "target")
+                hint = "name the column to predict, e.g. target: species" if target else "name a column of the table"
+                hint = f"{raw} gave an empty string: set the variable, or give a non-empty default" if raw else hint
+                self.error(path, "the target is empty" if target else "the column name is empty", hint)
+        for col, kind in data.types.items():
+            if not col.strip():
+                self.error(("data", "types", col), "the column name is empty", "name a column of the table", key=True)
+            elif col == data.target and kind == "ignore":
+                self.error(("data", "types", col), "the target cannot be ignored", "remove it from data.types")
 
     def check_split(self, task: str | None) -> None:
         if self.spec.data is None:

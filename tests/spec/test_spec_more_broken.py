@@ -81,3 +81,19 @@ def test_a_set_that_makes_a_new_section_is_located_at_the_argument(minimal, caps
     [problem] = [p for p in json.loads(capsys.readouterr().out)["problems"] if p["severity"] == "error"]
     assert (problem["file"], problem["line"], problem["path"]) == (f"--set {arg}", None, path)
     assert message in problem["message"]
+
+
+def test_an_empty_target_from_set_is_refused(minimal, capsys):
+    assert main(["validate", str(minimal), "--set", "data.target="]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("--set data.target=: data.target: the target is empty")
+
+
+def test_an_empty_target_from_a_variable_names_it(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("MLX_TEST_SURELY_UNSET", raising=False)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MINIMAL.replace("target: species", "target: ${MLX_TEST_SURELY_UNSET:-}"))
+    assert main(["validate", str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert f"{spec}:4:11: data.target: the target is empty" in err
+    assert "hint: ${MLX_TEST_SURELY_UNSET:-} gave an empty string" in err

@@ -349,6 +349,7 @@ def load_spec(
     data = interpolate(data, smap, environ)
     if data.get("name") is None:
         data["name"] = _default_name(path)
+    base = Path(base_dir) if base_dir is not None else (path.resolve().parent if path else Path.cwd())
     try:
         spec = Spec.model_validate(data)
     except ValidationError as exc:
@@ -356,21 +357,20 @@ def load_spec(
         if semantic:
             from .semantic import check_partial
 
-            problems += check_partial(data, smap, problems)
+            problems += check_partial(data, smap, problems, base_dir=base)
             problems.sort(key=lambda p: (p.location.line or 0, p.location.col or 0) if p.location else (0, 0))
         raise SpecError(problems + warnings) from None
     problems = list(warnings)
     if semantic:
         from .semantic import check
 
-        problems += check(spec, smap)
+        problems += check(spec, smap, base_dir=base)
     if any(p.severity == "error" for p in problems):
         raise SpecError(problems)
     frames = _frames_mapping(frames)
     twice = sorted(set(inline) & set(frames))
     if twice:
         raise UsageError(f"frames: '{twice[0]}' is given twice, in the spec mapping and in frames=", hint="give each DataFrame once")
-    base = Path(base_dir) if base_dir is not None else (path.resolve().parent if path else Path.cwd())
     loaded = LoadedSpec(spec=spec, path=path, base_dir=base, smap=smap, raw=raw, warnings=problems)
     blocked = _output_blocked(loaded.output_dir)
     if blocked is not None:

@@ -14,7 +14,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from importlib.util import find_spec
+from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 from .. import registry as R
 from ..components import catalog
@@ -30,13 +32,55 @@ _THRESHOLD = re.compile(r"^(?:\d+(?:\.\d*)?\s*\*\s*)?(?:mean|median)$")
 #: dialect[+driver]:// (SQLAlchemy's URL form)
 _SQL_URL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\+[A-Za-z0-9_]+)?://")
 
+#: The suffixes a file source reads its format from: a copy of ``data.sources``'
+#: tables (that module imports pandas; tests/spec/test_spec_more_broken.py keeps them equal).
+FILE_FORMATS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".tab": "tsv",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+    ".json": "json",
+    ".jsonl": "jsonl",
+    ".ndjson": "jsonl",
+    ".xlsx": "excel",
+    ".xlsm": "excel",
+    ".xls": "excel",
+}
+COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zip": "zip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz"}
+#: URL schemes fsspec always knows; any other is looked up in fsspec's registry (imported only then)
+_COMMON_SCHEMES = frozenset({"s3", "s3a", "gs", "gcs", "http", "https", "file", "abfs", "az", "ftp", "sftp", "hdfs", "memory", "hf", "github"})
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
+
+
+def file_format(path: str, given: str | None) -> tuple[str | None, str | None]:
+    """``(format, compression)`` of a file source, as its reader will tell them (format None: it cannot)."""
+    if "://" in path:
+        path = urlsplit(path).path  # not the query string (?token=...)
+    name = path.rstrip("/").rsplit("/", 1)[-1].lower()
+    stem, dot, suffix = name.rpartition(".")
+    compression = COMPRESSIONS.get("." + suffix) if dot else None
+    if compression:
+        name = stem
+    inner = "." + name.rpartition(".")[2] if "." in name else ""
+    return given or FILE_FORMATS.get(inner), compression
+
+
+def _url_schemes() -> set[str]:
+    try:
+        from fsspec.registry import known_implementations, registry
+    except ImportError:  # pandas reads URLs through fsspec: without it none can be read anyway
+        return set(_COMMON_SCHEMES)
+    return set(known_implementations) | set(registry) | _COMMON_SCHEMES
+
 
 class Checker:
     """The checks. ``spec`` may be a partial view whose invalid sections are None."""
 
-    def __init__(self, spec: Spec | Any, smap: SourceMap, failed: frozenset[str] = frozenset()):
+    def __init__(self, spec: Spec | Any, smap: SourceMap, failed: frozenset[str] = frozenset(), base_dir: Path | None = None):
         self.spec = spec
         self.smap = smap
+        self.base_dir = base_dir
         self.failed = failed
         self.task_source = ""
         self.problems: list[Problem] = []
@@ -91,6 +135,8 @@ class Checker:
                 raw = self.smap.raw.get(path)
                 hint = f"{raw} gave an empty string: set the variable, or give a non-empty default" if raw else None
                 self.error(path, f"`{field}` is empty", hint)
+            elif src.kind == "file" and isinstance(value, str):
+                self.check_file_path(name, src)
             elif src.kind == "sql" and isinstance(value, str) and not _SQL_URL.match(value):
                 path = ("sources", name, "url")
                 self.error(
@@ -104,6 +150,52 @@ class Checker:
             if n.startswith("x-"):
                 hint = "a block that only holds a YAML anchor belongs at the top level (x- keys are ignored there), not in sources"
             self.warn(("sources", n), f"source '{n}' is not used", hint)
+
+    def check_file_path(self, name: str, src: Any) -> None:
+        """What a file source's reader refuses before it reads a byte: an unknown URL scheme, an unknown format."""
+        path = ("sources", name, "path")
+        # a shorthand (`name: ${DATA}/x.csv`) was interpolated as the source itself
+        shown = self.show(("sources", name) if ("sources", name) in self.smap.raw else path, src.path)
+        m = _URL_SCHEME.match(src.path)
+        if m and "::" not in src.path and m.group(1).lower() not in _COMMON_SCHEMES:
+            known = _url_schemes()
+            scheme = m.group(1).lower()
+            if scheme not in known:
+                close = suggestion_hint(scheme, sorted(known))
+                hint = close if close.startswith("did you mean") else "a local path, or a URL such as s3://bucket/key, https://host/file.csv, gs://..."
+                self.error(path, f"unknown URL scheme '{m.group(1)}://' in {shown}", hint)
+                return
+        if "$" not in src.path and "://" not in src.path and self.base_dir is not None and not self.smap.is_interpolated(path):
+            self._check_local_file(path, src.path)
+        fmt, compression = file_format(src.path, src.format)
+        if fmt is None:
+            self.error(path, f"cannot tell the format of {shown} from its suffix", "add `format:` (csv, tsv, parquet, json, jsonl or excel)")
+        elif compression and fmt in ("parquet", "excel"):
+            word = {"parquet": "Parquet", "excel": "Excel"}[fmt]
+            self.error(
+                path,
+                f"{word} files are compressed inside; a {compression}-compressed file cannot be read as {word}",
+                "decompress it, or save the table as plain Parquet",
+            )
+
+    def _check_local_file(self, path: tuple, given: str) -> None:
+        """A local source file that is not there: a warning (the data may come later: a CI checkout, a DVC pull)."""
+        p = Path(given).expanduser()
+        where = "check the path" if p.is_absolute() else f"relative paths are relative to the spec's folder, {self.base_dir}"
+        p = p if p.is_absolute() else self.base_dir / p
+        try:
+            if p.exists():
+                return
+            folder = p.parent
+            names = [c.name for c in folder.iterdir()] if folder.is_dir() else None
+        except OSError:
+            return
+        if names is None:
+            hint = f"no folder {folder} ({where})"
+        else:
+            close = suggestion_hint(p.name, names)
+            hint = close if close.startswith("did you mean") else where
+        self.warn(path, f"file not found: {p}; `mlx run` will stop when it reads this source", hint)
 
     def static_task(self) -> str | None:
         """The task, when the spec alone tells it (explicit, or implied by metric or models)."""
@@ -472,13 +564,13 @@ def _task_hint(name: str, task: str) -> str:
     return "for classification: logistic_regression, random_forest, ...; for regression: ridge, random_forest, ..."
 
 
-def check(spec: Spec, smap: SourceMap) -> list[Problem]:
-    """Every semantic problem of ``spec`` (errors and warnings)."""
+def check(spec: Spec, smap: SourceMap, *, base_dir: Path | None = None) -> list[Problem]:
+    """Every semantic problem of ``spec`` (errors and warnings); ``base_dir``: where relative source paths are."""
     catalog.ensure_estimators()
-    return Checker(spec, smap).run()
+    return Checker(spec, smap, base_dir=base_dir).run()
 
 
-def check_partial(data: dict, smap: SourceMap, structural: list[Problem]) -> list[Problem]:
+def check_partial(data: dict, smap: SourceMap, structural: list[Problem], *, base_dir: Path | None = None) -> list[Problem]:
     """Semantic problems of the sections that are structurally valid.
 
     Used when the whole spec failed structural validation, so that a typo in one
@@ -503,7 +595,7 @@ def check_partial(data: dict, smap: SourceMap, structural: list[Problem]) -> lis
         except (ValidationError, Exception):
             view[name] = None
             failed.add(key)
-    found = Checker(SimpleNamespace(**view), smap, frozenset(failed)).run()
+    found = Checker(SimpleNamespace(**view), smap, frozenset(failed), base_dir=base_dir).run()
     # a semantic problem at or under a path that already has a structural one is noise
     seen = {p.path for p in structural}
     return [p for p in found if not any(p.path == s or p.path.startswith(s + ".") for s in seen)]

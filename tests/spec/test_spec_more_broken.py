@@ -97,3 +97,68 @@ def test_an_empty_target_from_a_variable_names_it(tmp_path, capsys, monkeypatch)
     err = capsys.readouterr().err
     assert f"{spec}:4:11: data.target: the target is empty" in err
     assert "hint: ${MLX_TEST_SURELY_UNSET:-} gave an empty string" in err
+
+
+# ------------------------------------------------------------------- source files not there yet
+
+
+def _json(argv: list[str], capsys) -> tuple[int, list[dict]]:
+    code = main([*argv, "--format", "json"])
+    return code, json.loads(capsys.readouterr().out)["problems"]
+
+
+def test_a_missing_source_file_is_a_warning_with_the_close_name(tmp_path, capsys):
+    (tmp_path / "penguins.csv").write_text("species\nAdelie\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("sources:\n  penguins: pengiuns.csv\ndata:\n  target: species\n")
+    code, problems = _json(["validate", str(spec)], capsys)
+    assert code == 0
+    [p] = problems
+    assert (p["severity"], p["line"], p["col"], p["path"]) == ("warning", 2, 13, "sources.penguins.path")
+    assert p["message"].startswith(f"file not found: {tmp_path / 'pengiuns.csv'}")
+    assert p["hint"] == "did you mean 'penguins.csv'?"
+    assert main(["validate", str(spec), "--strict"]) == 2
+    capsys.readouterr()
+
+
+def test_a_source_in_a_missing_folder_names_the_folder(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("sources:\n  penguins: {kind: file, path: data/penguins.csv}\ndata:\n  target: species\n")
+    code, [p] = _json(["validate", str(spec)], capsys)
+    assert code == 0 and p["severity"] == "warning"
+    assert p["hint"].startswith(f"no folder {tmp_path / 'data'} (relative paths are relative to the spec's folder")
+
+
+def test_an_existing_source_file_or_a_url_gives_no_warning(tmp_path, capsys):
+    (tmp_path / "penguins.csv").write_text("species\nAdelie\n")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "sources:\n  penguins: penguins.csv\n  more: https://example.org/more.csv\n"
+        "data:\n  from: penguins\n  target: species\n  join: [{source: more, on: species}]\n"
+    )
+    assert _json(["validate", str(spec)], capsys) == (0, [])
+
+
+def test_suffix_tables_match_the_reader():
+    from automl_yaml.data import sources
+    from automl_yaml.spec import semantic
+
+    assert semantic.FILE_FORMATS == sources._FORMATS
+    assert semantic.COMPRESSIONS == sources._COMPRESSIONS
+
+
+@pytest.mark.parametrize(
+    ("path", "fmt", "compression"),
+    [
+        ("data/penguins.csv", "csv", None),
+        ("penguins.CSV.GZ", "csv", "gzip"),
+        ("s3://bucket/dir/part.parquet?versionId=3", "parquet", None),
+        ("https://host/download?file=x.csv", None, None),  # the query string is not the name
+        ("table", None, None),
+    ],
+)
+def test_file_format_is_the_readers(path, fmt, compression):
+    from automl_yaml.spec.semantic import file_format
+
+    assert file_format(path, None) == (fmt, compression)
+    assert file_format(path, "json")[0] == "json"

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from .data.assemble import MAX_FINITE, date_format, parse_dates, parse_formatted_numbers
+from .data.assemble import MAX_FINITE, date_format, parse_dates, parse_durations, parse_formatted_numbers
 from .errors import DataError
 
 
@@ -151,8 +151,10 @@ class TrainedModel(BaseEstimator):
             numbers = pd.to_numeric(values.astype(object) if pd.api.types.is_bool_dtype(values) else values, errors="coerce")
             bad = values.notna() & numbers.isna()
             if bad.any():
-                # "10,344.74": read as the training data was
+                # "10,344.74", or a duration ("01:17:32", "0 days 00:11:25"): read as the training data was
                 formatted = parse_formatted_numbers(values)
+                if formatted is None:
+                    formatted = parse_durations(values)
                 if formatted is None:
                     raise DataError(
                         f"column '{col}' held numbers in training, but the input has values such as {values[bad].iloc[0]!r} ({int(bad.sum())} in all)",

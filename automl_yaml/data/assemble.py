@@ -41,6 +41,7 @@ __all__ = [
     "used_sources",
     "MAX_CLASSES",
     "MAX_FINITE",
+    "parse_durations",
     "parse_formatted_numbers",
     "date_format",
     "parse_dates",
@@ -411,6 +412,60 @@ def parse_formatted_numbers(values: pd.Series) -> pd.Series | None:
     return numbers.astype("float64").reindex(values.index)
 
 
+#: A duration or a time of day as text: ``01:17:32``, ``02:09`` (hours and minutes), ``0 days 01:17:32``
+#: (pandas), ``1 day, 2:03:04`` (Python), ``-1 days +23:00:00``, with a fraction of a second.
+_DURATION = re.compile(r"^\s*(?:[+-]?\d+ days?,? \+?)?\d{1,3}:[0-5]\d(?::[0-5]\d(?:\.\d+)?)?\s*$")
+_HOURS_MINUTES = re.compile(r"^((?:.*[\s+])?)(\d{1,3}:[0-5]\d)$")
+
+
+def parse_durations(values: pd.Series) -> pd.Series | None:
+    """Durations and times of day as seconds: ``"01:17:32"`` -> 4652.0, ``"02:09"`` -> 7740.0, ``time(2, 9)`` -> 7740.0.
+
+    A ``timedelta`` exported to CSV (``"0 days 01:17:32"``), a race time, an
+    opening hour, a SQL ``TIME`` or Parquet ``time64`` value (``datetime.time``)
+    are quantities: as text or as times they would be categories, one level
+    per value. Every non-missing value must be such a duration or time (one
+    kind for the column); ``h:mm`` is hours and minutes. Returns None otherwise.
+    """
+    import datetime
+
+    if isinstance(values.dtype, pd.CategoricalDtype) or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        return None
+    present = values.dropna()
+    if present.empty:
+        return None
+    head = present.head(1000)
+    if all(isinstance(v, datetime.time) for v in head):
+        if not all(isinstance(v, datetime.time) for v in present):
+            return None
+        seconds = [v.hour * 3600 + v.minute * 60 + v.second + v.microsecond / 1e6 for v in present]
+        return pd.Series(seconds, index=present.index, dtype="float64").reindex(values.index)
+    if not all(isinstance(v, str) for v in head) or not head.astype(str).str.fullmatch(_DURATION).all():  # cheap: most columns stop here
+        return None
+    text = present.astype(str)
+    if not text.str.fullmatch(_DURATION).all():
+        return None
+    text = text.str.strip().str.replace(_HOURS_MINUTES, r"\1\2:00", regex=True)  # "02:09" is 2 h 9 min: "02:09:00"
+    try:
+        durations = pd.to_timedelta(text, errors="coerce")
+    except (ValueError, TypeError):
+        return None
+    if durations.isna().any():
+        return None
+    return durations.dt.total_seconds().astype("float64").reindex(values.index)
+
+
+def _durations_note(values: pd.Series) -> str:
+    """What :func:`parse_durations` read, for a note: "holds durations or times of day (e.g. '02:09', hh:mm): ..."."""
+    example = values.dropna().iloc[0]
+    shown = example.isoformat() if hasattr(example, "isoformat") else str(example)
+    hours_minutes = isinstance(example, str) and _HOURS_MINUTES.match(example.strip()) is not None
+    return (
+        f"holds durations or times of day (e.g. {shown!r}{', read as hours:minutes' if hours_minutes else ''}): they are used as seconds; "
+        "type it categorical (data.types) to use the values as categories"
+    )
+
+
 def _fractional(numbers: pd.Series) -> np.ndarray:
     """Which numbers are not integers (3.5, inf); missing values must be dropped first."""
     with np.errstate(invalid="ignore"):  # inf % 1 is nan: not an integer, no warning
@@ -665,7 +720,7 @@ def _infer_column(s: pd.Series) -> str:
     values = s.dropna()
     if values.empty:
         return "categorical"
-    if _as_numbers(values) is not None or parse_formatted_numbers(values) is not None:
+    if _as_numbers(values) is not None or parse_formatted_numbers(values) is not None or parse_durations(values) is not None:
         return "numeric"
     if _looks_like_dates(values):
         return "datetime"
@@ -865,6 +920,10 @@ def _coerce(
             if formatted is not None:
                 numbers, bad = formatted, bad & False
                 notes.append(f"column '{col}' holds numbers written as text (e.g. {_native(s.dropna().iloc[0])!r}): they are read as numbers")
+            durations = parse_durations(s) if bad.any() else None
+            if durations is not None:
+                numbers, bad = durations, bad & False
+                notes.append(f"column '{col}' {_durations_note(s)}")
             if bad.any():
                 raise _spec_error(loaded, path, f"'{col}' is typed numeric, but values such as {_native(s[bad].iloc[0])!r} are not numbers", "remove the override, or fix the values")
             out[col] = numbers
@@ -1038,6 +1097,10 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
             f"the target '{target}' holds numbers written as text (e.g. {_native(frame.loc[~missing, target].iloc[0])!r}): they are read as numbers"
         )
         frame = frame.assign(**{target: formatted})
+    elif data.task != "classification" and (durations := parse_durations(frame[target])) is not None:
+        # A race time or a call length ("1:23:45"): a quantity, not one class per value.
+        notes.append(f"the target '{target}' {_durations_note(frame[target])}")
+        frame = frame.assign(**{target: durations})
     task, reason = infer_task(frame.loc[~missing, target], data.task)
 
     # Features: everything but the target, a dropped split column and preprocess `drop: true` columns.

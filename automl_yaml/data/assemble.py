@@ -546,6 +546,45 @@ def infer_task(y: pd.Series, requested: str) -> tuple[str, str]:
     return "regression", f"the target '{name}' has {n} distinct integer values in {len(values)} rows (too many for classes)"
 
 
+def _tidy_labels(frame: pd.DataFrame, target: str, notes: list[str]) -> pd.DataFrame:
+    """A text target without the spaces around its labels, and a note on labels that differ only in case.
+
+    ``"yes "`` and ``" yes"`` (hand-typed labels, a fixed-width export) are the
+    class ``"yes"``: as they were, each was a class of its own, a few rows
+    each. ``"Yes"`` and ``"yes"`` may be two classes (a code): they are kept,
+    and a note says so.
+    """
+    y = frame[target]
+    if isinstance(y.dtype, pd.CategoricalDtype) or not (y.dtype == object or pd.api.types.is_string_dtype(y)):
+        return frame
+    text = y.map(lambda v: v if isinstance(v, str) else None).dropna()
+    if text.empty:
+        return frame
+    stripped = text.str.strip()
+    padded = stripped != text
+    if padded.any():
+        # a label of spaces only is no label: it is missing, as read_csv reads an empty field
+        tidy = y.copy()
+        tidy[stripped.index] = stripped.where(stripped != "")
+        notes.append(
+            f"{int(padded.sum())} labels of the target '{target}' had spaces around them (e.g. {_native(text[padded].iloc[0])!r}): "
+            "the spaces are removed"
+        )
+        frame = frame.assign(**{target: tidy})
+        stripped = stripped[stripped != ""]
+    labels = pd.Series(stripped.unique())
+    folded = labels.str.casefold()
+    twins = labels[folded.duplicated(keep=False)]
+    if len(twins):
+        groups = twins.groupby(folded[twins.index]).apply(list).tolist()
+        shown = "; ".join(" and ".join(repr(v) for v in sorted(g)) for g in groups[:3]) + (f"; and {len(groups) - 3} more" if len(groups) > 3 else "")
+        notes.append(
+            f"labels of the target '{target}' differ only in case: {shown}: they are different classes; "
+            "if they are one class, write them the same way in the source"
+        )
+    return frame
+
+
 def _sorted_labels(values: pd.Series) -> list:
     uniques = [_native(v) for v in pd.unique(values)]
     try:
@@ -1079,6 +1118,7 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     if target not in frame.columns:
         raise _spec_error(loaded, ("data", "target"), f"the target '{target}' is not a column of the table", _columns_hint(target, frame.columns))
 
+    frame = _tidy_labels(frame, target, notes)
     missing = frame[target].isna()
     infinite = _infinite(frame[target])
     if missing.all():

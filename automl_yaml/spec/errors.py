@@ -385,7 +385,7 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
             location=smap.locate(path),
             hint=hint,
         )
-    if kind in ("duration", "target_dropped", "missing_from"):
+    if kind in ("duration", "target_dropped", "missing_from", "bool_not_number"):
         msg = err["msg"]
         if kind == "duration":
             msg = f"{shown} is not a duration"

@@ -20,18 +20,59 @@ exclude each other.
 # (no `from __future__ import annotations`: pydantic would eval every annotation string at import)
 
 import math
-from typing import Annotated, Any, Union
+import types
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Discriminator, Field, Tag, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
 SPACE_KEYS = ("choice", "int", "float")
+
+
+def _numbers_only(tp: Any) -> bool:
+    """The type takes numbers (int, float) and never true/false (pydantic's lax mode reads true as 1)."""
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _numbers_only(get_args(tp)[0])
+    if origin in (Union, types.UnionType):
+        members = [a for a in get_args(tp) if a is not type(None)]
+        return any(_numbers_only(a) for a in members) and not any(_takes_bool(a) for a in members)
+    return tp in (int, float)
+
+
+def _takes_bool(tp: Any) -> bool:
+    origin = get_origin(tp)
+    if origin is Annotated:
+        return _takes_bool(get_args(tp)[0])
+    if origin in (Union, types.UnionType):
+        return any(_takes_bool(a) for a in get_args(tp))
+    if origin is Literal:
+        return any(isinstance(a, bool) for a in get_args(tp))
+    return tp is bool or tp is Any
+
+
+_NUMBERS_ONLY: dict[tuple[type, str], bool] = {}
 
 
 class StrictModel(BaseModel):
     """Base of every spec model: unknown keys are errors, instances are frozen."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, value: Any, info: Any) -> Any:
+        # `seed: true`, `test_size: yes`, `trials: true`: pydantic would take them as 1
+        if isinstance(value, bool) and info.field_name:
+            key = (cls, info.field_name)
+            if key not in _NUMBERS_ONLY:
+                _NUMBERS_ONLY[key] = _numbers_only(cls.model_fields[info.field_name].annotation)
+            if _NUMBERS_ONLY[key]:
+                word = "true" if value else "false"
+                raise PydanticCustomError(
+                    "bool_not_number", "expected a number, got {word}", {"word": word, "hint": "true and false are not numbers here: write the number"}
+                )
+        return value
 
     def __repr_args__(self):
         # repr() and str() show a model with ${VAR} resolved: mask what looks like a

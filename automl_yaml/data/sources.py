@@ -271,6 +271,8 @@ _FORMATS = {
 }
 #: Encodings a CSV/TSV file that is not UTF-8 is read with, in order, when `encoding:` is not set (see :meth:`FileSource._read`).
 _LEGACY_ENCODINGS = ("cp1252", "latin-1")
+#: How pandas renames a repeated column name: the second 'price' is 'price.1' (see :meth:`FileSource._refuse_repeated_names`).
+_MANGLED = re.compile(r"^(.*)\.\d+$", re.S)
 #: Field separators a CSV file may use instead of commas (see :meth:`FileSource._separator`).
 _OTHER_SEPARATORS = (";", "\t", "|")
 _NAMES = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet", "json": "JSON", "jsonl": "JSON Lines", "excel": "Excel"}
@@ -513,7 +515,9 @@ class FileSource(BaseSource):
                     kw["nrows"] = nrows
                     if kw.get("engine") == "pyarrow":
                         kw.pop("engine")  # pyarrow cannot stop after n rows
-                return pd.read_csv(src, **kw)
+                frame = pd.read_csv(src, **kw)
+                self._refuse_repeated_names(frame)
+                return frame
             if fmt in ("json", "jsonl"):
                 kw = {"lines": fmt == "jsonl", "compression": compression}
                 if s.encoding:
@@ -536,8 +540,44 @@ class FileSource(BaseSource):
                 if nrows is not None:
                     kw["nrows"] = nrows
                 kw.update(s.options)
-                return pd.read_excel(src, **kw)
+                frame = pd.read_excel(src, **kw)
+                self._refuse_repeated_names(frame)
+                return frame
         raise AssertionError(fmt)  # pragma: no cover - _detect accepts these formats only
+
+    def _refuse_repeated_names(self, frame: pd.DataFrame) -> None:
+        """A CSV or Excel header that names two columns the same is an error, as in a SQL result.
+
+        pandas reads the second ``price`` as ``price.1``: the spec's ``price``
+        (a target, a drop, a type) then means the first one only, silently.
+        The header row is read again only when a name looks like that
+        (``x.1`` next to ``x``); ``options: {names: ...}`` is left alone.
+        """
+        names = {str(c) for c in frame.columns}
+        if not any((m := _MANGLED.match(str(c))) and m.group(1) in names for c in frame.columns):
+            return
+        s = self.spec
+        if any(k in s.options for k in ("names", "header", "index_col")):
+            return
+        with self._handle() as (src, compression):
+            if self.format == "excel":
+                raw = pd.read_excel(src, sheet_name=s.sheet if s.sheet is not None else 0, header=None, nrows=1, dtype=str)
+            else:
+                kw = self._csv_kwargs(compression)
+                for k in ("usecols", "dtype", "engine", "nrows", "converters", "parse_dates", "na_values", "keep_default_na"):
+                    kw.pop(k, None)
+                raw = pd.read_csv(src, header=None, nrows=1, dtype=str, keep_default_na=False, **kw)
+        header = [str(v) for v in raw.iloc[0].tolist()] if len(raw) else []
+        wanted = set(s.columns) if isinstance(s.columns, list) else {s.columns} if s.columns else None
+        twice = sorted({n for n in header if header.count(n) > 1 and (wanted is None or n in wanted)})
+        if twice:
+            shown = ", ".join(f"'{n}'" for n in twice[:5]) + (f" and {len(twice) - 5} more" if len(twice) > 5 else "")
+            raise self.error(
+                f"the header row of {self.describe()} has two columns named {shown} (pandas would read the second as "
+                + ", ".join(f"'{n}.1'" for n in twice[:5])
+                + ")",
+                hint="give every column its own name in the file, or name them all with options: {names: [...], header: 0}",
+            )
 
     def _read_parquet(self, nrows: int | None) -> pd.DataFrame:
         s = self.spec

@@ -1122,14 +1122,16 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     missing = frame[target].isna()
     infinite = _infinite(frame[target])
     if missing.all():
-        raise DataError(f"the target '{target}' has no values (all {len(frame)} rows are empty)", hint="check the target column and the sources")
+        raise _spec_error(
+            loaded, ("data", "target"), f"the target '{target}' has no values (all {len(frame)} rows are empty)", "check the target column and the sources", usage=False
+        )
     if missing.any():
         notes.append(f"{int(missing.sum())} rows with a missing target '{target}' were dropped")
     if infinite.any():
         notes.append(f"{int(infinite.sum())} rows with an infinite or too large target '{target}' were dropped")
         missing = missing | infinite
         if missing.all():
-            raise DataError(f"the target '{target}' has no finite values", hint="check the target column and the sources")
+            raise _spec_error(loaded, ("data", "target"), f"the target '{target}' has no finite values", "check the target column and the sources", usage=False)
     formatted = parse_formatted_numbers(frame[target])
     if formatted is not None:
         # A price or an amount exported as "10,344.74": a number, not 200 classes.

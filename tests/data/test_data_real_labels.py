@@ -50,3 +50,18 @@ def test_clean_labels_and_numeric_targets_get_no_note():
     assert not any("labels of the target" in n for n in ds.notes)
     ds = split(spec_for({"target": "y"}), labelled(list(np.arange(N) * 0.5)))
     assert ds.task == "regression" and not any("labels of the target" in n for n in ds.notes)
+
+
+def test_an_empty_target_is_located_at_data_target(tmp_path, capsys):
+    from automl_yaml.cli import main
+    from automl_yaml.errors import EXIT_RUNTIME
+
+    rows = "".join(f"{i},{'inf' if i % 2 else ''}\n" for i in range(30))
+    for name, values in (("empty", "".join(f"{i},\n" for i in range(30))), ("infinite", rows)):
+        (tmp_path / f"{name}.csv").write_text("x,y\n" + values)
+        (tmp_path / f"{name}.yaml").write_text(f"sources: {{d: {name}.csv}}\ndata:\n  target: y\ntracking: false\n")
+        assert main(["run", str(tmp_path / f"{name}.yaml"), "-q"]) == EXIT_RUNTIME
+        err = capsys.readouterr().err
+        what = "has no values (all 30 rows are empty)" if name == "empty" else "has no finite values"
+        assert f"{name}.yaml:3:11: data.target: the target 'y' {what}" in err, err
+        assert "Traceback" not in err

@@ -271,6 +271,24 @@ def _versions() -> dict[str, str]:
     return out
 
 
+def _trial_modules(spec) -> list[str]:
+    """The modules a trial's pipeline is made of, for this spec (the default zoo's when it names no models)."""
+    from . import registry as R
+    from .components.catalog import estimator_classes
+    from .components.zoo import default_models
+
+    out = [__name__, "automl_yaml.preprocess.pipeline"]
+    models = spec.models if spec.models is not None else default_models(None if spec.data.task == "auto" else spec.data.task)
+    for name, model in models.items():
+        estimator = getattr(model, "estimator", None) or name
+        with contextlib.suppress(Exception):  # an unknown name fails later, where it is used
+            # the libraries' own estimators only: the fork server stops at a
+            # module raising anything but ImportError, and a plugin's might
+            if R.estimators.get(estimator).meta.get("builtin"):
+                out += [target.partition(":")[0] for target in estimator_classes(estimator).values()]
+    return list(dict.fromkeys(out))
+
+
 def _prepare_search_dir(out: Path, state: dict, resume: bool, display: Display) -> Path:
     sdir = out / SEARCH_DIR
     path = sdir / STATE
@@ -510,7 +528,12 @@ class _Job:
         self._check_strategy_libraries()  # before any data is read
 
         # the model's and the plots' processes import MLflow and matplotlib
-        # while this one reads the data and searches (see automl_yaml.sidecar)
+        # while this one reads the data and searches (see automl_yaml.sidecar);
+        # they, and the trials' workers, fork from a server that imports the
+        # trials' modules once for all of them
+        from .search.driver import preload
+
+        preload(_trial_modules(self.spec))
         sidecar.start()
         if self.tracker.enabled:
             # fail fast: a tracking server that does not answer before any data is

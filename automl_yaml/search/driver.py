@@ -265,6 +265,26 @@ def _worker_main(conn, payload: bytes, n_objectives: int, parent: int, threads: 
             conn.send(("result", _failed(trial, f"PicklingError: cannot send the result back: {one_line(e)}", result.started_at)))
 
 
+# What the fork server imports as it starts: its own set-up first, then what
+# every process forked from it needs (see preload).
+_PRELOAD = ["automl_yaml.search._fork_main", "automl_yaml.search.evaluator"]
+
+
+def preload(modules) -> None:
+    """Have the fork server import ``modules`` as it starts (no effect once it runs).
+
+    Each trial worker and side process imports what the trials' pipelines are
+    made of (the estimators' modules, the preprocessing) when the first one
+    reaches it: 0.1-0.3 s of CPU in every process, taken from the trials
+    when they run in parallel. Imported once in the fork server, they are
+    shared by every process forked from it. A module that cannot be imported
+    is skipped there (and fails where it is used, as before).
+    """
+    for m in modules:
+        if m not in _PRELOAD:
+            _PRELOAD.append(m)
+
+
 def _context():
     methods = multiprocessing.get_all_start_methods()
     if "forkserver" in methods:
@@ -280,7 +300,7 @@ def _context():
                 os.environ[var] = prep[key]  # read by the server when it starts
             else:
                 os.environ.pop(var, None)  # inherited from another program's run
-        ctx.set_forkserver_preload(["automl_yaml.search._fork_main", "automl_yaml.search.evaluator"])
+        ctx.set_forkserver_preload(list(_PRELOAD))
         return ctx
     return multiprocessing.get_context("spawn")
 

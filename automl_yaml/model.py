@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from .data.assemble import MAX_FINITE, date_format, parse_dates, parse_durations, parse_formatted_numbers
+from .data.assemble import MAX_FINITE, MISSING_MARKERS, date_format, parse_dates, parse_durations, parse_formatted_numbers
 from .errors import DataError
 
 
@@ -290,7 +290,10 @@ def _blanks_as_missing(values: pd.Series, *, words: bool = False) -> pd.Series:
     if not (values.dtype == object or pd.api.types.is_string_dtype(values)) or isinstance(values.dtype, pd.CategoricalDtype):
         return values
     if words:
-        blank = np.fromiter((isinstance(v, str) and v.strip() in _MISSING_WORDS for v in values), dtype=bool, count=len(values))
+        # and '?', '-', '#DIV/0!' (MISSING_MARKERS), which training reads as missing among numbers too
+        blank = np.fromiter(
+            (isinstance(v, str) and (v.strip() in _MISSING_WORDS or v.strip().casefold() in MISSING_MARKERS) for v in values), dtype=bool, count=len(values)
+        )
     else:
         blank = np.fromiter((isinstance(v, str) and not v.strip() for v in values), dtype=bool, count=len(values))
     return values.mask(blank) if blank.any() else values

@@ -42,6 +42,9 @@ __all__ = [
     "MAX_CLASSES",
     "MAX_FINITE",
     "parse_durations",
+    "parse_marked_numbers",
+    "missing_markers",
+    "MISSING_MARKERS",
     "parse_formatted_numbers",
     "date_format",
     "parse_dates",
@@ -371,11 +374,16 @@ _GROUP_SPACE = re.compile(r"(?<=\d)[ \u00a0\u202f'](?=\d{3}(?:\D|$))")
 #: 1,234,567.89 (and 1234.5) — and 1.234.567,89 (and 1234,5).
 _DOT_DECIMAL = re.compile(r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$")
 _COMMA_DECIMAL = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+)(?:,\d+)?$")
-_NUMBER_CHARS = re.compile(rf"[\s{_CURRENCY}+\-.,'\d]*\d[\s{_CURRENCY}+\-.,'\d]*")
+_NUMBER_CHARS = re.compile(rf"[\s{_CURRENCY}]*\(?[\s{_CURRENCY}+\-.,'\d]*\d[\s{_CURRENCY}+\-.,'\d]*%?\)?")
+#: An accountant's negative number: (1,234.50) is -1,234.50.
+_PARENTHESISED = re.compile(r"^\((.*)\)$")
 
 
 def parse_formatted_numbers(values: pd.Series) -> pd.Series | None:
-    """Numbers written for people — ``"10,344.74"``, ``"1.234,5"``, ``"€ 12 000"`` — as floats.
+    """Numbers written for people — ``"10,344.74"``, ``"1.234,5"``, ``"€ 12 000"``, ``"12.5%"``, ``"(1,200.00)"`` — as floats.
+
+    A percentage is the number as written (``"12.5%"`` is 12.5); an amount in
+    parentheses is negative, as accountants write it.
 
     Every non-missing value must be such a number, and at least one must use a
     thousands separator, a decimal comma or a currency sign: plain digit
@@ -391,12 +399,21 @@ def parse_formatted_numbers(values: pd.Series) -> pd.Series | None:
         return None
     if not present.head(200).astype(str).str.fullmatch(_NUMBER_CHARS).all():  # cheap: most text columns stop here
         return None
-    text = present.astype(str).str.strip().str.strip(_CURRENCY).str.strip()
+    raw = present.astype(str).str.strip()
+    text = raw.str.strip(_CURRENCY).str.strip()  # "$(1,200.00)", Excel's accounting format
+    negative = text.str.match(_PARENTHESISED)
+    text = text.str.replace(_PARENTHESISED, r"\1", regex=True).str.strip()
+    percent = text.str.endswith("%")
+    text = text.str.removesuffix("%").str.strip().str.strip(_CURRENCY).str.strip()
+    if (text.str.startswith(("-", "+")) & negative).any() or text.str.contains("[()%]", regex=True).any() or negative.all():
+        return None  # "(-3)", "5%%": not a way people write numbers; "(1,2)" on every row: pairs, not negative amounts
     text = text.str.replace(_GROUP_SPACE, "", regex=True)
     formatted = bool(
         present.astype(str).str.contains(f"[{_CURRENCY}]", regex=True).any()
         or text.str.contains(",", regex=False).any()
-        or (text != present.astype(str).str.strip()).any()
+        or negative.any()
+        or percent.any()
+        or (text != raw).any()
     )
     if not formatted:
         return None
@@ -409,7 +426,8 @@ def parse_formatted_numbers(values: pd.Series) -> pd.Series | None:
     numbers = pd.to_numeric(text, errors="coerce")
     if numbers.isna().any():
         return None
-    return numbers.astype("float64").reindex(values.index)
+    numbers = numbers.astype("float64").mask(negative, -numbers)  # percentages stay as written: "12.5%" is 12.5
+    return numbers.reindex(values.index)
 
 
 #: A duration or a time of day as text: ``01:17:32``, ``02:09`` (hours and minutes), ``0 days 01:17:32``
@@ -453,6 +471,58 @@ def parse_durations(values: pd.Series) -> pd.Series | None:
     if durations.isna().any():
         return None
     return durations.dt.total_seconds().astype("float64").reindex(values.index)
+
+
+#: Values that stand for a missing number in exports, compared stripped and case-folded: UCI's '?', a dash,
+#: a dot (SAS), "n.a.", Excel's error values. Among numbers they are missing values, not a reason to read
+#: the column as categories.
+MISSING_MARKERS = frozenset(
+    {"?", "-", "--", "---", ".", "..", "...", "n.a.", "n/a", "na", "nan", "none", "null", "missing",
+     "#n/a", "#na", "#value!", "#div/0!", "#ref!", "#num!", "#null!", "#name?"}
+)  # fmt: skip
+#: Digit strings with a leading zero are codes (zip codes, account numbers), not numbers.
+_LEADING_ZERO = re.compile(r"^\s*[+-]?0\d")
+
+
+def missing_markers(values: pd.Series) -> pd.Series:
+    """Which values are missing-value markers (:data:`MISSING_MARKERS`): ``'?'``, ``'-'``, ``'#DIV/0!'``..."""
+    if isinstance(values.dtype, pd.CategoricalDtype) or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        return pd.Series(False, index=values.index)
+    marked = np.fromiter((isinstance(v, str) and v.strip().casefold() in MISSING_MARKERS for v in values), dtype=bool, count=len(values))
+    return pd.Series(marked, index=values.index)
+
+
+def parse_marked_numbers(values: pd.Series) -> pd.Series | None:
+    """Numbers among which some values mark missing ones (``'?'`` in UCI files): the numbers, markers as NaN.
+
+    None unless at least one value is a marker and every other value is a
+    number (or a number as text, also written for people: ``"1,234"``), and
+    no number as text has a leading zero (a code: ``"02139"``).
+    """
+    marked = missing_markers(values)
+    present = values.notna() & ~marked
+    if not marked.any() or not present.any():
+        return None
+    rest = values[present]
+    strings = rest[rest.map(lambda v: isinstance(v, str))]
+    if len(strings) and strings.astype(str).str.match(_LEADING_ZERO).any():
+        return None
+    if not all(isinstance(v, (str, int, float, np.number)) and not isinstance(v, (bool, np.bool_)) for v in rest):
+        return None
+    numbers = pd.to_numeric(rest.astype(object), errors="coerce")
+    if numbers.isna().any():
+        formatted = parse_formatted_numbers(rest.astype(object))
+        if formatted is None:
+            return None
+        numbers = formatted
+    return numbers.astype("float64").reindex(values.index)
+
+
+def _markers_note(values: pd.Series) -> str:
+    """What :func:`parse_marked_numbers` read, for a note."""
+    marked = values[missing_markers(values)]
+    shown = ", ".join(repr(str(v)) for v in pd.unique(marked)[:3])
+    return f"has {len(marked)} value{'s' if len(marked) != 1 else ''} such as {shown} among its numbers: they are read as missing values"
 
 
 def _durations_note(values: pd.Series) -> str:
@@ -761,6 +831,8 @@ def _infer_column(s: pd.Series) -> str:
         return "categorical"
     if _as_numbers(values) is not None or parse_formatted_numbers(values) is not None or parse_durations(values) is not None:
         return "numeric"
+    if parse_marked_numbers(values) is not None:
+        return "numeric"
     if _looks_like_dates(values):
         return "datetime"
     text = values.astype(str)
@@ -953,6 +1025,10 @@ def _coerce(
                 "type it datetime: preprocess.datetime.parts turns dates into numbers (timestamp: seconds since 1970, year, month, ...)",
             )
         elif kind == "numeric" and not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_timedelta64_dtype(s)):
+            marked = missing_markers(s)
+            if marked.any() and (s.notna() & ~marked).any():
+                notes.append(f"column '{col}' {_markers_note(s)}")
+                s = s.mask(marked)
             numbers = pd.to_numeric(s, errors="coerce")
             bad = s.notna() & numbers.isna()
             formatted = parse_formatted_numbers(s) if bad.any() else None
@@ -975,6 +1051,16 @@ def _coerce(
             if not known.all():
                 raise _spec_error(loaded, path, f"'{col}' is typed boolean, but values such as {_native(s[~known].iloc[0])!r} are not true/false", "remove the override, or fix the values")
             out[col] = lowered.map(lambda v: v in _TRUE if pd.notna(v) else pd.NA).astype("boolean")
+        elif kind == "categorical" and not forced and pd.api.types.is_string_dtype(s) and s.dtype != object:
+            # A CSV column of numbers with a few words in it ("Total" on a footer row, "unknown"): say why it is not numeric.
+            present = s.dropna()
+            words = present[pd.to_numeric(present, errors="coerce").isna()]
+            if len(words) and len(words) <= len(present) / 2 and not present.str.match(_LEADING_ZERO).any():
+                shown = ", ".join(repr(str(v)) for v in pd.unique(words)[:3])
+                notes.append(
+                    f"column '{col}' holds numbers and {len(words)} value{'s' if len(words) != 1 else ''} that are not ({shown}): it is used as categorical; "
+                    f"to use it as numbers, make those values missing in the source (for a file: options: {{na_values: [{shown}]}})"
+                )
         elif kind in ("categorical", "text") and s.dtype == object:
             present = s.dropna()
             if not all(isinstance(v, str) for v in present):
@@ -1119,6 +1205,10 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
         raise _spec_error(loaded, ("data", "target"), f"the target '{target}' is not a column of the table", _columns_hint(target, frame.columns))
 
     frame = _tidy_labels(frame, target, notes)
+    if data.task != "classification" and (marked := parse_marked_numbers(frame[target])) is not None:
+        # '?' among the numbers of a target (a UCI file): rows with a missing target, not 90 classes
+        notes.append(f"the target '{target}' {_markers_note(frame[target])}")
+        frame = frame.assign(**{target: marked})
     missing = frame[target].isna()
     infinite = _infinite(frame[target])
     if missing.all():

@@ -1,0 +1,122 @@
+"""Numbers as exports write them: '?' for a missing value (UCI files), Excel's '#DIV/0!', percentages,
+accountants' negative amounts in parentheses.
+
+A column of ages with a few '?' was categorical (one level per age, capped at
+20 by the encoder: the model lost most of it), and so were '12.5%' and
+'(1,200.00)'; none of them said so.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from automl_yaml.data import split
+from automl_yaml.data.assemble import parse_formatted_numbers, parse_marked_numbers
+from automl_yaml.errors import DataError
+from automl_yaml.model import TrainedModel
+from automl_yaml.spec import load_spec
+
+N = 120
+
+
+def spec_for(data: dict):
+    return load_spec({"seed": 0, "sources": {"main": "main.csv"}, "data": {"from": "main", **data}, "search": {"cv": {"folds": 3}}})
+
+
+def parse(fn, values):
+    out = fn(pd.Series(values, dtype=object))
+    return None if out is None else [None if np.isnan(v) else v for v in out.tolist()]
+
+
+def test_percentages_and_amounts_in_parentheses_are_numbers():
+    assert parse(parse_formatted_numbers, ["45.3%", "3%", "-2.5 %"]) == [45.3, 3.0, -2.5]  # as written: 45.3% is 45.3
+    assert parse(parse_formatted_numbers, ["(1,234.00)", "12.50", "$(7.00)", "$ 8"]) == [-1234.0, 12.5, -7.0, 8.0]
+    assert parse(parse_formatted_numbers, ["1.234,5 %", "2 %"]) == [1234.5, 2.0]
+    assert parse(parse_formatted_numbers, ["(1,2)", "(3,4)"]) is None  # pairs on every row, not negative amounts
+    assert parse(parse_formatted_numbers, ["(-3)", "4"]) is None and parse(parse_formatted_numbers, ["5%%", "4"]) is None
+    assert parse(parse_formatted_numbers, ["12%", "high"]) is None
+    assert parse(parse_formatted_numbers, ["02139", "10001"]) is None  # still: digit strings stay text
+
+
+def test_missing_markers_among_numbers_are_missing_values():
+    assert parse(parse_marked_numbers, ["34", "?", "51", " - ", "#DIV/0!", None]) == [34.0, None, 51.0, None, None, None]
+    assert parse(parse_marked_numbers, [1.5, "?", 3]) == [1.5, None, 3.0]  # JSON: numbers and a marker
+    assert parse(parse_marked_numbers, ["1,234.5", "n.a."]) == [1234.5, None]
+    assert parse(parse_marked_numbers, ["34", "51"]) is None  # no marker: not this function's business
+    assert parse(parse_marked_numbers, ["02139", "?"]) is None  # codes with a leading zero stay text
+    assert parse(parse_marked_numbers, ["34", "?", "unknown"]) is None  # a word that is no marker
+    assert parse(parse_marked_numbers, ["?", "-"]) is None  # nothing but markers
+
+
+def uci_table(n: int = N, marked: int = 9) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    age = rng.integers(18, 90, n).astype(object)
+    age[rng.choice(n, marked, replace=False)] = "?"
+    known = pd.to_numeric(pd.Series(age), errors="coerce")
+    return pd.DataFrame(
+        {
+            "age": age,
+            "zip": ["02139", "?", "10001", "94105"] * (n // 4),
+            "rate": [f"{v:.1f}%" for v in rng.uniform(0, 100, n)],
+            "y": np.where(known.fillna(40) > 50, ">50K", "<=50K"),
+        }
+    )
+
+
+def test_a_column_of_numbers_with_question_marks_is_numeric_with_a_note():
+    ds = split(spec_for({"target": "y"}), uci_table())
+    assert ds.column_types["age"] == "numeric" and ds.X_train["age"].dtype == "float64"
+    assert int(ds.frame["age"].isna().sum()) == 9
+    assert "column 'age' has 9 values such as '?' among its numbers: they are read as missing values" in ds.notes
+    assert ds.column_types["zip"] == "categorical"  # zip codes with '?' are still codes
+    assert ds.column_types["rate"] == "numeric" and ds.X_train["rate"].between(0, 100).all()
+
+
+def test_a_column_typed_numeric_reads_markers_as_missing():
+    frame = uci_table().assign(score=["1", "2", "#N/A", "4"] * (N // 4))
+    ds = split(spec_for({"target": "y", "types": {"score": "numeric"}}), frame)
+    assert ds.frame["score"].isna().sum() == N // 4
+    assert any(n.startswith("column 'score' has 30 values such as '#N/A' among its numbers") for n in ds.notes)
+
+
+def test_a_target_with_question_marks_drops_those_rows():
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=N)
+    price = [f"{v:.2f}" for v in 100 + 10 * x]
+    price[3] = price[50] = "?"
+    ds = split(spec_for({"target": "price"}), pd.DataFrame({"x": x, "price": price}))
+    assert ds.task == "regression" and len(ds.y_train) + len(ds.y_test) == N - 2
+    assert "the target 'price' has 2 values such as '?' among its numbers: they are read as missing values" in ds.notes
+    assert "2 rows with a missing target 'price' were dropped" in ds.notes
+
+
+def test_numbers_with_a_word_in_a_csv_column_say_why_they_are_categorical():
+    frame = uci_table().assign(visits=["3", "7", "unknown", "12"] * (N // 4))
+    ds = split(spec_for({"target": "y"}), frame.astype({"visits": "str"}))
+    assert ds.column_types["visits"] == "categorical"
+    note = next(n for n in ds.notes if n.startswith("column 'visits'"))
+    assert "holds numbers and 30 values that are not ('unknown'): it is used as categorical" in note
+    assert "options: {na_values: ['unknown']}" in note
+
+
+def test_predict_reads_markers_and_percentages_as_training_did():
+    ds = split(spec_for({"target": "y"}), uci_table())
+    model = TrainedModel(task="classification").fitted(ds.X_train)
+    X = model.check_input(pd.DataFrame({"age": ["?", "#DIV/0!", "61", "-"], "zip": ["02139"] * 4, "rate": ["12.5%", "?", "3%", "0.5%"]}))
+    assert X["age"].isna().tolist() == [True, True, False, True] and X["age"].iloc[2] == 61
+    assert X["rate"].iloc[[0, 2, 3]].tolist() == [12.5, 3.0, 0.5] and np.isnan(X["rate"].iloc[1])
+    with pytest.raises(DataError, match="column 'age' held numbers in training, but the input has values such as 'old'"):
+        model.check_input(pd.DataFrame({"age": ["old"], "zip": ["02139"], "rate": ["1%"]}))
+
+
+@pytest.mark.parametrize("types,lowest,highest", [({}, 0.95, 1.0), ({"age": "categorical"}, 0.0, 0.9)])
+def test_a_run_learns_from_ages_with_question_marks(messy_run, types, lowest, highest):
+    # typed categorical, the ages are what they were before: the run learns much less from them
+    run = messy_run(uci_table(240, 3).drop(columns="rate"), "y", spec={"data": {"types": types}, "search": {"metric": "accuracy"}})
+    assert run.code == 0, run.err
+    summary = json.loads((run.output / "summary.json").read_text())
+    assert lowest <= summary["holdout"]["accuracy"] <= highest, summary["holdout"]

@@ -488,6 +488,8 @@ def missing_markers(values: pd.Series) -> pd.Series:
     """Which values are missing-value markers (:data:`MISSING_MARKERS`): ``'?'``, ``'-'``, ``'#DIV/0!'``..."""
     if isinstance(values.dtype, pd.CategoricalDtype) or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
         return pd.Series(False, index=values.index)
+    if values.dtype != object:  # a string dtype: vectorised
+        return values.str.strip().str.casefold().isin(MISSING_MARKERS).fillna(False).astype(bool)
     marked = np.fromiter((isinstance(v, str) and v.strip().casefold() in MISSING_MARKERS for v in values), dtype=bool, count=len(values))
     return pd.Series(marked, index=values.index)
 
@@ -499,6 +501,12 @@ def parse_marked_numbers(values: pd.Series) -> pd.Series | None:
     number (or a number as text, also written for people: ``"1,234"``), and
     no number as text has a leading zero (a code: ``"02139"``).
     """
+    if isinstance(values.dtype, pd.CategoricalDtype) or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        return None
+    head = values.dropna().head(1000)
+    head = head[~missing_markers(head)]
+    if not all(isinstance(v, str) and _NUMBER_CHARS.fullmatch(v) or _is_number(v) for v in head):
+        return None  # cheap: a column of words stops here
     marked = missing_markers(values)
     present = values.notna() & ~marked
     if not marked.any() or not present.any():
@@ -1054,7 +1062,8 @@ def _coerce(
         elif kind == "categorical" and not forced and pd.api.types.is_string_dtype(s) and s.dtype != object:
             # A CSV column of numbers with a few words in it ("Total" on a footer row, "unknown"): say why it is not numeric.
             present = s.dropna()
-            words = present[pd.to_numeric(present, errors="coerce").isna()]
+            head = present.head(1000)
+            words = present[pd.to_numeric(present, errors="coerce").isna()] if pd.to_numeric(head, errors="coerce").notna().mean() >= 0.5 else head[:0]
             if len(words) and len(words) <= len(present) / 2 and not present.str.match(_LEADING_ZERO).any():
                 shown = ", ".join(repr(str(v)) for v in pd.unique(words)[:3])
                 notes.append(

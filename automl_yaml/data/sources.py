@@ -516,6 +516,7 @@ class FileSource(BaseSource):
                     if kw.get("engine") == "pyarrow":
                         kw.pop("engine")  # pyarrow cannot stop after n rows
                 frame = pd.read_csv(src, **kw)
+                self._refuse_title_line(frame)
                 self._refuse_repeated_names(frame)
                 return frame
             if fmt in ("json", "jsonl"):
@@ -544,6 +545,32 @@ class FileSource(BaseSource):
                 self._refuse_repeated_names(frame)
                 return frame
         raise AssertionError(fmt)  # pragma: no cover - _detect accepts these formats only
+
+    def _refuse_title_line(self, frame: pd.DataFrame) -> None:
+        """A line above the header ("Sales report, 2024", "# exported by ...") is an error saying to skip it.
+
+        pandas takes that line for the header: one column named after the
+        title, and the real header and rows squeezed into the index (the
+        target was then "not a column", the known columns ``level_0``,
+        ``level_1``...). Told only when the second line looks like a header:
+        two or more names, none of them a number.
+        """
+        if frame.shape[1] != 1 or isinstance(frame.index, pd.RangeIndex) or len(frame) == 0:
+            return
+        if any(k in self.spec.options for k in ("index_col", "header", "names", "skiprows")):
+            return
+        first = frame.index[0]
+        line = [*(first if isinstance(first, tuple) else (first,)), frame.iat[0, 0]]
+        if not all(isinstance(v, str) and v.strip() for v in line) or not pd.to_numeric(pd.Series(line), errors="coerce").isna().all():
+            return
+        title = str(frame.columns[0])
+        shown = title if len(title) <= 60 else title[:57] + "..."
+        raise self.error(
+            f"the first line of {self.describe()} is {shown!r}, one field, and the next has {len(line)} ({', '.join(map(repr, line[:4]))}"
+            f"{', ...' if len(line) > 4 else ''}): a title above the header?",
+            hint="skip it with options: {skiprows: 1}" + (" (or comment: '#' for lines starting with #)" if title.startswith("#") else ""),
+            usage=True,
+        )
 
     def _refuse_repeated_names(self, frame: pd.DataFrame) -> None:
         """A CSV or Excel header that names two columns the same is an error, as in a SQL result.

@@ -14,7 +14,7 @@ import pytest
 
 from automl_yaml.cli import main
 from automl_yaml.data.sources import FileSource
-from automl_yaml.errors import EXIT_RUNTIME, SourceError
+from automl_yaml.errors import EXIT_RUNTIME, EXIT_USAGE, SourceError
 from automl_yaml.spec import models as M
 
 ROWS = "".join(f"{i},{i % 3},{i * 2},{i % 2}\n" for i in range(30))
@@ -71,3 +71,39 @@ def test_mlx_run_stops_with_one_message(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "source 'd': the header row of file" in err and "has two columns named 'price'" in err
     assert "Traceback" not in err and not (tmp_path / "runs" / "spec" / "model").exists()
+
+
+# ------------------------------------------------------------------------ a title line
+
+
+@pytest.mark.parametrize(
+    "first,extra",
+    [("Sales report generated 2024-01-01", ""), ("# exported by tool v1.2", " (or comment: '#' for lines starting with #)")],
+)
+def test_a_title_line_above_the_header_is_an_error_saying_to_skip_it(tmp_path, first, extra):
+    # pandas took the title for the header: one column, and 'y' was "not a column" (known: level_0, level_1...)
+    (tmp_path / "t.csv").write_text(f"{first}\nprice,qty,city,y\n" + ROWS)
+    with pytest.raises(SourceError) as info:
+        file_source(tmp_path, path="t.csv").load()
+    assert f"is {first!r}, one field, and the next has 4 ('price', 'qty', 'city', 'y'): a title above the header?" in info.value.message
+    assert info.value.hint == "skip it with options: {skiprows: 1}" + extra
+    assert info.value.exit_code == EXIT_USAGE
+    frame = file_source(tmp_path, path="t.csv", options={"skiprows": 1}).load()
+    assert list(frame.columns) == ["price", "qty", "city", "y"] and len(frame) == 30
+
+
+def test_row_names_and_one_column_files_are_read(tmp_path):
+    (tmp_path / "r.csv").write_text("x\na,1\nb,2\n")  # R's write.table: a header one field short, row names first
+    assert file_source(tmp_path, path="r.csv").load()["x"].tolist() == [1, 2]
+    (tmp_path / "one.csv").write_text("Report\n1\n2\n")  # one column of numbers
+    assert file_source(tmp_path, path="one.csv").load()["Report"].tolist() == [1, 2]
+
+
+def test_check_data_and_run_say_it(tmp_path, capsys):
+    (tmp_path / "t.csv").write_text("Sales report\nprice,qty,city,y\n" + ROWS)
+    (tmp_path / "spec.yaml").write_text("sources: {d: t.csv}\ndata: {target: y}\ntracking: false\n")
+    assert main(["validate", "--check-data", str(tmp_path / "spec.yaml")]) == EXIT_USAGE
+    assert "spec.yaml:1:14: sources.d: source 'd': the first line of file" in capsys.readouterr().err
+    assert main(["run", str(tmp_path / "spec.yaml"), "-q"]) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert err.count("a title above the header?") == 1 and "Traceback" not in err

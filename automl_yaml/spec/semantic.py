@@ -11,6 +11,7 @@ Only the estimator metadata (JSON) is read; nothing heavy is imported.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from importlib.util import find_spec
@@ -250,7 +251,10 @@ class Checker:
                 tasks_seen[key] = next(iter(classes))
             targets = [classes[task]] if task else list(classes.values())
             if model.params:
+                before = len(self.problems)
                 self.check_params(("models", key, "params"), name, targets, model.params)
+                if len(self.problems) == before and "sklearn.linear_model:LogisticRegression" in targets:
+                    self.check_logistic(("models", key, "params"), model.params)
         if task is None and len(set(tasks_seen.values())) > 1:
             cls_ = [k for k, t in tasks_seen.items() if t == "classification"]
             reg = [k for k, t in tasks_seen.items() if t == "regression"]
@@ -258,6 +262,45 @@ class Checker:
                 ("models",),
                 f"classifiers ({', '.join(cls_)}) and regressors ({', '.join(reg)}) are mixed",
                 "set data.task, and keep the models of that task",
+            )
+
+    def check_logistic(self, path: tuple, params: dict[str, Any]) -> None:
+        """LogisticRegression's rules across parameters (scikit-learn checks them only in ``fit``, so every trial would fail).
+
+        Each combination of the values the spec fixes or lists (both ends and the middle of a range)
+        is checked: when none can be fitted, an error; when some cannot, a warning.
+        """
+        info = catalog.estimator_info("sklearn.linear_model:LogisticRegression") or {"params": {}}
+        names = ("penalty", "l1_ratio", "C", "solver", "dual")
+
+        def candidates(pname: str) -> list:
+            if pname not in params:
+                return [info["params"].get(pname, {}).get("default", None)]
+            value = params[pname]
+            if isinstance(value, Choice):
+                return list(value.choice)
+            if isinstance(value, (IntRange, FloatRange)):
+                return [value.low, (value.low + value.high) / 2, value.high]
+            return [value]
+
+        combos = list(itertools.product(*(candidates(n) for n in names)))
+        failures = [(combo, _logistic_error(*combo)) for combo in combos]
+        failures = [(combo, why) for combo, why in failures if why]
+        if not failures:
+            return
+        culprit = next((n for n in ("solver", "penalty", "l1_ratio", "dual", "C") if n in params), None)
+        if culprit is None:
+            return
+        (penalty, l1_ratio, _, solver, dual), why = failures[0]
+        hint = "dual: true needs solver: liblinear and the l2 penalty" if "dual" in why else "solver: saga takes every penalty; liblinear takes l1 and l2"
+        if len(failures) == len(combos):
+            self.error(path + (culprit,), f"LogisticRegression cannot be fitted: {why}", hint)
+        else:
+            self.warn(
+                path + (culprit,),
+                f"some of the values searched for {', '.join(n for n in names if n in params)} cannot be fitted together "
+                f"(e.g. {why}): the trials that draw them fail",
+                hint,
             )
 
     def check_params(self, path: tuple, name: str, targets: list[str], params: dict[str, Any]) -> None:
@@ -553,6 +596,33 @@ class Checker:
             )
         if spec.tracking is not None and spec.tracking.register_as and not spec.tracking.enabled:
             self.warn(("tracking", "register"), "tracking is off, so nothing is registered")
+
+
+def _logistic_error(penalty: Any, l1_ratio: Any, C: Any, solver: Any, dual: Any) -> str | None:
+    """Why scikit-learn's ``LogisticRegression.fit`` refuses these values (its ``_check_solver``), or None."""
+    if penalty == "deprecated":  # scikit-learn >= 1.8: the penalty follows l1_ratio and C
+        if not isinstance(l1_ratio, (int, float)) or isinstance(l1_ratio, bool) or l1_ratio == 0:
+            penalty = "l2"
+        else:
+            penalty = "l1" if l1_ratio == 1 else "elasticnet"
+        if C == float("inf"):
+            penalty = None
+    if not isinstance(solver, str) or not isinstance(penalty, (str, type(None))):
+        return None
+    shown = "no penalty" if penalty is None else f"the {penalty} penalty"
+    if solver not in ("liblinear", "saga") and penalty not in ("l2", None):
+        return f"solver '{solver}' supports only the l2 penalty or none, got {shown}"
+    if solver != "liblinear" and dual is True:
+        return f"solver '{solver}' supports only dual: false"
+    if penalty == "elasticnet" and solver != "saga":
+        return f"only solver 'saga' supports the elasticnet penalty, got solver '{solver}'"
+    if solver == "liblinear" and penalty is None:
+        return "solver 'liblinear' needs a penalty (l1 or l2)"
+    if solver == "liblinear" and penalty == "l1" and dual is True:
+        return "the l1 penalty supports only dual: false"
+    if penalty == "elasticnet" and l1_ratio is None:
+        return "the elasticnet penalty needs l1_ratio"
+    return None
 
 
 def _task_hint(name: str, task: str) -> str:

@@ -162,3 +162,58 @@ def test_file_format_is_the_readers(path, fmt, compression):
 
     assert file_format(path, None) == (fmt, compression)
     assert file_format(path, "json")[0] == "json"
+
+
+# ------------------------------------------------- LogisticRegression's rules across parameters
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        "{penalty: l1, solver: saga}",
+        "{penalty: l1, solver: liblinear}",
+        "{l1_ratio: {float: [0, 1]}, solver: saga}",
+        "{penalty: elasticnet, solver: saga}",
+        "{C: {float: [0.01, 10], log: true}, solver: {choice: [lbfgs, newton-cg, saga]}}",
+    ],
+)
+def test_logistic_combinations_that_fit_pass(tmp_path, capsys, params):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MINIMAL + f"models:\n  logistic_regression:\n    params: {params}\n")
+    assert _json(["validate", str(spec)], capsys) == (0, [])
+
+
+def test_logistic_values_of_a_space_that_cannot_fit_are_a_warning(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MINIMAL + "models:\n  logistic_regression:\n    params: {penalty: l1, solver: {choice: [lbfgs, liblinear]}}\n")
+    code, [p] = _json(["validate", str(spec)], capsys)
+    assert code == 0
+    assert (p["severity"], p["line"], p["path"]) == ("warning", 7, "models.logistic_regression.params.solver")
+    assert "(e.g. solver 'lbfgs' supports only the l2 penalty or none, got the l1 penalty): the trials that draw them fail" in p["message"]
+
+
+def test_the_logistic_rule_is_scikit_learns():
+    """Every verdict of the static rule agrees with LogisticRegression.fit (scikit-learn is imported by this test only)."""
+    import itertools
+    import warnings
+
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    from automl_yaml.spec.semantic import _logistic_error
+
+    X = np.random.default_rng(0).random((40, 3))
+    y = np.arange(40) % 2
+    for penalty, l1_ratio, C, solver, dual in itertools.product(
+        ["deprecated", "l1", "l2", "elasticnet", None], [0.0, 0.5, 1.0], [1.0, float("inf")], ["lbfgs", "liblinear", "saga", "newton-cg"], [False, True]
+    ):
+        if C == float("inf") and solver == "liblinear" and penalty in ("l1", "l2"):
+            continue  # liblinear would fit without regularisation for ever (and the rule has nothing to say)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                LogisticRegression(penalty=penalty, l1_ratio=l1_ratio, C=C, solver=solver, dual=dual, max_iter=5).fit(X, y)
+                fits = True
+            except ValueError:
+                fits = False
+        assert (_logistic_error(penalty, l1_ratio, C, solver, dual) is None) == fits, (penalty, l1_ratio, C, solver, dual)

@@ -71,6 +71,7 @@ class TrainedModel(BaseEstimator):
             lookup = {c: i for i, c in enumerate(self.classes)}
             y = codes.map(lookup).to_numpy()
         self.pipeline_ = clone(self.pipeline).fit(X, y)
+        self.categories_ = _seen_categories(X)
         return self
 
     def fitted(self, X_train: pd.DataFrame) -> TrainedModel:
@@ -78,6 +79,7 @@ class TrainedModel(BaseEstimator):
         self.features = list(X_train.columns)
         self.dtypes = {c: str(t) for c, t in X_train.dtypes.items()}
         self.pipeline_ = self.pipeline
+        self.categories_ = _seen_categories(X_train)
         return self
 
     # -------------------------------------------------------------- predict
@@ -108,7 +110,34 @@ class TrainedModel(BaseEstimator):
         X = X[self.features].copy()
         for col, dtype in (self.dtypes or {}).items():
             X[col] = self._as_trained(col, X[col], dtype)
+        self._warn_unseen(X)
         return X
+
+    def _warn_unseen(self, X: pd.DataFrame) -> None:
+        """A warning naming categories the model never saw ('Atlantis', 'MALE' for 'male'): the encoders read them as unknown."""
+        seen = getattr(self, "categories_", None) or {}  # models saved before have none
+        said = []
+        for col, known in seen.items():
+            if col not in X.columns:
+                continue
+            values = X[col].dropna()
+            if values.empty:
+                continue
+            known_set = set(known)
+            unseen = values[~values.astype(str).isin(known_set)]
+            if unseen.empty:
+                continue
+            folded = {k.casefold().strip(): k for k in known}
+            shown = []
+            for v in pd.unique(unseen.astype(str))[:3]:
+                twin = folded.get(v.casefold().strip())
+                shown.append(f"{v!r} (training had {twin!r})" if twin is not None else repr(v))
+            said.append(f"'{col}': {len(unseen)} row{'s' if len(unseen) != 1 else ''} such as {', '.join(shown)}")
+        if said:
+            warnings.warn(
+                f"values not seen in training, read as unknown categories: {'; '.join(said[:5])}" + (f"; and {len(said) - 5} more columns" if len(said) > 5 else ""),
+                stacklevel=4,
+            )
 
     def _as_trained(self, col: str, values: pd.Series, dtype: str) -> pd.Series:
         """One column read as training read it (``automl_yaml.data.assemble``).
@@ -254,6 +283,28 @@ class TrainedModel(BaseEstimator):
             hint="it was trained without them (e.g. an SVM with probability: false); predict labels instead",
             usage=True,
         )
+
+
+#: Columns with more distinct values than this (or than half the training rows) are not checked for unseen values.
+MAX_SEEN_CATEGORIES = 1000
+
+
+def _seen_categories(X: pd.DataFrame) -> dict[str, list[str]]:
+    """The categories of each categorical column of the training rows, as text, for :meth:`TrainedModel._warn_unseen`.
+
+    Free text and codes with a value on most rows (new rows bring new ones by
+    nature) and booleans (the encoder reads the words) are left out.
+    """
+    seen = {}
+    for col in X.columns:
+        s = X[col]
+        if not (isinstance(s.dtype, pd.CategoricalDtype) or s.dtype == object or pd.api.types.is_string_dtype(s)):
+            continue
+        values = pd.unique(s.dropna())
+        if len(values) == 0 or len(values) > min(MAX_SEEN_CATEGORIES, len(s) / 2) or all(isinstance(v, (bool, np.bool_)) for v in values):
+            continue
+        seen[str(col)] = sorted(str(v) for v in values)
+    return seen
 
 
 #: The words ``read_csv`` reads as a missing value (its default ``na_values``), as clients send them.

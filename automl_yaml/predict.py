@@ -166,6 +166,29 @@ def write_output(frame, path: str) -> Path:
     return out
 
 
+def _refuse_overwriting_input(input: str, output: str) -> None:
+    """--output naming the --input file (or the file of the spec source it names) would replace the data with predictions."""
+    m = _SPEC_SOURCE.match(input)
+    candidates = [input]
+    if m and Path(m.group("spec")).is_file():
+        candidates = [m.group("spec")]
+        with contextlib.suppress(Exception):  # an unreadable spec is read_input's to report
+            from .spec import load_spec
+
+            loaded = load_spec(m.group("spec"), semantic=False)
+            source = loaded.spec.sources.get(m.group("source"))
+            if source is not None and source.kind == "file" and "://" not in source.path:
+                candidates.append(str(loaded.base_dir / Path(source.path).expanduser()))
+    out = Path(output).expanduser()
+    for candidate in candidates:
+        path = Path(candidate).expanduser()
+        if "://" not in candidate and path.exists() and out.exists() and path.resolve() == out.resolve():
+            raise UsageError(
+                f"--output {output} is the file the input is read from: the predictions would replace it",
+                hint="write the predictions to another file, e.g. --output predictions" + (Path(output).suffix or ".csv"),
+            )
+
+
 def predict_cli(*, model: str, input: str, output: str, proba: bool, tracking_uri: str | None) -> None:
     import warnings
 
@@ -177,6 +200,7 @@ def predict_cli(*, model: str, input: str, output: str, proba: bool, tracking_ur
     suffix = Path(output).suffix.lower()
     if suffix not in (".csv", ".parquet", ".json", ".jsonl"):
         raise UsageError(f"cannot write predictions as '{suffix or output}'", hint="use .csv, .parquet, .json or .jsonl")
+    _refuse_overwriting_input(input, output)
     # A spinner on a terminal (nothing in a log): a big input or model takes seconds per step.
     with console.status(f"reading {input}"):
         frame = read_input(input)
@@ -186,7 +210,7 @@ def predict_cli(*, model: str, input: str, output: str, proba: bool, tracking_ur
         warnings.simplefilter("always")
         result = m.predict_frame(frame, proba=proba)
     for w in caught:
-        if "ignoring" in str(w.message):
+        if "ignoring" in str(w.message) or "not seen in training" in str(w.message):
             console.print(f"[yellow]warning:[/yellow] {escape(str(w.message))}")
     with console.status(f"writing {output}"):
         write_output(result, output)

@@ -12,6 +12,7 @@ Only the estimator metadata (JSON) is read; nothing heavy is imported.
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from collections.abc import Iterator
 from importlib.util import find_spec
@@ -49,6 +50,20 @@ FILE_FORMATS = {
     ".xls": "excel",
 }
 COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zip": "zip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz"}
+#: Imputers that need numbers: a copy of ``preprocess.transforms.NUMERIC_ONLY_IMPUTERS`` (that module imports numpy)
+NUMERIC_ONLY_IMPUTERS = ("mean", "median", "knn", "iterative")
+#: Estimators (class names) with neither ``coef_`` nor ``feature_importances_`` once fitted: the
+#: importance and rfe selectors cannot rank features with them (tests/spec/test_spec_more_broken.py checks the list)
+NO_IMPORTANCES = frozenset(
+    {
+        "BaggingClassifier", "BaggingRegressor", "BernoulliNB", "CalibratedClassifierCV", "ComplementNB", "DummyClassifier",
+        "DummyRegressor", "GaussianNB", "GaussianProcessClassifier", "GaussianProcessRegressor", "HistGradientBoostingClassifier",
+        "HistGradientBoostingRegressor", "KNeighborsClassifier", "KNeighborsRegressor", "KernelRidge", "LabelPropagation",
+        "LabelSpreading", "MLPClassifier", "MLPRegressor", "MultinomialNB", "NearestCentroid", "NuSVC", "NuSVR",
+        "QuadraticDiscriminantAnalysis", "RANSACRegressor", "RadiusNeighborsClassifier", "RadiusNeighborsRegressor", "SVC", "SVR",
+        "TransformedTargetRegressor",
+    }
+)  # fmt: skip
 #: URL schemes fsspec always knows; any other is looked up in fsspec's registry (imported only then)
 _COMMON_SCHEMES = frozenset({"s3", "s3a", "gs", "gcs", "http", "https", "file", "abfs", "az", "ftp", "sftp", "hdfs", "memory", "hf", "github"})
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
@@ -434,11 +449,26 @@ class Checker:
                 score = opts.score
                 if (score == "f_regression" and task == "classification") or (score in ("f_classif", "chi2") and task == "regression"):
                     self.error(path + ("score",), f"'{score}' does not fit a {task} task", "use score: auto")
+            if kind in ("importance", "rfe") and est and est != "auto" and est in R.estimators:
+                classes = catalog.estimator_classes(est)
+                targets = [classes[task]] if task in classes else list(classes.values())
+                if targets and all(t.rpartition(":")[2] in NO_IMPORTANCES for t in targets):
+                    cls = "/".join(t.rpartition(":")[2] for t in targets)
+                    self.error(
+                        path + ("estimator",),
+                        f"'{est}' ({cls}) has neither feature importances nor coefficients to rank features by",
+                        "use random_forest, extra_trees, decision_tree, logistic_regression or ridge",
+                    )
+            if kind == "variance":
+                self._check_bounds(path + ("threshold",), opts.threshold, 0, inclusive=True, what="a variance: 0 drops constant features")
+            if kind == "sequential" and opts.cv == 1:
+                self.error(path + ("cv",), "cv: 1 is not cross-validation", "0 scores each subset on the training data; 2 or more are folds")
             if kind == "univariate":
                 self._check_bounds(path + ("k",), opts.k, 1, inclusive=True, what="the number of features kept; `all` keeps every one")
                 self._check_bounds(path + ("percentile",), opts.percentile, 0, inclusive=False, high=100, what="a percentage of the features: 10 keeps a tenth")
             if kind == "rfe":
                 self._check_bounds(path + ("n_features",), opts.n_features, 0, inclusive=False, what="a count of features (5) or a share (0.5)")
+                self._check_share_or_count(path + ("n_features",), opts.n_features)
             if kind == "importance":
                 self._check_bounds(path + ("max_features",), opts.max_features, 1, inclusive=True)
                 th = opts.threshold
@@ -455,6 +485,20 @@ class Checker:
                 scales = scale.choice if isinstance(scale, Choice) else [scale]
                 if any(s in ("standard", "robust", "power", "quantile") for s in scales):
                     self.warn(path + ("score",), "chi2 needs non-negative features, and this scaling makes negative ones", "use preprocess.numeric.scale: minmax")
+
+    def _check_share_or_count(self, path: tuple, value: Any) -> None:
+        """A share is at most 1, a count is whole: 1.5 is neither."""
+        if isinstance(value, Choice):
+            items = [(path + ("choice", i), v) for i, v in enumerate(value.choice)]
+        elif isinstance(value, FloatRange):
+            items = [(path + ("float", 0), value.low), (path + ("float", 1), value.high)]
+        else:
+            items = [(path, value)]
+        for p, v in items:
+            if isinstance(v, float) and v > 1:
+                hint = f"write the count without a decimal point: {int(v)}" if v.is_integer() else f"a share such as 0.5, or a count such as {math.floor(v)}"
+                self.error(p, f"must be a share (at most 1) or a whole count, got {v!r}", hint)
+                return
 
     def _check_bounds(self, path: tuple, value: Any, low: float, *, inclusive: bool, high: float | None = None, what: str = "") -> None:
         """Every value ``value`` can take (fixed, each choice, both range ends) within the bounds."""
@@ -518,6 +562,13 @@ class Checker:
         for path, out in outliers:
             if hasattr(out, "factor"):
                 self._check_bounds(path + ("factor",), out.factor, 0, inclusive=False, what="the IQR multiplier (1.5) or the z-score threshold (3)")
+        imputers = [(("preprocess", "categorical", "impute"), spec.preprocess.categorical.impute)]
+        imputers += [(("preprocess", "columns", c, "impute"), ov.impute) for c, ov in spec.preprocess.columns.items() if ov.type in ("categorical", "text")]
+        for path, value in imputers:
+            items = [(path + ("choice", i), v) for i, v in enumerate(value.choice)] if isinstance(value, Choice) else [(path, value)]
+            for p, v in items:
+                if v in NUMERIC_ONLY_IMPUTERS:
+                    self.error(p, f"'{v}' needs numbers and cannot fill categorical columns", "use most_frequent, constant, drop or none")
         for col, ov in spec.preprocess.columns.items():
             path = ("preprocess", "columns", col)
             if col == spec.data.target:

@@ -217,3 +217,39 @@ def test_the_logistic_rule_is_scikit_learns():
             except ValueError:
                 fits = False
         assert (_logistic_error(penalty, l1_ratio, C, solver, dual) is None) == fits, (penalty, l1_ratio, C, solver, dual)
+
+
+# ------------------------------------------------ copies of what the run's modules know, kept equal
+
+
+def test_numeric_only_imputers_match_the_transforms():
+    from automl_yaml.preprocess import transforms
+    from automl_yaml.spec import semantic
+
+    assert semantic.NUMERIC_ONLY_IMPUTERS == transforms.NUMERIC_ONLY_IMPUTERS
+
+
+def test_no_importances_is_exactly_the_registered_estimators_without_them():
+    """Fits every registered scikit-learn estimator on a tiny table: those without coef_/feature_importances_ are the list."""
+    import importlib
+    import warnings
+
+    import numpy as np
+
+    from automl_yaml import registry as R
+    from automl_yaml.components import catalog
+    from automl_yaml.spec.semantic import NO_IMPORTANCES
+
+    catalog.ensure_estimators()
+    X = np.random.default_rng(0).random((40, 3))
+    y = {"classification": np.arange(40) % 2, "regression": X[:, 0]}
+    targets = {(t, task) for n in R.estimators.names() for task, t in catalog.estimator_classes(n).items() if t.startswith("sklearn.")}
+    without = set()
+    for target, task in sorted(targets):
+        module, cls = target.split(":")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est = getattr(importlib.import_module(module), cls)().fit(X, y[task])
+        if not (hasattr(est, "coef_") or hasattr(est, "feature_importances_")):
+            without.add(cls)
+    assert without == NO_IMPORTANCES

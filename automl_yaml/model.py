@@ -259,6 +259,22 @@ class TrainedModel(BaseEstimator):
                 out[f"proba_{c}"] = p[:, i]
         return out
 
+    def _all_classes(self, p: np.ndarray) -> np.ndarray:
+        """Probabilities with a column per class of ``classes``, in order.
+
+        A pipeline fitted without some class (a model saved before row filters
+        had to keep every class) gives fewer columns: its own ``classes_``
+        codes say which; the others have probability 0 (they were shifted, or
+        raised an IndexError, before).
+        """
+        n = len(self.classes)
+        if p.ndim != 2 or p.shape[1] == n:
+            return p
+        codes = np.asarray(getattr(self.pipeline_, "classes_", np.arange(p.shape[1])), dtype=int)
+        full = np.zeros((p.shape[0], n), dtype=p.dtype)
+        full[:, codes] = p
+        return full
+
     # The two below take checked input (check_input), once per call.
     def _predict(self, X: pd.DataFrame) -> np.ndarray:
         classify = self.task == "classification" and self.classes is not None
@@ -275,9 +291,11 @@ class TrainedModel(BaseEstimator):
             if len(X) == 0:
                 return np.empty((0, len(self.classes)))
             try:
-                return est.predict_proba(X)
+                p = est.predict_proba(X)
             except AttributeError:
                 pass
+            else:
+                return self._all_classes(p)
         raise DataError(
             "this model gives no class probabilities",
             hint="it was trained without them (e.g. an SVM with probability: false); predict labels instead",

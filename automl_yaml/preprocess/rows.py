@@ -164,10 +164,34 @@ class DropTrainingRows(MetaEstimatorMixin, BaseEstimator):
                 f"preprocess: {what.describe() if hasattr(what, 'describe') else worst} drops all {n} training rows",
                 hint="impute these columns instead of dropping rows, or loosen the outlier rule",
             )
+        if y is not None and get_tags(self.estimator).estimator_type == "classifier":
+            self._check_classes_kept(X, y, keep, n)
         idx = np.flatnonzero(keep)
         params = {k: (_take(v, idx) if _per_row(v, n) else v) for k, v in fit_params.items()}
         self.estimator_ = clone(self.estimator).fit(_take(X, idx), None if y is None else _take(y, idx), **params)
         return self
+
+    def _check_classes_kept(self, X, y, keep: np.ndarray, n: int) -> None:
+        """Every class of the training rows must keep a row: a model that never saw a class
+        cannot predict it, and its probabilities would have a column too few (misaligned)."""
+        labels = np.asarray(y)
+        lost = np.setdiff1d(np.unique(labels), np.unique(labels[keep]))
+        if not len(lost):
+            return
+        dropping = [dict(self.filters)[name] for name, rows in self.n_rows_dropped_.items() if rows]
+        what = " and ".join((f.describe() if hasattr(f, "describe") else type(f).__name__).split(" (")[0] for f in dropping)
+        most = ""
+        missing = [c for _, f in self.filters_ if isinstance(f, MissingRows) for c in f.columns_]
+        if missing:
+            shares = as_frame(X)[missing].isna().mean()
+            col = shares.idxmax()
+            if shares[col] > 0:
+                most = f" ('{col}' is missing on {shares[col]:.0%} of them)"
+        raise DataError(
+            f"preprocess: {what} leave{'s' if len(dropping) == 1 else ''} {int(keep.sum())} of {n} training rows{most}, "
+            f"with no row of {len(lost)} of the {len(np.unique(labels))} classes: the model could not predict them",
+            hint="impute these columns instead of dropping rows (leave out a mostly missing column with data.drop), or loosen the outlier rule",
+        )
 
     # Everything below uses all rows: rows are only ever dropped from training data.
     @available_if(_inner_has("predict"))

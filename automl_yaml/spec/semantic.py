@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import os
 import re
 from collections.abc import Iterator
 from importlib.util import find_spec
@@ -64,6 +65,8 @@ NO_IMPORTANCES = frozenset(
         "TransformedTargetRegressor",
     }
 )  # fmt: skip
+#: The schemes of MLflow tracking URIs ('' and file: a folder)
+_TRACKING_SCHEMES = ("", "file", "http", "https", "sqlite", "postgresql", "mysql", "mssql", "databricks", "databricks-uc", "uc")
 #: URL schemes fsspec always knows; any other is looked up in fsspec's registry (imported only then)
 _COMMON_SCHEMES = frozenset({"s3", "s3a", "gs", "gcs", "http", "https", "file", "abfs", "az", "ftp", "sftp", "hdfs", "memory", "hf", "github"})
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.\-]*)://")
@@ -647,6 +650,40 @@ class Checker:
             )
         if spec.tracking is not None and spec.tracking.register_as and not spec.tracking.enabled:
             self.warn(("tracking", "register"), "tracking is off, so nothing is registered")
+        self.check_tracking()
+
+    def check_tracking(self) -> None:
+        """What MLflow refuses: at the start of the run (the store) or at its end (the registration)."""
+        t = self.spec.tracking
+        if t is None or not t.enabled:
+            return
+        if t.uri and not self.smap.is_interpolated(("tracking", "uri")):
+            path = ("tracking", "uri")
+            scheme = urlsplit(t.uri).scheme.lower()
+            if len(scheme) > 1 and scheme.split("+")[0] not in _TRACKING_SCHEMES:  # C:/mlruns is a path
+                if re.fullmatch(r"[A-Za-z0-9.\-]+:\d+(/.*)?", t.uri):
+                    hint = f"a server is reached over HTTP: http://{t.uri}"
+                else:
+                    hint = suggestion_hint(scheme, list(_TRACKING_SCHEMES[1:]), what="URI scheme")
+                self.error(path, f"MLflow cannot track to {self.show(path, t.uri)}: unknown URI scheme '{scheme}'", hint)
+            elif scheme == "sqlite" and not t.uri.lower().startswith("sqlite:///"):
+                self.error(path, f"{self.show(path, t.uri)} is not an SQLite URL", "sqlite:///mlflow.db (a file beside the spec) or sqlite:////abs/path/mlflow.db: three slashes, then the path")
+            elif scheme in ("", "file") and t.uri.strip() not in _TRACKING_SCHEMES and os.environ.get("MLFLOW_ALLOW_FILE_STORE", "").strip().lower() not in ("true", "1"):
+                self.error(
+                    path,
+                    "MLflow refuses a folder as its store (its file store is in maintenance mode)",
+                    "track to sqlite:///mlflow.db (the default) or a server, or export MLFLOW_ALLOW_FILE_STORE=true",
+                )
+        name = t.register_as
+        if name is None:
+            return
+        path = ("tracking", "register")
+        if not name.strip():
+            self.error(path, "the registered model name is empty", "name the model, e.g. register: penguins-species; or remove tracking.register")
+        elif "/" in name or ":" in name:
+            self.error(path, f"MLflow model names cannot contain '/' or ':', got {self.show(path, name)}", "use letters, digits, '-', '_' and '.'")
+        if not t.log_model:
+            self.error(("tracking", "log_model"), "tracking.register needs the model logged: log_model is false", "remove log_model: false, or remove tracking.register")
 
 
 def _logistic_error(penalty: Any, l1_ratio: Any, C: Any, solver: Any, dual: Any) -> str | None:

@@ -253,3 +253,39 @@ def test_no_importances_is_exactly_the_registered_estimators_without_them():
         if not (hasattr(est, "coef_") or hasattr(est, "feature_importances_")):
             without.add(cls)
     assert without == NO_IMPORTANCES
+
+
+# ---------------------------------------------------------------------- what MLflow refuses
+
+
+@pytest.mark.parametrize("uri", ["mlruns", "file:./mlruns"])
+def test_a_folder_as_tracking_store_is_refused_unless_mlflow_allows_it(tmp_path, capsys, monkeypatch, uri):
+    monkeypatch.delenv("MLFLOW_ALLOW_FILE_STORE", raising=False)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MINIMAL + f"tracking: {uri}\n")
+    code, [p] = _json(["validate", str(spec)], capsys)
+    assert code == 2
+    assert (p["line"], p["col"], p["path"]) == (5, 11, "tracking.uri")
+    assert p["message"] == "MLflow refuses a folder as its store (its file store is in maintenance mode)"
+    assert "MLFLOW_ALLOW_FILE_STORE=true" in p["hint"]
+    monkeypatch.setenv("MLFLOW_ALLOW_FILE_STORE", "true")
+    assert _json(["validate", str(spec)], capsys) == (0, [])
+
+
+@pytest.mark.parametrize(
+    "uri",
+    ["sqlite:///mlflow.db", "http://127.0.0.1:5000", "postgresql+psycopg://u:pw@h/db", "databricks", "${MLX_TEST_SURELY_UNSET:-sqlite:///m.db}"],
+)
+def test_tracking_uris_mlflow_takes_pass(tmp_path, capsys, monkeypatch, uri):
+    monkeypatch.delenv("MLX_TEST_SURELY_UNSET", raising=False)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MINIMAL + f"tracking: {{uri: '{uri}', register: penguins.species_v2}}\n")
+    assert _json(["validate", str(spec)], capsys) == (0, [])
+
+
+def test_a_tracking_uri_with_a_password_is_masked(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MINIMAL + "tracking: {uri: 'postgress://me:s3cr3t-Pa55@db/mlflow'}\n")
+    code, [p] = _json(["validate", str(spec)], capsys)
+    assert code == 2 and "s3cr3t" not in json.dumps(p)
+    assert p["hint"] == "did you mean 'postgresql'?"

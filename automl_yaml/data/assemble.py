@@ -103,7 +103,8 @@ class Dataset:
             frame's row labels, so they never overlap. Classification targets
             are codes ``0..K-1`` (``classes[code]`` is the label).
         groups_train: With ``split.by: group``, the group of each training
-            row (for GroupKFold); else None.
+            row as an integer code (for GroupKFold; rows without a group are
+            one group); else None.
         task: ``"classification"`` or ``"regression"``.
         task_reason: Why, in words.
         classes: Classification: the original labels, index = code.
@@ -1414,9 +1415,13 @@ def _split_rows(loaded: Any, work: pd.DataFrame, y: pd.Series, task: str, notes:
         return np.sort(train), np.sort(test), None
 
     if sp.by == "group":
-        groups = work[sp.column]
-        codes = pd.factorize(groups, use_na_sentinel=False)[0]
+        values = work[sp.column]
+        codes = pd.factorize(values, use_na_sentinel=False)[0]
         n_groups = int(codes.max()) + 1
+        if values.isna().any():
+            notes.append(f"{int(values.isna().sum())} rows have no '{sp.column}': they are one group, kept on one side of the split and of every fold")
+        # the folds get the codes: values of mixed types (text and NaN, numbers and text) cannot be sorted
+        groups = pd.Series(codes, index=work.index, name=sp.column)
         if n_groups < 2:
             raise _spec_error(loaded, ("data", "split", "column"), f"'{sp.column}' has {n_groups} group; a group split needs at least 2", usage=False)
         share = sp.test_size if isinstance(sp.test_size, float) else n_test / n

@@ -65,6 +65,8 @@ NO_IMPORTANCES = frozenset(
         "TransformedTargetRegressor",
     }
 )  # fmt: skip
+#: A bind parameter of a query: SQLAlchemy's own pattern (``TextClause._bind_params_regex``)
+_SQL_BIND = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])", re.UNICODE)
 #: The schemes of MLflow tracking URIs ('' and file: a folder)
 _TRACKING_SCHEMES = ("", "file", "http", "https", "sqlite", "postgresql", "mysql", "mssql", "databricks", "databricks-uc", "uc")
 #: URL schemes fsspec always knows; any other is looked up in fsspec's registry (imported only then)
@@ -156,6 +158,10 @@ class Checker:
                 self.error(path, f"`{field}` is empty", hint)
             elif src.kind == "file" and isinstance(value, str):
                 self.check_file_path(name, src)
+            elif src.kind == "sql" and isinstance(value, str) and _SQL_URL.match(value):
+                self.check_sql(name, src)
+            elif src.kind == "mongo" and isinstance(value, str):
+                self.check_mongo(name, src)
             elif src.kind == "sql" and isinstance(value, str) and not _SQL_URL.match(value):
                 path = ("sources", name, "url")
                 self.error(
@@ -169,6 +175,32 @@ class Checker:
             if n.startswith("x-"):
                 hint = "a block that only holds a YAML anchor belongs at the top level (x- keys are ignored there), not in sources"
             self.warn(("sources", n), f"source '{n}' is not used", hint)
+
+    def check_sql(self, name: str, src: Any) -> None:
+        """An SQL source: the query's :name placeholders all given; a SQLite file that is there."""
+        if src.query and not self.smap.is_interpolated(("sources", name, "query")):
+            given = set(src.params or {})
+            missing = [p for p in dict.fromkeys(_SQL_BIND.findall(src.query)) if p not in given]
+            if missing:
+                self.error(
+                    ("sources", name, "query"),
+                    f"the query uses :{missing[0]}, which `params` does not give" + (f" (nor {', '.join(':' + m for m in missing[1:])})" if missing[1:] else ""),
+                    f"add params: {{{', '.join(m + ': ...' for m in missing)}}}",
+                )
+        url_path = ("sources", name, "url")
+        m = re.match(r"^sqlite(?:\+\w+)?:///(?P<db>[^?]+)", src.url)
+        if m and self.base_dir is not None and not self.smap.is_interpolated(url_path):
+            db = m.group("db")
+            if db != ":memory:" and not db.startswith("file:"):
+                self._check_local_file(url_path, db, what="database file")
+
+    def check_mongo(self, name: str, src: Any) -> None:
+        path = ("sources", name, "uri")
+        if not self.smap.is_interpolated(path) and not src.uri.startswith(("mongodb://", "mongodb+srv://")):
+            self.error(path, f"{self.show(path, src.uri)} is not a MongoDB connection string", "mongodb://user:${MONGO_PASSWORD}@host:27017 or mongodb+srv://cluster.example.net")
+        for field in ("database", "collection"):
+            if not getattr(src, field).strip():
+                self.error(("sources", name, field), f"`{field}` is empty", f"name the {field}")
 
     def check_file_path(self, name: str, src: Any) -> None:
         """What a file source's reader refuses before it reads a byte: an unknown URL scheme, an unknown format."""
@@ -197,7 +229,7 @@ class Checker:
                 "decompress it, or save the table as plain Parquet",
             )
 
-    def _check_local_file(self, path: tuple, given: str) -> None:
+    def _check_local_file(self, path: tuple, given: str, what: str = "file") -> None:
         """A local source file that is not there: a warning (the data may come later: a CI checkout, a DVC pull)."""
         p = Path(given).expanduser()
         where = "check the path" if p.is_absolute() else f"relative paths are relative to the spec's folder, {self.base_dir}"
@@ -214,7 +246,7 @@ class Checker:
         else:
             close = suggestion_hint(p.name, names)
             hint = close if close.startswith("did you mean") else where
-        self.warn(path, f"file not found: {p}; `mlx run` will stop when it reads this source", hint)
+        self.warn(path, f"{what} not found: {p}; `mlx run` will stop when it reads this source", hint)
 
     def static_task(self) -> str | None:
         """The task, when the spec alone tells it (explicit, or implied by metric or models)."""

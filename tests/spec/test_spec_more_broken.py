@@ -289,3 +289,33 @@ def test_a_tracking_uri_with_a_password_is_masked(tmp_path, capsys):
     code, [p] = _json(["validate", str(spec)], capsys)
     assert code == 2 and "s3cr3t" not in json.dumps(p)
     assert p["hint"] == "did you mean 'postgresql'?"
+
+
+# --------------------------------------------------------------------------- SQL and MongoDB
+
+
+def test_the_bind_pattern_is_sqlalchemys():
+    from sqlalchemy.sql.elements import TextClause
+
+    from automl_yaml.spec.semantic import _SQL_BIND
+
+    assert _SQL_BIND.pattern == TextClause._bind_params_regex.pattern
+
+
+def test_casts_and_times_in_a_query_are_not_placeholders(tmp_path, capsys):
+    (tmp_path / "zoo.db").write_bytes(b"")
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "sources:\n  zoo:\n    kind: sql\n    url: sqlite:///zoo.db\n"
+        "    query: \"SELECT a::int, b FROM t WHERE c = '10:30' AND d > :since\"\n    params: {since: 2020}\n"
+        "data: {target: b}\n"
+    )
+    assert _json(["validate", str(spec)], capsys) == (0, [])
+
+
+def test_a_missing_sqlite_file_is_a_warning(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("sources:\n  zoo: {kind: sql, url: 'sqlite:///data/zoo.db', table: penguins}\ndata: {target: species}\n")
+    code, [p] = _json(["validate", str(spec)], capsys)
+    assert code == 0 and (p["severity"], p["path"], p["line"]) == ("warning", "sources.zoo.url", 2)
+    assert p["message"].startswith(f"database file not found: {tmp_path / 'data' / 'zoo.db'}")

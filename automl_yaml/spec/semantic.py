@@ -65,6 +65,8 @@ NO_IMPORTANCES = frozenset(
         "TransformedTargetRegressor",
     }
 )  # fmt: skip
+#: A grid larger than this without a budget is worth a warning (the run would take days)
+GRID_WARN = 10_000
 #: A bind parameter of a query: SQLAlchemy's own pattern (``TextClause._bind_params_regex``)
 _SQL_BIND = re.compile(r"(?<![:\w\x5c]):(\w+)(?![:\w])", re.UNICODE)
 #: The schemes of MLflow tracking URIs ('' and file: a folder)
@@ -620,9 +622,10 @@ class Checker:
         if search is None:
             return
         if search.strategy == "grid":
-            total = 1
+            discrete = True
             for path, value in self.spaces():
                 if not is_discrete(value):
+                    discrete = False
                     self.error(
                         path,
                         "a grid search needs discrete values, and this float range has no `step`",
@@ -634,11 +637,32 @@ class Checker:
                     "a grid search needs `models` with discrete params (the default zoo has continuous ranges)",
                     "list models with {choice: [...]} params, or use strategy: random / optuna",
                 )
-            del total
+            elif discrete and self.spec.models and search.budget.trials is None and search.budget.time is None:
+                size = self.grid_size()
+                if size > GRID_WARN:
+                    self.warn(
+                        ("search", "strategy"),
+                        f"the grid has {size:,} configurations and the search has no budget: it would run every one",
+                        "add search.budget (trials: 200, time: 1h), use coarser ranges (a step, a choice), or strategy: random / optuna",
+                    )
         if search.strategy == "optuna" and len(search.metrics()) > 1 and search.options.pruner != "none":
             self.warn(("search", "options", "pruner"), "Optuna cannot prune multi-objective studies; pruning is off")
         if search.budget.trials is None and search.budget.time is None and search.strategy not in ("grid",):
             pass  # default budget applies; `mlx plan` shows it
+
+    def grid_size(self) -> int:
+        """Configurations of a discrete space: the models' own grids added up, times the shared preprocessing/selection grid."""
+        shared = 1
+        for _, value in itertools.chain(walk_spaces(self.spec.preprocess, ("preprocess",)), *(walk_spaces(st, ("select", i)) for i, st in enumerate(self.spec.select or ()))):
+            shared *= value.size() or 1
+        models = 0
+        for model in self.spec.models.values():
+            own = 1
+            for value in (model.params or {}).values():
+                if is_space(value):
+                    own *= value.size() or 1
+            models += own
+        return models * shared
 
     def spaces(self) -> Iterator[tuple[tuple, Any]]:
         """Every searched value in the spec, with its path."""

@@ -319,3 +319,39 @@ def test_a_missing_sqlite_file_is_a_warning(tmp_path, capsys):
     code, [p] = _json(["validate", str(spec)], capsys)
     assert code == 0 and (p["severity"], p["path"], p["line"]) == ("warning", "sources.zoo.url", 2)
     assert p["message"].startswith(f"database file not found: {tmp_path / 'data' / 'zoo.db'}")
+
+
+# ------------------------------------------------------------------ a grid that would never end
+
+GRID = MINIMAL + """\
+preprocess:
+  numeric: {scale: {choice: [standard, robust]}}
+select:
+  - univariate: {k: {choice: [2, 3, 4]}}
+models:
+  random_forest:
+    params: {n_estimators: {int: [10, 1000], step: 10}, max_depth: {choice: [null, 5, 10]}}
+  logistic_regression:
+    params: {C: {float: [0.5, 2.0], step: 0.5}}
+search: {strategy: grid}
+"""
+
+
+def test_the_static_grid_size_is_the_planners(tmp_path):
+    from automl_yaml.planner import plan
+    from automl_yaml.spec import load_spec
+    from automl_yaml.spec.semantic import Checker
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(GRID)
+    loaded = load_spec(spec)
+    assert Checker(loaded.spec, loaded.smap).grid_size() == plan(loaded).space_size == (100 * 3 + 4) * 2 * 3
+
+
+def test_a_huge_grid_without_a_budget_is_a_warning(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(GRID.replace("step: 10}", "step: 1}"))
+    code, [p] = _json(["validate", str(spec)], capsys)
+    assert code == 0 and (p["severity"], p["path"], p["line"]) == ("warning", "search.strategy", 14)
+    assert p["message"] == "the grid has 17,862 configurations and the search has no budget: it would run every one"
+    assert main(["validate", str(spec), "--set", "search.budget.time=2h"]) == 0

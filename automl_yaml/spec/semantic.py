@@ -22,7 +22,7 @@ from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from .. import registry as R
-from ..components import catalog
+from ..components import catalog, zoo
 from ..components.params import check_value, options_of, takes_int_only
 from ..errors import Problem, suggestion_hint
 from .hints import value_hint
@@ -630,6 +630,17 @@ class Checker:
                         path,
                         "a grid search needs discrete values, and this float range has no `step`",
                         f"add a step (e.g. {{float: [{value.low}, {value.high}], step: ...}}) or use {{choice: [...]}}",
+                    )
+            for key, model in (self.spec.models or {}).items():
+                zoo_space = zoo.default_params(model.estimator or key) if model.params is None else None
+                continuous = [p for p, v in (zoo_space or {}).items() if isinstance(v, dict) and "float" in v and v.get("step") is None]
+                if continuous:
+                    discrete = False
+                    self.error(
+                        ("models", key),
+                        f"a grid search needs discrete values, and the default space of '{key}' has continuous ranges ({', '.join(continuous)})",
+                        f"give {key} params with {{choice: [...]}} (params: {{}} for its defaults), or use strategy: random / optuna",
+                        key=True,
                     )
             if self.spec.models is None and "models" not in self.failed:
                 self.error(

@@ -32,8 +32,9 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, OneToOneFeatureMixin, TransformerMixin
+from sklearn.impute import KNNImputer
 from sklearn.preprocessing import OneHotEncoder, QuantileTransformer
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ..errors import DataError
 
@@ -508,3 +509,22 @@ class BoundedOneHotEncoder(OneHotEncoder):
                 hint="set preprocess.categorical.max_categories, or encode it with target or frequency",
             )
         return self
+
+
+class KeepEmptyKNNImputer(KNNImputer):
+    """``KNNImputer`` whose output names match its output when a column has no value.
+
+    With ``keep_empty_features=True``, scikit-learn 1.9's ``transform`` keeps a
+    column without any observed value in the training fold (as zeros) but
+    ``get_feature_names_out`` leaves it out: with pandas output the trial
+    failed with "Length mismatch: Expected axis has 6 elements, new values have
+    5 elements" (a mostly missing column, one fold without a value in it).
+    """
+
+    def get_feature_names_out(self, input_features=None):
+        names = super().get_feature_names_out(input_features)
+        if not self.keep_empty_features:
+            return names
+        every = np.asarray(_check_feature_names_in(self, input_features), dtype=object)
+        indicators = names[int(np.sum(self._valid_mask)) :] if self.add_indicator else names[:0]
+        return np.concatenate([every, indicators])

@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import registry as R
 from ..errors import UsageError
-from .columnwise import BoundedOneHotEncoder, CategoryDtype, FoldQuantileTransformer, FrequencyEncoder, OutlierClipper
+from .columnwise import BoundedOneHotEncoder, CategoryDtype, FoldQuantileTransformer, FrequencyEncoder, KeepEmptyKNNImputer, OutlierClipper
 from .rows import OutlierRows
 
 PASSTHROUGH = "passthrough"
@@ -67,7 +67,7 @@ def impute(
     never dropped. Columns entirely missing in a training fold are kept (filled
     with 0 / the fill value) so every fold yields the same columns.
     """
-    from sklearn.impute import KNNImputer, SimpleImputer
+    from sklearn.impute import SimpleImputer
 
     if column_type != "numeric" and name in NUMERIC_ONLY_IMPUTERS:
         raise UsageError(f"impute '{name}' needs numbers and cannot fill {column_type} columns", hint="use most_frequent or constant")
@@ -87,7 +87,7 @@ def impute(
             strategy=name, fill_value=fill_value if name == "constant" else None, add_indicator=missing_indicator, keep_empty_features=True
         )
     if name == "knn":
-        return KNNImputer(add_indicator=missing_indicator, keep_empty_features=True)
+        return KeepEmptyKNNImputer(add_indicator=missing_indicator, keep_empty_features=True)
     if name == "iterative":
         from sklearn.experimental import enable_iterative_imputer  # noqa: F401 - the documented switch
         from sklearn.impute import IterativeImputer

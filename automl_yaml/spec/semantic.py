@@ -656,6 +656,15 @@ class Checker:
                         f"the grid has {size:,} configurations and the search has no budget: it would run every one",
                         "add search.budget (trials: 200, time: 1h), use coarser ranges (a step, a choice), or strategy: random / optuna",
                     )
+        if search.strategy == "optuna" and search.options.sampler == "cmaes" and len(search.metrics()) > 1:
+            self.error(("search", "options", "sampler"), "the cmaes sampler optimises one objective", "use sampler: nsga2 or tpe for several metrics")
+        data = self.spec.data
+        if data is not None and data.split.by == "time" and search.cv.repeats > 1:
+            self.error(
+                ("search", "cv", "repeats"),
+                "search.cv.repeats needs folds that can be reshuffled, and a time split has one order",
+                "remove search.cv.repeats (or use data.split.by: random)",
+            )
         if search.strategy == "optuna" and len(search.metrics()) > 1 and search.options.pruner != "none":
             self.warn(("search", "options", "pruner"), "Optuna cannot prune multi-objective studies; pruning is off")
         if search.budget.trials is None and search.budget.time is None and search.strategy not in ("grid",):
@@ -696,6 +705,8 @@ class Checker:
                     "the Gaussian-process sampler needs PyTorch, which is not installed",
                     'pip install "torch==2.13.0+cpu"   (the CPU build; an unpinned torch may pull a CUDA build of several GB)',
                 )
+        if s is not None and s.strategy == "optuna" and s.options.sampler == "cmaes" and find_spec("cmaes") is None:
+            self.warn(("search", "options", "sampler"), "the cmaes sampler needs the cmaes package, which is not installed", "pip install cmaes")
         for name, src in (spec.sources or {}).items():
             kind = src.kind
             if kind == "mongo" and find_spec("pymongo") is None:

@@ -65,6 +65,21 @@ NO_IMPORTANCES = frozenset(
         "TransformedTargetRegressor",
     }
 )  # fmt: skip
+#: The options each column type takes, and why not: copies of ``preprocess.pipeline._APPLIES`` and ``_HINTS`` (that module imports pandas)
+COLUMN_OPTIONS = {
+    "numeric": {"impute", "fill_value", "scale", "outliers"},
+    "categorical": {"impute", "fill_value", "encode"},
+    "boolean": {"impute", "fill_value", "scale"},
+    "datetime": {"impute", "fill_value", "scale"},
+    "text": set(),
+}
+COLUMN_HINTS = {
+    "encode": "only categorical columns are encoded; set `type: categorical` to encode it",
+    "scale": "only numeric, boolean and datetime columns are scaled; set `type: numeric` to scale it",
+    "outliers": "outliers apply to numeric columns; set `type: numeric`",
+    "impute": "text columns are handled by preprocess.text.encode (drop, frequency or tfidf)",
+    "fill_value": "text columns are handled by preprocess.text.encode (drop, frequency or tfidf)",
+}
 #: A grid larger than this without a budget is worth a warning (the run would take days)
 GRID_WARN = 10_000
 #: A bind parameter of a query: SQLAlchemy's own pattern (``TextClause._bind_params_regex``)
@@ -616,6 +631,20 @@ class Checker:
                 self.error(path + ("encode",), "a numeric column has no categories to encode", "remove encode, or set type: categorical")
             if ov.type in ("categorical", "text") and ov.scale is not None:
                 self.error(path + ("scale",), "a categorical column cannot be scaled", "remove scale, or set type: numeric")
+            if ov.type in COLUMN_OPTIONS:
+                reported = {"numeric": {"encode"}, "categorical": {"scale"}, "text": {"scale"}}.get(ov.type, set())
+                for field in sorted(ov.model_fields_set - {"type", "drop"} - COLUMN_OPTIONS[ov.type] - reported):
+                    if getattr(ov, field) is not None:
+                        self.error(path + (field,), f"'{col}' is a {ov.type} column, which has no {field}", COLUMN_HINTS.get(field))
+                if ov.type != "categorical" and isinstance(ov.fill_value, str) and ov.impute == "constant" and "fill_value" in COLUMN_OPTIONS[ov.type]:
+                    try:
+                        float(ov.fill_value)
+                    except ValueError:
+                        self.error(
+                            path + ("fill_value",),
+                            f"{self.show(path + ('fill_value',), ov.fill_value)} is not a number, and '{col}' is a {ov.type} column",
+                            "give a number, or set `type: categorical`",
+                        )
 
     def check_search(self) -> None:
         search = self.spec.search

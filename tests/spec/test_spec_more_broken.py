@@ -355,3 +355,11 @@ def test_a_huge_grid_without_a_budget_is_a_warning(tmp_path, capsys):
     assert code == 0 and (p["severity"], p["path"], p["line"]) == ("warning", "search.strategy", 14)
     assert p["message"] == "the grid has 17,862 configurations and the search has no budget: it would run every one"
     assert main(["validate", str(spec), "--set", "search.budget.time=2h"]) == 0
+
+
+def test_column_options_match_the_pipeline():
+    from automl_yaml.preprocess import pipeline
+    from automl_yaml.spec import semantic
+
+    assert semantic.COLUMN_OPTIONS == pipeline._APPLIES
+    assert semantic.COLUMN_HINTS == pipeline._HINTS

@@ -345,7 +345,7 @@ def load_spec(
     data = apply_overrides(data, overrides, smap)
     data, warnings = upgrade(data, smap)
     raw = copy.deepcopy(data)
-    warnings = warnings + shell_style_variables(data, smap)
+    warnings = smap.warnings + warnings + shell_style_variables(data, smap)
     data = interpolate(data, smap, environ)
     if data.get("name") is None:
         data["name"] = _default_name(path)

@@ -110,6 +110,8 @@ class SourceMap:
     raw: dict[Path, str] = dataclasses.field(default_factory=dict)
     origin: dict[Path, str] = dataclasses.field(default_factory=dict)
     containers: set = dataclasses.field(default_factory=set)
+    #: what the YAML reading noticed that is legal but likely not meant (a shallow merge)
+    warnings: list = dataclasses.field(default_factory=list)
 
     def locate(self, path: Path, *, key: bool = False) -> Location:
         """The location of ``path``, or of its nearest ancestor that has one."""
@@ -344,6 +346,21 @@ def _yaml_hint(exc: yaml.MarkedYAMLError) -> str | None:
     return None
 
 
+def _mapping_keys(node: MappingNode) -> set:
+    """The keys of a mapping node, with those it merges in with '<<'."""
+    keys = set()
+    for k, v in node.value:
+        if not isinstance(k, ScalarNode):
+            continue
+        if k.tag != _STD + "merge":
+            keys.add(k.value)
+            continue
+        for src in v.value if isinstance(v, SequenceNode) else [v]:
+            if isinstance(src, MappingNode):
+                keys |= _mapping_keys(src)
+    return keys
+
+
 class _Builder:
     def __init__(self, loader: _Composer, smap: SourceMap):
         self.loader = loader
@@ -402,6 +419,7 @@ class _Builder:
                 )
             else:
                 own[key] = key_node.start_mark
+        self._shallow_merges(node, path)
         try:
             self.loader.flatten_mapping(node)  # '<<' merge keys, PyYAML's own code
         except yaml.MarkedYAMLError as exc:
@@ -423,6 +441,42 @@ class _Builder:
             self.smap.keys[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
             out[key] = self.build(value_node, child, depth + 1)
         return out
+
+    def _shallow_merges(self, node: MappingNode, path: Path) -> None:
+        """Warn where an own key replaces a whole mapping merged in with '<<' (YAML merges one level only).
+
+        ``random_forest: {<<: *rf, params: {max_depth: 3}}`` keeps only max_depth: the
+        params of ``*rf`` are gone, which users of docker compose's anchors rarely expect.
+        """
+        merged: dict[Any, MappingNode] = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, ScalarNode) and key_node.tag == _STD + "merge":
+                for src in value_node.value if isinstance(value_node, SequenceNode) else [value_node]:
+                    if isinstance(src, MappingNode):
+                        for k, v in src.value:
+                            if isinstance(k, ScalarNode) and isinstance(v, MappingNode):
+                                merged.setdefault(k.value, v)
+        if not merged:
+            return
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode) or key_node.tag == _STD + "merge" or key_node.value not in merged:
+                continue
+            if not isinstance(value_node, MappingNode):
+                continue
+            own = _mapping_keys(value_node)
+            lost = [k.value for k, _ in merged[key_node.value].value if isinstance(k, ScalarNode) and k.value not in own and k.tag != _STD + "merge"]
+            if lost:
+                key = key_node.value
+                self.smap.warnings.append(
+                    Problem(
+                        f"'{key}' replaces the whole '{key}' merged with '<<' (YAML merges the top level only), so {', '.join(map(repr, lost))} "
+                        f"{'is' if len(lost) == 1 else 'are'} dropped",
+                        path=dotted(path + (key,)),
+                        location=Location(self.smap.file, key_node.start_mark.line + 1, key_node.start_mark.column + 1),
+                        hint=f"merge one level down too: anchor the inner mapping (&name) and write {key}: {{<<: *name, ...}}",
+                        severity="warning",
+                    )
+                )
 
     def _key(self, key_node: ScalarNode, path: Path, report: bool = True) -> Any:
         if not report:

@@ -363,3 +363,32 @@ def test_column_options_match_the_pipeline():
 
     assert semantic.COLUMN_OPTIONS == pipeline._APPLIES
     assert semantic.COLUMN_HINTS == pipeline._HINTS
+
+
+# ------------------------------------------------------------- YAML merges are one level deep
+
+
+def test_a_mapping_that_replaces_a_merged_one_is_a_warning(tmp_path, capsys):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "x-rf: &rf {params: {n_estimators: 10, max_features: 0.5}}\n" + MINIMAL + "models:\n  random_forest:\n    <<: *rf\n    params: {max_depth: 3}\n"
+    )
+    code, [p] = _json(["validate", str(spec)], capsys)
+    assert code == 0
+    assert (p["severity"], p["line"], p["col"], p["path"]) == ("warning", 9, 5, "models.random_forest.params")
+    assert p["message"].endswith("so 'n_estimators', 'max_features' are dropped")
+    assert "{<<: *name, ...}" in p["hint"]
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        "    <<: *rf\n    params: {<<: *rfp, max_depth: 3}\n",  # merged one level down too
+        "    <<: *rf\n    params: {n_estimators: 20}\n",  # every merged key given again
+        "    <<: *rf\n",
+    ],
+)
+def test_merges_that_keep_every_key_pass(tmp_path, capsys, entry):
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("x-rf: &rf {params: &rfp {n_estimators: 10}}\n" + MINIMAL + "models:\n  random_forest:\n" + entry)
+    assert _json(["validate", str(spec)], capsys) == (0, [])

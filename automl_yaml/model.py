@@ -91,6 +91,7 @@ class TrainedModel(BaseEstimator):
         """The input as a DataFrame with the training columns, in order."""
         if not isinstance(X, pd.DataFrame):
             X = pd.DataFrame(X)
+        X = self._as_read(X)
         missing = [c for c in self.features if c not in X.columns]
         if missing:
             shown = ", ".join(missing[:10]) + (f", … ({len(missing)} in all)" if len(missing) > 10 else "")
@@ -111,6 +112,25 @@ class TrainedModel(BaseEstimator):
         for col, dtype in (self.dtypes or {}).items():
             X[col] = self._as_trained(col, X[col], dtype)
         self._warn_unseen(X)
+        return X
+
+    def _as_read(self, X: pd.DataFrame) -> pd.DataFrame:
+        """The columns as a source gives them to training (``BaseSource._normalise``): names as text,
+        and an index that training had as a column (a DataFrame indexed by ``customer``, or by dates) as that column.
+
+        A DataFrame with columns 0, 1, 2 trained a model on "0", "1", "2", and
+        the same DataFrame then "lacked 3 columns: 0, 1, 2".
+        """
+        if not all(isinstance(c, str) for c in X.columns):
+            from .data.sources import column_names
+
+            X = X.set_axis(column_names(X.columns), axis=1)
+        features = self.features or []
+        if not isinstance(X.index, pd.RangeIndex) and any(c not in X.columns for c in features):
+            index_names = ["index" if n is None and X.index.nlevels == 1 else n if n is not None else f"level_{i}" for i, n in enumerate(X.index.names)]
+            if any(str(n) in features and str(n) not in X.columns for n in index_names):
+                X = X.reset_index()
+                X = X.set_axis([str(c) for c in X.columns], axis=1)
         return X
 
     def _warn_unseen(self, X: pd.DataFrame) -> None:

@@ -98,6 +98,13 @@ def _missing_optional(exc: ImportError) -> str | None:
 _EXTRAS = {"s3fs": "s3", "sqlalchemy": "sql", "psycopg": "sql", "pymongo": "mongo"}
 
 
+def column_names(columns: Any) -> list[str]:
+    """Column names as text; the levels of a MultiIndex joined by dots, as nested JSON fields are (``('g', 'a')`` -> ``g.a``)."""
+    if isinstance(columns, pd.MultiIndex):
+        return [".".join(str(part) for part in c if part is not None and str(part) != "") for c in columns]
+    return [str(c) for c in columns]
+
+
 class BaseSource:
     """The interface every source reader implements.
 
@@ -162,7 +169,7 @@ class BaseSource:
             unnamed_numbers = all(n is None for n in index.names) and index.dtype.kind in "iu"
             frame = frame.reset_index(drop=unnamed_numbers)
         if not all(isinstance(c, str) for c in frame.columns):
-            frame.columns = [str(c) for c in frame.columns]
+            frame.columns = column_names(frame.columns)
         if not frame.columns.is_unique:
             twice = sorted(set(frame.columns[frame.columns.duplicated()]))
             raise self.error(

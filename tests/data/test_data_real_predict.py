@@ -101,3 +101,45 @@ def test_mlx_predict_refuses_to_write_over_its_input(trained, capsys):
     assert main(["predict", "-m", str(run.output), "-i", f"{spec}:d", "-o", str(run.folder / "data.csv")]) == EXIT_USAGE
     assert "is the file the input is read from" in capsys.readouterr().err
     assert main(["predict", "-m", str(run.output), "-i", f"{spec}:d", "-o", str(run.folder / "preds.csv")]) == EXIT_OK
+
+
+# ------------------------------------------------------------- frames as training read them
+
+
+def test_the_frame_a_model_was_trained_on_can_be_predicted(tmp_path):
+    # columns 0, 1, 2 became "0", "1", "2" in training, and an index named 'cust' a column:
+    # the same DataFrame then "lacked 3 columns: 0, 1, 2" / "lacked 1 column: cust"
+    import automl_yaml
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(50, 2)), index=pd.Index(rng.permutation(50) * 7 + 1000, name="cust"))
+    df["y"] = (df[0] > 0).astype(int)
+    doc = {"sources": {"train": df}, "data": {"target": "y"}, "search": {"budget": {"trials": 1}}, "tracking": False, "output": str(tmp_path / "o")}
+    result = automl_yaml.run(doc, quiet=True)
+    assert list(df.columns) == [0, 1, "y"]  # the caller's frame is untouched
+    model = result.load_model()
+    assert model.features == ["cust", "0", "1"]
+    preds = result.predict(df.drop(columns="y"))
+    assert len(preds) == 50 and set(preds["prediction"]) <= {0, 1}
+
+
+def test_check_input_reads_index_and_names_as_a_source_does():
+    model = TrainedModel(task="regression").fitted(pd.DataFrame({"index": pd.date_range("2020", periods=3), "0": [1.0, 2.0, 3.0], "g.a": [1.0, 2.0, 3.0]}))
+    new = pd.DataFrame({0: [5.0], ("g", "a"): [6.0]}, index=pd.DatetimeIndex(["2021-01-01"]))
+    new.columns = pd.MultiIndex.from_tuples([("0", ""), ("g", "a")])
+    X = model.check_input(new)
+    assert list(X.columns) == ["index", "0", "g.a"] and X.iloc[0].tolist() == [pd.Timestamp("2021-01-01"), 5.0, 6.0]
+    # an index the model does not use stays out: no reset, no warning about it
+    plain = TrainedModel(task="regression").fitted(pd.DataFrame({"a": [1.0, 2.0]}))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert plain.check_input(pd.DataFrame({"a": [3.0]}, index=pd.Index(["r1"], name="row"))).columns.tolist() == ["a"]
+    with pytest.raises(Exception, match="lacks 1 column the model was trained on: a"):
+        plain.check_input(pd.DataFrame({"b": [3.0]}, index=pd.Index([3.0], name="a_")))
+
+
+def test_multiindex_columns_are_dotted_names_in_training(tmp_path):
+    from automl_yaml.data.sources import column_names
+
+    assert column_names(pd.MultiIndex.from_tuples([("g", "a"), ("y", ""), (1, 2)])) == ["g.a", "y", "1.2"]
+    assert column_names(pd.Index([0, 1.5, "x"])) == ["0", "1.5", "x"]

@@ -721,8 +721,9 @@ def _looks_like_dates(values: pd.Series) -> bool:
     """Strings that all look like dates (a sample) and parse as dates."""
     if values.empty or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
         return False
-    sample = values.head(10_000).drop_duplicates().head(200)
-    if not all(isinstance(v, str) and _DATE_LIKE.match(v) for v in sample):
+    sample = values.head(10_000)
+    sample = sample[~missing_markers(sample)].drop_duplicates().head(200)  # '?' or '-' for a missing date
+    if sample.empty or not all(isinstance(v, str) and _DATE_LIKE.match(v) for v in sample):
         return False
     parsed = _to_datetime(sample)
     return parsed is not None and bool(parsed.notna().all())
@@ -1013,6 +1014,10 @@ def _coerce(
                 "type it numeric to use the numbers as they are (a Unix time stays in order), or write the dates as text (2024-01-31) in the source",
             )
         if kind == "datetime" and not pd.api.types.is_datetime64_any_dtype(s):
+            marked = missing_markers(s)
+            if marked.any() and (s.notna() & ~marked).any():
+                notes.append(f"column '{col}' {_markers_note(s).replace('among its numbers', 'among its dates')}")
+                s = s.mask(marked)
             fmt = NUMBER_DATE_FORMAT if _number_dates(s) else date_format(s)
             parsed = None if pd.api.types.is_bool_dtype(s) else parse_dates(s, fmt) if fmt else _to_datetime(s)
             bad = s.notna() & (parsed.isna() if parsed is not None else True)

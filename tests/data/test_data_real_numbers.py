@@ -120,3 +120,19 @@ def test_a_run_learns_from_ages_with_question_marks(messy_run, types, lowest, hi
     assert run.code == 0, run.err
     summary = json.loads((run.output / "summary.json").read_text())
     assert lowest <= summary["holdout"]["accuracy"] <= highest, summary["holdout"]
+
+
+def test_a_date_column_with_question_marks_is_dates_with_a_note():
+    # it was categorical, one level per date: a holdout r2 of 0.33 where the year decides the target
+    rng = np.random.default_rng(2)
+    days = pd.Series(pd.date_range("2015-01-01", periods=N, freq="9D"))
+    signup = days.dt.strftime("%d/%m/%Y").astype(object)
+    signup[[4, 40, 77]] = ["?", "-", "n.a."]
+    frame = pd.DataFrame({"signup": signup, "x": rng.normal(size=N), "y": days.dt.year + rng.normal(size=N)})
+    ds = split(spec_for({"target": "y"}), frame)
+    assert ds.column_types["signup"] == "datetime" and ds.date_formats["signup"] == "%d/%m/%Y"
+    assert ds.frame["signup"].isna().sum() == 3 and ds.frame["signup"].dropna().dt.year.min() == 2015
+    assert "column 'signup' has 3 values such as '?', '-', 'n.a.' among its dates: they are read as missing values" in ds.notes
+    model = TrainedModel(task="regression", date_formats=ds.date_formats).fitted(ds.X_train)
+    X = model.check_input(pd.DataFrame({"signup": ["?", "03/02/2016"], "x": [0.0, 0.0]}))
+    assert X["signup"].isna().tolist() == [True, False] and X["signup"].iloc[1] == pd.Timestamp("2016-02-03")

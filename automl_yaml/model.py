@@ -17,7 +17,15 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
 
-from .data.assemble import MAX_FINITE, MISSING_MARKERS, date_format, parse_dates, parse_durations, parse_formatted_numbers
+from .data.assemble import (
+    MAX_FINITE,
+    MISSING_MARKERS,
+    date_format,
+    parse_dates,
+    parse_durations,
+    parse_formatted_numbers,
+    parse_unit_numbers,
+)
 from .errors import DataError
 
 
@@ -204,6 +212,8 @@ class TrainedModel(BaseEstimator):
                 formatted = parse_formatted_numbers(values)
                 if formatted is None:
                     formatted = parse_durations(values)
+                if formatted is None and (with_unit := parse_unit_numbers(values)) is not None:
+                    formatted = with_unit[0]  # "1248 CC", as training read them
                 if formatted is None:
                     raise DataError(
                         f"column '{col}' held numbers in training, but the input has values such as {values[bad].iloc[0]!r} ({int(bad.sum())} in all)",

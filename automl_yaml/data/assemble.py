@@ -42,6 +42,7 @@ __all__ = [
     "MAX_CLASSES",
     "MAX_FINITE",
     "parse_durations",
+    "parse_unit_numbers",
     "parse_marked_numbers",
     "missing_markers",
     "MISSING_MARKERS",
@@ -545,6 +546,38 @@ def _durations_note(values: pd.Series) -> str:
     )
 
 
+#: A number with a unit after it: "1248 CC", "23.4 kmpl", "74 bhp", "19M", "10,000+", "12.5 °C".
+_WITH_UNIT = re.compile(r"^\s*([+-]?\d[\d,.\s\u00a0']*?)\s*([A-Za-z\u00b5\u00b0][A-Za-z\u00b5\u00b0/²³.]{0,11}|\+)\s*$")
+
+
+def parse_unit_numbers(values: pd.Series) -> tuple[pd.Series, str] | None:
+    """Numbers that all carry the same unit (``"1248 CC"``, ``"74 bhp"``, ``"10,000+"``): the numbers and the unit.
+
+    Scraped and exported tables write quantities so (car listings, app stores):
+    as text they were categories, one level per value. Every non-missing value
+    must be a number followed by one unit, the same for all (``"19M"`` next to
+    ``"512k"`` is not read: the units differ); the number may be written for
+    people (``"10,000+"``). Returns None otherwise.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype) or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
+        return None
+    present = values.dropna()
+    head = present.head(200)
+    if present.empty or not all(isinstance(v, str) and _WITH_UNIT.match(v) for v in head):  # cheap: most columns stop here
+        return None
+    parts = present.astype(str).str.extract(_WITH_UNIT)
+    if parts[1].isna().any() or parts[1].nunique() != 1:
+        return None
+    unit = str(parts[1].iloc[0])
+    numbers = pd.to_numeric(parts[0].str.strip(), errors="coerce")
+    if numbers.isna().any():
+        formatted = parse_formatted_numbers(parts[0].str.strip().astype(object))
+        if formatted is None:
+            return None
+        numbers = formatted
+    return numbers.astype("float64").reindex(values.index), unit
+
+
 def _fractional(numbers: pd.Series) -> np.ndarray:
     """Which numbers are not integers (3.5, inf); missing values must be dropped first."""
     with np.errstate(invalid="ignore"):  # inf % 1 is nan: not an integer, no warning
@@ -841,6 +874,8 @@ def _infer_column(s: pd.Series) -> str:
         return "categorical"
     if _as_numbers(values) is not None or parse_formatted_numbers(values) is not None or parse_durations(values) is not None:
         return "numeric"
+    if parse_unit_numbers(values) is not None:
+        return "numeric"
     if parse_marked_numbers(values) is not None:
         return "numeric"
     if _looks_like_dates(values):
@@ -1053,6 +1088,10 @@ def _coerce(
             if durations is not None:
                 numbers, bad = durations, bad & False
                 notes.append(f"column '{col}' {_durations_note(s)}")
+            with_unit = parse_unit_numbers(s) if bad.any() else None
+            if with_unit is not None:
+                (numbers, unit), bad = with_unit, bad & False
+                notes.append(f"column '{col}' holds numbers with a unit (e.g. {_native(s.dropna().iloc[0])!r}): they are read as numbers without '{unit}'")
             if bad.any():
                 raise _spec_error(loaded, path, f"'{col}' is typed numeric, but values such as {_native(s[bad].iloc[0])!r} are not numbers", "remove the override, or fix the values")
             out[col] = numbers

@@ -136,3 +136,35 @@ def test_a_date_column_with_question_marks_is_dates_with_a_note():
     model = TrainedModel(task="regression", date_formats=ds.date_formats).fitted(ds.X_train)
     X = model.check_input(pd.DataFrame({"signup": ["?", "03/02/2016"], "x": [0.0, 0.0]}))
     assert X["signup"].isna().tolist() == [True, False] and X["signup"].iloc[1] == pd.Timestamp("2016-02-03")
+
+
+def test_numbers_with_one_unit_are_numbers():
+    from automl_yaml.data.assemble import parse_unit_numbers
+
+    def units(values):
+        out = parse_unit_numbers(pd.Series(values, dtype=object))
+        return None if out is None else ([None if np.isnan(v) else v for v in out[0].tolist()], out[1])
+
+    assert units(["1248 CC", "998 CC", None]) == ([1248.0, 998.0, None], "CC")
+    assert units(["74 bhp", "88.5 bhp"]) == ([74.0, 88.5], "bhp")
+    assert units(["10,000+", "1,000,000+"]) == ([10000.0, 1000000.0], "+")
+    assert units(["12.5 °C", "-3 °C"]) == ([12.5, -3.0], "°C") and units(["5 km/h", "7 km/h"]) == ([5.0, 7.0], "km/h")
+    assert units(["1.234,5 kg", "2 kg"]) == ([1234.5, 2.0], "kg")
+    assert units(["19M", "512k"]) is None  # two units: not one scale
+    assert units(["2nd", "3rd"]) is None and units(["12 34", "5 6"]) is None and units(["Varies with device", "19M"]) is None
+    assert units(["2020 Q1", "2020 Q2"]) is None and units(["abc", "def"]) is None
+
+
+def test_columns_of_quantities_with_units_are_numeric_features():
+    # scraped car listings: as text each was a category, one level per engine size
+    rng = np.random.default_rng(3)
+    engine = rng.integers(800, 3000, N)
+    frame = pd.DataFrame({"engine": [f"{v} CC" for v in engine], "installs": [f"{v:,}+" for v in rng.choice([1000, 10**6], N)]})
+    frame["y"] = engine * 2.0
+    ds = split(spec_for({"target": "y"}), frame)
+    assert ds.column_types == {"engine": "numeric", "installs": "numeric"}
+    assert ds.X_train["engine"].tolist() == engine[ds.X_train.index].astype(float).tolist()
+    assert f"column 'engine' holds numbers with a unit (e.g. '{engine[0]} CC'): they are read as numbers without 'CC'" in ds.notes
+    assert any(n.startswith("column 'installs' holds numbers with a unit") and n.endswith("without '+'") for n in ds.notes)
+    model = TrainedModel(task="regression").fitted(ds.X_train)
+    assert model.check_input(pd.DataFrame({"engine": ["1197 CC"], "installs": ["5,000+"]})).iloc[0].tolist() == [1197.0, 5000.0]

@@ -58,25 +58,16 @@ def _duration_words(text: str) -> str | None:
     return "".join(f"{v}{u}" for (v, _), u in zip(parts, units)) if all(units) else None
 
 
-def _finite(seconds: float, given: Any) -> float:
-    """An endless duration (.inf, 1e400) is no limit at all, and the run's timers cannot wait for it."""
-    if seconds == float("inf"):
-        raise PydanticCustomError(
-            "duration", "'{value}' is not a duration", {"value": given, "hint": "remove the key for no limit, or give a duration such as 10m, 2h, 1d"}
-        )
-    return seconds
-
-
 def parse_duration(value: Any) -> Any:
     """``"1h30m"``, ``"10m"``, ``"90s"``, ``"2d"`` or a number of seconds -> seconds."""
     if isinstance(value, bool):
         return value  # let the float validator reject it
     if isinstance(value, (int, float)):
-        return _finite(float(value), value)
+        return float(value)
     if isinstance(value, str):
         text = value.strip()
         try:
-            return _finite(float(text), value)
+            return float(text)
         except ValueError:
             pass
         m = _DURATION.match(text)

@@ -62,16 +62,23 @@ class StrictModel(BaseModel):
     @field_validator("*", mode="before")
     @classmethod
     def _no_bool_for_a_number(cls, value: Any, info: Any) -> Any:
-        # `seed: true`, `test_size: yes`, `trials: true`: pydantic would take them as 1
-        if isinstance(value, bool) and info.field_name:
+        # `seed: true`, `test_size: yes`, `trials: true`: pydantic would take them as 1;
+        # `fill_value: .inf`, `threshold: .nan`: no option means them, and JSON cannot hold them
+        odd = isinstance(value, bool) or (isinstance(value, float) and not math.isfinite(value))
+        if odd and info.field_name:
             key = (cls, info.field_name)
             if key not in _NUMBERS_ONLY:
                 _NUMBERS_ONLY[key] = _numbers_only(cls.model_fields[info.field_name].annotation)
-            if _NUMBERS_ONLY[key]:
+            if _NUMBERS_ONLY[key] and isinstance(value, bool):
                 word = "true" if value else "false"
                 raise PydanticCustomError(
                     "bool_not_number", "expected a number, got {word}", {"word": word, "hint": "true and false are not numbers here: write the number"}
                 )
+            if _NUMBERS_ONLY[key]:
+                word = "nan" if value != value else ("-.inf" if value < 0 else ".inf")
+                # an endless budget is no budget, and the run's timers cannot wait for it
+                hint = "remove the key for no limit" if info.field_name in ("time", "trial_timeout") else "give a number"
+                raise PydanticCustomError("bool_not_number", "expected a finite number, got {word}", {"word": word, "hint": hint})
         return value
 
     def __repr_args__(self):

@@ -1122,7 +1122,8 @@ def _coerce(
                 out[col] = s.map(lambda v: str(v) if pd.notna(v) else v)
                 strings = present[present.map(lambda v: isinstance(v, str))]
                 words = strings[pd.to_numeric(strings, errors="coerce").isna()]
-                if len(words) and not forced and len(words) <= len(present) / 2:
+                booleans = present.map(lambda v: isinstance(v, (bool, np.bool_))).any()  # True next to 'no': not numbers
+                if len(words) and not forced and not booleans and len(words) <= len(present) / 2:
                     # SQLite keeps 'unknown' in an INTEGER column; Excel a "n/a" cell among numbers.
                     notes.append(
                         f"column '{col}' holds numbers and {len(words)} values that are not (e.g. {_native(words.iloc[0])!r}): it is used as categorical; "

@@ -84,13 +84,23 @@ def write(output_dir: str | Path, source: str, fingerprint: str, frame: pd.DataF
         with atomic_path(path, suffix=".tmp") as tmp:
             frame.to_parquet(tmp, index=False, **WRITE_OPTIONS)
     except Exception as exc:  # noqa: BLE001 - caching is an optimisation, never a failure
-        log.warning("source '%s' is not cached: %s", source, exc)
+        log.warning("source '%s' is not cached (it is read again next run): %s", source, _why(exc, frame))
         return None
     for old in _versions(output_dir, source):
         if old != path:
             with contextlib.suppress(OSError):
                 old.unlink()
     return path
+
+
+def _why(exc: Exception, frame: pd.DataFrame) -> str:
+    """Why Parquet refused the table, in words: pyarrow says ``("Expected bytes, got a 'int' object", 'Conversion failed for column m with type object')``."""
+    m = re.search(r"column (.+?) with type object", str(exc))
+    if m and m.group(1) in frame.columns:
+        kinds = sorted({type(v).__name__ for v in frame[m.group(1)].dropna().head(10_000)})
+        return f"column '{m.group(1)}' holds values of several types ({', '.join(kinds)}); Parquet keeps one type per column"
+    text = str(exc.args[0]) if exc.args else type(exc).__name__
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def clear(output_dir: str | Path, source: str | None = None) -> int:

@@ -168,3 +168,12 @@ def test_columns_of_quantities_with_units_are_numeric_features():
     assert any(n.startswith("column 'installs' holds numbers with a unit") and n.endswith("without '+'") for n in ds.notes)
     model = TrainedModel(task="regression").fitted(ds.X_train)
     assert model.check_input(pd.DataFrame({"engine": ["1197 CC"], "installs": ["5,000+"]})).iloc[0].tolist() == [1197.0, 5000.0]
+
+
+def test_booleans_mixed_with_words_are_not_called_numbers():
+    frame = uci_table().assign(ringed=[True, "no", False, True] * (N // 4))
+    ds = split(spec_for({"target": "y"}), frame)
+    assert ds.column_types["ringed"] == "categorical"
+    assert not any("'ringed' holds numbers" in n for n in ds.notes), ds.notes
+    sqlite_like = uci_table().assign(visits=[3, 7, "unknown", 12] * (N // 4))  # numbers and a word: still said
+    assert any(n.startswith("column 'visits' holds numbers and 30 values that are not") for n in split(spec_for({"target": "y"}), sqlite_like).notes)

@@ -24,11 +24,18 @@ def estimator_class(name: str, task: str) -> type:
     return Entry(name, classes[task]).load()
 
 
-def make_estimator(name: str, params: dict[str, Any], task: str, *, seed: int | None = None, n_jobs: int | None = 1) -> Any:
+def make_estimator(
+    name: str, params: dict[str, Any], task: str, *, seed: int | None = None, n_jobs: int | None = 1, needs_proba: bool = False
+) -> Any:
     """An unfitted estimator with ``params``, seeded and single-threaded by default.
 
     ``random_state`` is set from the spec's seed (unless given) so that runs
     repeat; ``n_jobs`` is 1 because trials already run in parallel processes.
+    ``needs_proba``: a metric scores predicted probabilities (``log_loss``,
+    ``brier``: :data:`~automl_yaml.components.catalog.NEEDS_PROBA`), so an SVM
+    computes them (``probability: true``) unless its params say otherwise;
+    without them every SVM trial failed with "Pipeline has none of the
+    following attributes: predict_proba".
     """
     cls = estimator_class(name, task)
     params = dict(params)
@@ -40,8 +47,13 @@ def make_estimator(name: str, params: dict[str, Any], task: str, *, seed: int | 
     if cls.__name__.startswith("LGBM") and "verbose" not in params:
         params["verbose"] = -1
     if cls.__name__.startswith("SVC") and "probability" not in params:
-        params.setdefault("probability", False)
+        params["probability"] = bool(needs_proba)
     return cls(**params)
+
+
+def needs_proba(scorer_names) -> bool:
+    """Whether any of these scikit-learn scorers scores predicted probabilities (``neg_log_loss``...)."""
+    return any(n in catalog.NEEDS_PROBA for n in scorer_names if n)
 
 
 # Estimators that still take n_jobs but warn that it has no effect (scikit-learn >= 1.8).

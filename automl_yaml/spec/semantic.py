@@ -755,6 +755,13 @@ class Checker:
                 "the dask backend is not available in this version; trials run on local processes",
                 "remove execution.backend (local is the default) and use execution.n_jobs",
             )
+        cpus = os.cpu_count() or 1
+        if spec.execution is not None and spec.execution.n_jobs > cpus:
+            self.warn(
+                ("execution", "n_jobs"),
+                f"n_jobs: {spec.execution.n_jobs} starts that many worker processes (each with its own copy of the data), and this machine has {cpus} CPUs",
+                "n_jobs: -1 starts one per CPU",
+            )
         if spec.tracking is not None and spec.tracking.register_as and not spec.tracking.enabled:
             self.warn(("tracking", "register"), "tracking is off, so nothing is registered")
         self.check_tracking()

@@ -392,3 +392,15 @@ def test_merges_that_keep_every_key_pass(tmp_path, capsys, entry):
     spec = tmp_path / "spec.yaml"
     spec.write_text("x-rf: &rf {params: &rfp {n_estimators: 10}}\n" + MINIMAL + "models:\n  random_forest:\n" + entry)
     assert _json(["validate", str(spec)], capsys) == (0, [])
+
+
+@pytest.mark.parametrize(("n_jobs", "warned"), [(3, True), (2, False), (-1, False)])
+def test_more_workers_than_cpus_is_a_warning(tmp_path, capsys, monkeypatch, n_jobs, warned):
+    monkeypatch.setattr("automl_yaml.spec.semantic.os.cpu_count", lambda: 2)
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MINIMAL + f"execution: {{n_jobs: {n_jobs}}}\n")
+    code, problems = _json(["validate", str(spec)], capsys)
+    assert code == 0
+    assert [(p["severity"], p["path"], p["line"]) for p in problems] == ([("warning", "execution.n_jobs", 5)] if warned else [])
+    if warned:
+        assert problems[0]["message"].endswith("and this machine has 2 CPUs")

@@ -46,8 +46,10 @@ def make_estimator(
         params["n_jobs"] = n_jobs
     if cls.__name__.startswith("LGBM") and "verbose" not in params:
         params["verbose"] = -1
-    if cls.__name__.startswith("SVC") and "probability" not in params:
-        params["probability"] = bool(needs_proba)
+    if needs_proba and cls.__name__.startswith("SVC") and "probability" not in params:
+        # deprecated in scikit-learn 1.9 (removed in 1.11: CalibratedClassifierCV then); its
+        # default gives none, and setting it, even to False, warns at every fit
+        params["probability"] = True
     return cls(**params)
 
 

@@ -303,6 +303,15 @@ class JoinSpec(StrictModel):
 
     @model_validator(mode="after")
     def _keys(self):
+        for name in ("on", "left_on", "right_on"):
+            keys = getattr(self, name)
+            if keys is not None and (not keys or not all(k.strip() for k in keys)):
+                # `on: []` passed as "given" and reached pandas as no key at all
+                raise PydanticCustomError(
+                    "field_error",
+                    "`{field}` names no column" if not keys else "`{field}` has an empty column name",
+                    {"field": name, "hint": "name the key column(s) both tables share, e.g. on: id"},
+                )
         if self.on is None and (self.left_on is None or self.right_on is None):
             raise ValueError("give `on`, or both `left_on` and `right_on`")
         if self.on is not None and (self.left_on is not None or self.right_on is not None):

@@ -381,6 +381,12 @@ _NUMBER_CHARS = re.compile(rf"[\s{_CURRENCY}]*\(?[\s{_CURRENCY}+\-.,'\d]*\d[\s{_
 _PARENTHESISED = re.compile(r"^\((.*)\)$")
 
 
+def _present_head(values: pd.Series, n: int) -> pd.Series:
+    """The values present among the first ``n`` rows (the first ``n`` present ones when those rows are all missing), for cheap checks."""
+    head = values.head(n).dropna()
+    return head if len(head) else values.dropna().head(n)
+
+
 def parse_formatted_numbers(values: pd.Series) -> pd.Series | None:
     """Numbers written for people — ``"10,344.74"``, ``"1.234,5"``, ``"€ 12 000"``, ``"12.5%"``, ``"(1,200.00)"`` — as floats.
 
@@ -396,10 +402,13 @@ def parse_formatted_numbers(values: pd.Series) -> pd.Series | None:
     """
     if not (values.dtype == object or pd.api.types.is_string_dtype(values)) or isinstance(values.dtype, pd.CategoricalDtype):
         return None
-    present = values.dropna()
-    if present.empty or not all(isinstance(v, str) for v in present.head(1000)):
+    head = _present_head(values, 1000)
+    if head.empty or not all(isinstance(v, str) for v in head):
         return None
-    if not present.head(200).astype(str).str.fullmatch(_NUMBER_CHARS).all():  # cheap: most text columns stop here
+    if not head.head(200).astype(str).str.fullmatch(_NUMBER_CHARS).all():  # cheap: most text columns stop here
+        return None
+    present = values.dropna()
+    if not all(isinstance(v, str) for v in present.head(1000)):
         return None
     raw = present.astype(str).str.strip()
     text = raw.str.strip(_CURRENCY).str.strip()  # "$(1,200.00)", Excel's accounting format
@@ -451,10 +460,13 @@ def parse_durations(values: pd.Series) -> pd.Series | None:
 
     if isinstance(values.dtype, pd.CategoricalDtype) or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
         return None
-    present = values.dropna()
-    if present.empty:
+    head = _present_head(values, 1000)
+    if head.empty:
         return None
-    head = present.head(1000)
+    first = head.iloc[0]
+    if not isinstance(first, datetime.time) and not (isinstance(first, str) and _DURATION.fullmatch(first)):
+        return None  # cheapest: most columns stop at their first value
+    present = values.dropna()
     if all(isinstance(v, datetime.time) for v in head):
         if not all(isinstance(v, datetime.time) for v in present):
             return None
@@ -505,7 +517,10 @@ def parse_marked_numbers(values: pd.Series) -> pd.Series | None:
     """
     if isinstance(values.dtype, pd.CategoricalDtype) or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
         return None
-    head = values.dropna().head(1000)
+    head = _present_head(values, 1000)
+    first = head.iloc[0] if len(head) else None
+    if isinstance(first, str) and first.strip().casefold() not in MISSING_MARKERS and not _NUMBER_CHARS.fullmatch(first):
+        return None  # cheapest: a column of words stops at its first value
     head = head[~missing_markers(head)]
     if not all(isinstance(v, str) and _NUMBER_CHARS.fullmatch(v) or _is_number(v) for v in head):
         return None  # cheap: a column of words stops here
@@ -561,9 +576,11 @@ def parse_unit_numbers(values: pd.Series) -> tuple[pd.Series, str] | None:
     """
     if isinstance(values.dtype, pd.CategoricalDtype) or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
         return None
+    head = _present_head(values, 200)
+    if head.empty or not isinstance(head.iloc[0], str) or not _WITH_UNIT.match(head.iloc[0]):
+        return None  # cheapest: most columns stop at their first value
     present = values.dropna()
-    head = present.head(200)
-    if present.empty or not all(isinstance(v, str) and _WITH_UNIT.match(v) for v in head):  # cheap: most columns stop here
+    if not all(isinstance(v, str) and _WITH_UNIT.match(v) for v in head):  # cheap: most columns stop here
         return None
     parts = present.astype(str).str.extract(_WITH_UNIT)
     if parts[1].isna().any() or parts[1].nunique() != 1:
@@ -754,8 +771,8 @@ def _looks_like_dates(values: pd.Series) -> bool:
     """Strings that all look like dates (a sample) and parse as dates."""
     if values.empty or not (values.dtype == object or pd.api.types.is_string_dtype(values)):
         return False
-    sample = values.head(10_000)
-    sample = sample[~missing_markers(sample)].drop_duplicates().head(200)  # '?' or '-' for a missing date
+    sample = values.head(10_000).drop_duplicates().head(200)
+    sample = sample[~missing_markers(sample)]  # '?' or '-' for a missing date
     if sample.empty or not all(isinstance(v, str) and _DATE_LIKE.match(v) for v in sample):
         return False
     parsed = _to_datetime(sample)
@@ -1106,9 +1123,10 @@ def _coerce(
             out[col] = lowered.map(lambda v: v in _TRUE if pd.notna(v) else pd.NA).astype("boolean")
         elif kind == "categorical" and not forced and pd.api.types.is_string_dtype(s) and s.dtype != object:
             # A CSV column of numbers with a few words in it ("Total" on a footer row, "unknown"): say why it is not numeric.
-            present = s.dropna()
-            head = present.head(1000)
-            words = present[pd.to_numeric(present, errors="coerce").isna()] if pd.to_numeric(head, errors="coerce").notna().mean() >= 0.5 else head[:0]
+            head = s.head(1000).dropna()
+            mostly_numbers = len(head) > 0 and pd.to_numeric(head, errors="coerce").notna().mean() >= 0.5
+            present = s.dropna() if mostly_numbers else head  # cheap: a column of words stops at its first 1,000 values
+            words = present[pd.to_numeric(present, errors="coerce").isna()] if mostly_numbers else head[:0]
             if len(words) and len(words) <= len(present) / 2 and not present.str.match(_LEADING_ZERO).any():
                 shown = ", ".join(repr(str(v)) for v in pd.unique(words)[:3])
                 notes.append(

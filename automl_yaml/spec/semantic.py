@@ -11,6 +11,7 @@ Only the estimator metadata (JSON) is read; nothing heavy is imported.
 
 from __future__ import annotations
 
+import difflib
 import itertools
 import math
 import os
@@ -302,6 +303,14 @@ class Checker:
             path = ("models", key) + (("estimator",) if model.estimator else ())
             if name not in R.estimators:
                 message, hint = catalog.unknown_estimator(name)
+                if not model.estimator and hint and hint.startswith("known estimator names"):
+                    # nothing close: maybe a name of the user's own for the entry
+                    hint = f"a key is the estimator's name unless `estimator:` gives it ({key}: {{estimator: random_forest, ...}}); {hint}"
+                elif not model.estimator and hint and hint.startswith("did you mean"):
+                    close = re.findall(r"'([^']+)'", hint)
+                    # not a typo of it (random_forrest) but a name of the user's own (champion_forest)
+                    if close and difflib.SequenceMatcher(None, key.lower(), close[0].lower()).ratio() < 0.85:
+                        hint += f" (to keep the name '{key}': {key}: {{estimator: {close[0]}, ...}})"
                 self.error(path, message, hint, key=not model.estimator)
                 continue
             classes = catalog.estimator_classes(name)

@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import AutomlYamlError, DataError, UsageError
+from .errors import AutomlYamlError, DataError, SearchError, UsageError
 from .spec import LoadedSpec, load_spec
 
 SEARCH_DIR = "search"
@@ -269,6 +269,19 @@ def _versions() -> dict[str, str]:
         except PackageNotFoundError:
             pass
     return out
+
+
+def _locate_failing_model(exc, loaded: LoadedSpec, only_model: str) -> None:
+    """Every trial failed, all of one model that the spec lists: point the error at that model's entry."""
+    outcome = getattr(exc, "outcome", None)
+    results = getattr(outcome, "results", None)
+    models = loaded.spec.models or {}
+    if not results or any(r.status != "failed" for r in results):
+        return
+    names = {r.config.get("model", only_model) for r in results}
+    if len(names) != 1 or (name := names.pop()) not in models:
+        return
+    exc.message = f"{loaded.locate('models', name)}: models.{name}: {exc.message}"
 
 
 def _trial_modules(spec) -> list[str]:
@@ -710,6 +723,9 @@ class _Job:
                     resume=self.resume,
                     on_result=on_result,
                 )
+        except SearchError as exc:
+            _locate_failing_model(exc, self.loaded, next(iter(self.space.models)))
+            raise
         finally:
             with contextlib.suppress(Exception):
                 self.importances = searcher.importances()

@@ -152,6 +152,18 @@ def test_every_trial_failing_is_a_runtime_error(tmp_path, small_spec, capsys):
     assert main(["run", str(spec)]) == 1
     err = capsys.readouterr().err
     assert "every trial failed" in err and "Traceback" not in err
+    # one model failed them all: the error points at its entry in the spec
+    line = next(i for i, text in enumerate(spec.read_text().splitlines(), 1) if text.strip().startswith("multinomial_nb:"))
+    assert f"error: {spec}:{line}:3: models.multinomial_nb: every trial failed (2 of 2)" in err
+
+
+def test_every_trial_failing_over_several_models_names_no_model(tmp_path, small_spec, capsys):
+    models = {"multinomial_nb": {"params": {"alpha": 0.5}}, "nb2": {"estimator": "multinomial_nb", "params": {"alpha": 0.1}}}
+    spec = small_spec({"tracking": False, "models": models, "search": {"budget": {"trials": 2}}})
+    assert main(["run", str(spec)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: every trial failed") or "\nerror: every trial failed" in err
+    assert "models." not in err.split("every trial failed")[0]
 
 
 def test_a_failing_candidate_does_not_stop_the_search(tmp_path, small_spec):

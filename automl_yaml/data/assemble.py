@@ -675,6 +675,37 @@ def infer_task(y: pd.Series, requested: str) -> tuple[str, str]:
     return "regression", f"the target '{name}' has {n} distinct integer values in {len(values)} rows (too many for classes)"
 
 
+def _numbers_but_on_dropped_rows(frame: pd.DataFrame, columns: list, dropped: pd.Series, notes: list[str]) -> pd.DataFrame:
+    """Columns of numbers whose only other values are on rows without a target (a "Total" footer row):
+    numbers, those values missing (the rows are dropped anyway).
+
+    A spreadsheet export ending with ``Total,,,1234`` made every numeric
+    column text, and each one a row id or a category of its own.
+    """
+    kept = ~dropped
+    for col in columns:
+        s = frame[col]
+        if isinstance(s.dtype, pd.CategoricalDtype) or not (s.dtype == object or pd.api.types.is_string_dtype(s)):
+            continue
+        head = _present_head(s[dropped], 5)
+        if head.empty or not all(isinstance(v, str) for v in head) or pd.to_numeric(head, errors="coerce").notna().all():
+            continue  # cheap: only columns with a word on a dropped row
+        present = s[kept].dropna()
+        if present.empty or not all(isinstance(v, str) for v in present.head(1000)) or present.head(1000).str.match(_LEADING_ZERO).any():
+            continue
+        numbers = pd.to_numeric(present, errors="coerce")
+        if numbers.isna().any() or present.str.match(_LEADING_ZERO).any():
+            continue
+        words = s[dropped].dropna()
+        words = words[pd.to_numeric(words, errors="coerce").isna()]
+        notes.append(
+            f"column '{col}' holds numbers, and {', '.join(repr(str(v)) for v in pd.unique(words)[:3])} only on rows without a target "
+            "(a total or a footer?), which are dropped: it is numeric"
+        )
+        frame = frame.assign(**{col: pd.to_numeric(s.where(kept), errors="coerce")})
+    return frame
+
+
 def _tidy_labels(frame: pd.DataFrame, target: str, notes: list[str]) -> pd.DataFrame:
     """A text target without the spaces around its labels, and a note on labels that differ only in case.
 
@@ -957,7 +988,8 @@ def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, st
             found[col] = "UUID or ObjectId"
             continue
         if kind == "categorical" and not pd.api.types.is_bool_dtype(s) and s.notna().all() and s.is_unique:
-            found[col] = "value"
+            if not _numbers_with_a_few_words(s):  # a column of numbers with "Total" in it is said so (_coerce), not an id
+                found[col] = "value"
             continue
         if kind != "numeric":
             continue
@@ -969,6 +1001,17 @@ def _row_ids(frame: pd.DataFrame, types: dict[str, str], overrides: dict[str, st
         if counts_rows or _ID_NAME.match(str(col)):
             found[col] = "integer"
     return found
+
+
+def _numbers_with_a_few_words(s: pd.Series) -> bool:
+    """Text that is numbers but for a few words (at most half): "12.5", "3", ..., "Total"."""
+    if not (s.dtype == object or pd.api.types.is_string_dtype(s)) or isinstance(s.dtype, pd.CategoricalDtype):
+        return False
+    head = _present_head(s, 1000)
+    if head.empty or pd.to_numeric(head.astype(object), errors="coerce").notna().mean() < 0.5:
+        return False
+    numbers = pd.to_numeric(s.dropna().astype(object), errors="coerce")
+    return 0 < int(numbers.isna().sum()) <= len(numbers) / 2
 
 
 def _yaml_name(name: Any) -> str:
@@ -1130,7 +1173,7 @@ def _coerce(
             if len(words) and len(words) <= len(present) / 2 and not present.str.match(_LEADING_ZERO).any():
                 shown = ", ".join(repr(str(v)) for v in pd.unique(words)[:3])
                 notes.append(
-                    f"column '{col}' holds numbers and {len(words)} value{'s' if len(words) != 1 else ''} that are not ({shown}): it is used as categorical; "
+                    f"column '{col}' holds numbers and {len(words)} value{'s that are' if len(words) != 1 else ' that is'} not ({shown}): it is used as categorical; "
                     f"to use it as numbers, make those values missing in the source (for a file: options: {{na_values: [{shown}]}})"
                 )
         elif kind in ("categorical", "text") and s.dtype == object:
@@ -1323,6 +1366,8 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     overrides = {c: o.type for c, o in spec.preprocess.columns.items() if o.type}
     overrides.update(data.types)
     features = [c for c in frame.columns if c not in excluded]
+    if missing.any():
+        frame = _numbers_but_on_dropped_rows(frame, [c for c in features if c not in overrides], missing, notes)
     types = infer_types(frame[features], overrides)
     left_out: list[str] = []  # why columns are not features, for the error when none is left
     for col, what in _row_ids(frame.loc[~missing], types, overrides).items():

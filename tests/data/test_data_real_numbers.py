@@ -177,3 +177,34 @@ def test_booleans_mixed_with_words_are_not_called_numbers():
     assert not any("'ringed' holds numbers" in n for n in ds.notes), ds.notes
     sqlite_like = uci_table().assign(visits=[3, 7, "unknown", 12] * (N // 4))  # numbers and a word: still said
     assert any(n.startswith("column 'visits' holds numbers and 30 values that are not") for n in split(spec_for({"target": "y"}), sqlite_like).notes)
+
+
+def test_a_total_row_without_a_target_leaves_numeric_columns_numeric():
+    # "Total,,," ending a spreadsheet export made x1 text: a row id (dropped), and the holdout r2 was below 0
+    rng = np.random.default_rng(4)
+    x1 = rng.normal(size=50)
+    text = "x1,x2,y\n" + "".join(f"{a:.4f},{b:.4f},{2 * a:.4f}\n" for a, b in zip(x1, rng.normal(size=50))) + "Total,,\n"
+    import io
+
+    frame = pd.read_csv(io.StringIO(text))
+    assert not pd.api.types.is_numeric_dtype(frame["x1"])  # what pandas gives
+    ds = split(spec_for({"target": "y"}), frame)
+    assert ds.column_types["x1"] == "numeric" and ds.X_train["x1"].dtype == "float64"
+    assert np.allclose(ds.X_train["x1"], np.round(x1[ds.X_train.index], 4))
+    assert (
+        "column 'x1' holds numbers, and 'Total' only on rows without a target (a total or a footer?), which are dropped: it is numeric"
+        in ds.notes
+    )
+
+
+def test_a_total_row_with_a_target_is_said_not_taken_for_an_id():
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame({"x1": [f"{v:.4f}" for v in rng.normal(size=N)] + ["Total"], "y": list(rng.normal(size=N)) + [123.0]})
+    ds = split(spec_for({"target": "y"}), frame)
+    assert not any("'x1' looks like a row id" in n for n in ds.notes)
+    assert (
+        "column 'x1' holds numbers and 1 value that is not ('Total'): it is used as categorical; "
+        "to use it as numbers, make those values missing in the source (for a file: options: {na_values: ['Total']})"
+    ) in ds.notes
+    ids = pd.DataFrame({"code": [f"C{i:05d}" for i in range(N)], "x": rng.normal(size=N), "y": rng.normal(size=N)})
+    assert any("'code' looks like a row id" in n for n in split(spec_for({"target": "y"}), ids).notes)  # ids still are

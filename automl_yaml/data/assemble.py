@@ -891,11 +891,49 @@ def _number_dates(values: pd.Series) -> bool:
     return bool(((present % 1 == 0) & (present >= 10_000_101) & (present <= 99_991_231)).all())
 
 
+def dates_in_formats(values: pd.Series) -> tuple[pd.Series, list[str]] | None:
+    """Dates written in two or three formats, each read in its own: ``2020-01-31`` among ``31/01/2020``.
+
+    Exports merged from two systems mix them; pandas reads the whole column
+    in the format of its first value, the others become NaT, and the column
+    was text (a row id, one value per row). The values are grouped by where
+    the year is and by the separator; each group must fit one format
+    (:func:`date_format`, day first when a day above 12 says so).
+    Returns the dates and the formats, or None.
+    """
+    if not (values.dtype == object or pd.api.types.is_string_dtype(values)) or isinstance(values.dtype, pd.CategoricalDtype):
+        return None
+    present = values.dropna()
+    if present.empty or not all(isinstance(v, str) for v in present.head(1000)):
+        return None
+    text = present.astype(str).str.strip()
+    year_first = text.str.match(r"^\d{4}\D")
+    separator = text.str.extract(r"\d([-/. ])\d", expand=False).fillna("")
+    keys = year_first.astype(str) + separator
+    if not 2 <= keys.nunique() <= 3:
+        return None
+    out = pd.Series(pd.NaT, index=values.index, dtype="datetime64[us]")
+    formats = []
+    for _, group in text.groupby(keys, sort=False):
+        fmt = date_format(group.astype(object))
+        if fmt is None or "%z" in fmt or "%Z" in fmt:
+            return None
+        parsed = parse_dates(group.astype(object), fmt)
+        if parsed.isna().any():
+            return None
+        out[group.index] = parsed.astype("datetime64[us]")
+        formats.append(fmt)
+    return out, formats
+
+
 def _to_datetime(values: pd.Series) -> pd.Series | None:
     """Parsed dates (NaT where a value is not one), or None when pandas cannot parse the column."""
     fmt = date_format(values)
     if fmt is not None:
         return parse_dates(values, fmt)
+    mixed = dates_in_formats(values)
+    if mixed is not None:
+        return mixed[0]
     for utc in (False, True):  # mixed UTC offsets need utc=True
         try:
             with warnings.catch_warnings():
@@ -1114,7 +1152,10 @@ def _coerce(
                 notes.append(f"column '{col}' {_markers_note(s).replace('among its numbers', 'among its dates')}")
                 s = s.mask(marked)
             fmt = NUMBER_DATE_FORMAT if _number_dates(s) else date_format(s)
-            parsed = None if pd.api.types.is_bool_dtype(s) else parse_dates(s, fmt) if fmt else _to_datetime(s)
+            mixed = dates_in_formats(s) if fmt is None and not pd.api.types.is_bool_dtype(s) else None
+            if mixed is not None:
+                notes.append(f"column '{col}' holds dates in {len(mixed[1])} formats ({', '.join(mixed[1])}): each is read in its own")
+            parsed = None if pd.api.types.is_bool_dtype(s) else parse_dates(s, fmt) if fmt else mixed[0] if mixed is not None else _to_datetime(s)
             bad = s.notna() & (parsed.isna() if parsed is not None else True)
             if parsed is not None and not bad.any():
                 out[col] = parsed

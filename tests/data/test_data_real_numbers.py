@@ -208,3 +208,31 @@ def test_a_total_row_with_a_target_is_said_not_taken_for_an_id():
     ) in ds.notes
     ids = pd.DataFrame({"code": [f"C{i:05d}" for i in range(N)], "x": rng.normal(size=N), "y": rng.normal(size=N)})
     assert any("'code' looks like a row id" in n for n in split(spec_for({"target": "y"}), ids).notes)  # ids still are
+
+
+def test_dates_in_two_formats_are_dates_each_read_in_its_own():
+    # ISO dates with one in ten written 31/12/2020: the column was a "row id" (text), dropped
+    days = pd.Series(pd.date_range("2015-01-01", periods=N, freq="9D"))
+    when = days.dt.strftime("%Y-%m-%d").astype(object)
+    when[::10] = days[::10].dt.strftime("%d/%m/%Y")
+    rng = np.random.default_rng(6)
+    frame = pd.DataFrame({"when": when, "x": rng.normal(size=N), "y": days.dt.year + rng.normal(size=N)})
+    ds = split(spec_for({"target": "y"}), frame)
+    assert ds.column_types["when"] == "datetime"
+    assert (ds.frame["when"] == days).all()
+    assert "column 'when' holds dates in 2 formats (%d/%m/%Y, %Y-%m-%d): each is read in its own" in ds.notes
+    assert not any("'when' looks like a row id" in n for n in ds.notes)
+    model = TrainedModel(task="regression", date_formats=ds.date_formats).fitted(ds.X_train)
+    X = model.check_input(pd.DataFrame({"when": ["2016-03-01", "31/12/2017"], "x": [0.0, 0.0]}))
+    assert X["when"].tolist() == [pd.Timestamp("2016-03-01"), pd.Timestamp("2017-12-31")]
+
+
+def test_one_format_or_no_dates_are_left_as_they_were():
+    from automl_yaml.data.assemble import dates_in_formats
+
+    assert dates_in_formats(pd.Series(["2020-01-31", "2020-02-01"], dtype=object)) is None  # one format: date_format's
+    assert dates_in_formats(pd.Series(["2020-01-31", "31/01/2020", "soon"], dtype=object)) is None
+    assert dates_in_formats(pd.Series(["a-b", "c/d"], dtype=object)) is None
+    got = dates_in_formats(pd.Series(["2020-01-31", "13/02/2020", None, "01/03/2020"], dtype=object))
+    assert got is not None and got[0].tolist()[:2] == [pd.Timestamp("2020-01-31"), pd.Timestamp("2020-02-13")]
+    assert got[0].iloc[3] == pd.Timestamp("2020-03-01") and pd.isna(got[0].iloc[2])  # day first, as 13/02 says

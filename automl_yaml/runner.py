@@ -93,13 +93,14 @@ class PipelineFactory:
     Picklable, so that worker processes build their own pipelines.
     """
 
-    def __init__(self, spec, column_types: dict[str, str], task: str, space, seed: int, n_jobs: int = 1):
+    def __init__(self, spec, column_types: dict[str, str], task: str, space, seed: int, n_jobs: int = 1, needs_proba: bool = False):
         self.spec = spec
         self.column_types = column_types
         self.task = task
         self.space = space
         self.seed = seed
         self.n_jobs = n_jobs
+        self.needs_proba = needs_proba  # a metric scores probabilities (log_loss): an SVM computes them
 
     def __call__(self, config: dict):
         from .components.estimators import make_estimator
@@ -107,7 +108,7 @@ class PipelineFactory:
 
         key, params, options = self.space.split(config)
         name = self.space.models[key].estimator
-        estimator = make_estimator(name, params, self.task, seed=self.seed, n_jobs=self.n_jobs)
+        estimator = make_estimator(name, params, self.task, seed=self.seed, n_jobs=self.n_jobs, needs_proba=self.needs_proba)
         return build_pipeline(self.spec, self.column_types, self.task, options, estimator, seed=self.seed)
 
 
@@ -668,7 +669,10 @@ class _Job:
             raise UsageError("no model fits this task and data size", hint="list models in the spec")
         cv_spec = spec.search.cv if ds.cv_folds is None else spec.search.cv.model_copy(update={"folds": ds.cv_folds})
         self.cv = make_cv(cv_spec, spec.data.split.by, ds.task, spec.seed, groups=ds.groups_train)
-        self.factory = PipelineFactory(spec, ds.column_types, ds.task, self.space, spec.seed)
+        from .components.estimators import needs_proba
+
+        proba = needs_proba([m.scorer_name for m in self.metrics])
+        self.factory = PipelineFactory(spec, ds.column_types, ds.task, self.space, spec.seed, needs_proba=proba)
         if not self.space.shared:
             _check_features_left(spec, ds.column_types)
 
@@ -747,7 +751,7 @@ class _Job:
         t = time.perf_counter()
         with self.display.phase(f"refitting the best ({key}) on the whole training set"):
             n_jobs = spec.execution.n_jobs
-            refit = PipelineFactory(spec, ds.column_types, ds.task, self.space, spec.seed, n_jobs=n_jobs)
+            refit = PipelineFactory(spec, ds.column_types, ds.task, self.space, spec.seed, n_jobs=n_jobs, needs_proba=self.factory.needs_proba)
             pipeline = refit(best.config)
             pipeline.fit(ds.X_train, ds.y_train)
         self._timed("refit", t)

@@ -215,3 +215,13 @@ def test_permutation_importance_on_wide_data_permutes_only_the_related_columns()
     # narrow data: every column, as scikit-learn's permutation_importance gives
     narrow = feature_importance(model, X, y, get_scorer("roc_auc"), seed=0, max_columns=100)
     assert len(narrow) == p + 1
+
+
+def test_an_svm_scored_by_log_loss_is_searched_and_refitted_with_probabilities(tmp_path, small_spec):
+    # without probability=True every SVM trial failed ("Pipeline has none of the following
+    # attributes: predict_proba"), and the refitted model had no held-out log_loss
+    spec = small_spec({"tracking": False, "models": {"svm": {"params": {"C": {"float": [0.5, 2.0]}}}}, "search": {"metric": "log_loss", "budget": {"trials": 2}}})
+    result = automl_yaml.run(spec, quiet=True)
+    assert (result.leaderboard["status"] == "ok").all()
+    summary = json.loads((Path(result.output_dir) / "summary.json").read_text())
+    assert 0 < summary["holdout"]["log_loss"] < 1.1  # 3 classes: 1.1 is a uniform guess

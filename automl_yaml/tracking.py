@@ -731,7 +731,16 @@ def model_signature(model, example):
     from mlflow.models import ModelSignature, infer_signature
     from mlflow.types.schema import AnyType, ColSpec, Schema
 
-    outputs = infer_signature(example, model.predict(example)).outputs
+    # Only the outputs' schema is taken: the inputs are declared below, so a
+    # column MLflow cannot type (uint64, 20-digit numbers) is not worth its
+    # "Failed to infer schema for inputs" warning in the middle of a run.
+    sig_log = logging.getLogger("mlflow.models.signature")
+    level = sig_log.level
+    sig_log.setLevel(logging.ERROR)
+    try:
+        outputs = infer_signature(example, model.predict(example)).outputs
+    finally:
+        sig_log.setLevel(level)
     return ModelSignature(inputs=Schema([ColSpec(AnyType(), name=str(c)) for c in model.features]), outputs=outputs)
 
 

@@ -141,3 +141,22 @@ def test_a_saved_models_examples_are_strict_json_when_the_first_rows_have_missin
     rows = body["dataframe_split"]["data"]
     assert len(rows) == 5 and all(v is not None for row in rows for v in row)
     assert _strict(tmp_path / "model" / "input_example.json")
+
+
+def test_a_column_mlflow_cannot_type_saves_without_a_warning(tmp_path, capfd):
+    # uint64 (a Parquet id column): MLflow failed to infer the inputs' schema, which the
+    # model declares itself, and printed a warning in the middle of `mlx run -q`
+    from sklearn.linear_model import LogisticRegression
+
+    from automl_yaml.tracking import save_model
+
+    X = pd.DataFrame({"u": np.arange(40, dtype="uint64"), "b": np.tile([0.0, 1.0], 20)})
+    y = (X["u"] > 20).astype(int)
+    model = TrainedModel(pipeline=LogisticRegression().fit(X, y), task="classification", classes=[0, 1], target="y").fitted(X)
+    save_model(model, X, tmp_path / "model")
+    err = capfd.readouterr().err
+    assert "Failed to infer schema" not in err
+    assert (tmp_path / "model" / "MLmodel").exists()
+    import logging
+
+    assert logging.getLogger("mlflow.models.signature").level != logging.ERROR  # put back after the save

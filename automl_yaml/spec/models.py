@@ -419,9 +419,25 @@ class OutlierSpec(StrictModel):
         return self
 
 
+def _outlier_shorthand(v: Any) -> Any:
+    """``none`` -> None, ``iqr`` -> ``{method: iqr}`` (``isolation_forest`` drops rows: its only action)."""
+    if v is False or v == "none":
+        return None
+    if isinstance(v, str):
+        return {"method": v, "action": "drop"} if v == "isolation_forest" else {"method": v}
+    return v
+
+
+def _outliers(v: Any) -> Any:
+    # the shorthand holds inside a choice too: {choice: [none, iqr]}
+    if isinstance(v, dict) and set(v) == {"choice"} and isinstance(v["choice"], list):
+        return {"choice": [_outlier_shorthand(x) for x in v["choice"]]}
+    return _outlier_shorthand(v)
+
+
 OutlierValue = Annotated[
     searchable(Union[OutlierSpec, None], description="Outlier handling; null or 'none' for none."),
-    BeforeValidator(lambda v: None if v in ("none", False) else ({"method": v} if isinstance(v, str) else v)),
+    BeforeValidator(_outliers),
 ]
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
+import math
 import os
 import platform
 import shutil
@@ -82,8 +83,8 @@ class RunResult:
 
     def one_line(self) -> str:
         h = self.holdout.get(self.metric)
-        hs = f"{h:.4f}" if isinstance(h, float) else "n/a"
-        cv = f"{self.cv_score:.4f}" if isinstance(self.cv_score, float) else "n/a"
+        hs = f"{h:.4f}" if isinstance(h, float) and math.isfinite(h) else "n/a"
+        cv = f"{self.cv_score:.4f}" if isinstance(self.cv_score, float) and math.isfinite(self.cv_score) else "n/a"
         return f"{self.name}: best {self.best_model}  cv {self.metric} {cv}  test {self.metric} {hs}  -> {self.model_path}"
 
 
@@ -620,7 +621,7 @@ class _Job:
         d = self.display
         # Notes quote the data (column names, values such as "[10-20)"): not rich markup.
         d.note(f"task: [bold]{ds.task}[/bold] — {escape(ds.task_reason)}")
-        d.note(f"train {len(ds.X_train):,} rows / test {len(ds.X_test):,} rows, {ds.X_train.shape[1]} feature{'' if ds.X_train.shape[1] == 1 else 's'}")
+        d.note(f"train {len(ds.X_train):,} rows / test {len(ds.X_test):,} row{'' if len(ds.X_test) == 1 else 's'}, {ds.X_train.shape[1]} feature{'' if ds.X_train.shape[1] == 1 else 's'}")
         for n in ds.notes:
             d.note(escape(n))
 
@@ -770,6 +771,12 @@ class _Job:
                 continue
             try:
                 holdout[m.name] = float(m.display(m.scorer()(pipeline, ds.X_test, ds.y_test)))
+                if math.isnan(holdout[m.name]) and len(ds.X_test) < 2:
+                    # scikit-learn's r2 of one row: undefined, said only in a warning
+                    self.display.note(
+                        f"[yellow]holdout {m.name} is not defined on a test set of {len(ds.X_test)} row; "
+                        "the CV scores stand alone (raise data.split.test_size, or add data)[/yellow]"
+                    )
             except Exception as exc:  # a metric the model cannot give on this set
                 holdout[m.name] = float("nan")
                 from rich.markup import escape
@@ -1053,7 +1060,7 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
 
     best = f"trial {b['trial']} — {b['model']} {b['params']}" + (f" {b['options']}" if b["options"] else "")
     display.print(f"[bold]best[/bold]: {escape(best)}")
-    hold = ", ".join(f"{k} {v:.4f}" for k, v in summary["holdout"].items() if isinstance(v, float))
+    hold = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) and math.isfinite(v) else f"{k} n/a" for k, v in summary["holdout"].items())
     display.print(f"[bold]held-out test[/bold]: {hold}")
     t = summary["trials"]
     display.print(

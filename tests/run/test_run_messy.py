@@ -180,3 +180,25 @@ def test_a_tiny_regression_table_runs_with_fewer_default_folds(tmp_path, capsys)
     assert "the training set has 6 rows: 3-fold cross-validation instead of the default 5" in err and "3-fold CV" in err
     summary = json.loads((tmp_path / "runs" / "tiny" / "summary.json").read_text())
     assert len(summary["best"]["cv"]["r2"]["folds"]) == 3
+
+
+def test_a_one_row_test_set_says_why_its_r2_is_missing(tmp_path, capsys):
+    """5 rows: one test row, whose r2 scikit-learn leaves undefined (a warning only): said, and shown as n/a, not nan."""
+    import json
+
+    import yaml
+
+    from automl_yaml.cli import main
+
+    pd.DataFrame({"x": [1.0, 2, 3, 4, 5], "y": [1.1, 2.3, 2.9, 4.2, 5.1]}).to_csv(tmp_path / "five.csv", index=False)
+    spec = {"name": "five", "sources": {"d": "five.csv"}, "data": {"target": "y"}, "models": ["ridge"],
+            "search": {"strategy": "random", "budget": {"trials": 2}}, "tracking": False, "profile": False, "execution": {"n_jobs": 1}}
+    (tmp_path / "spec.yaml").write_text(yaml.safe_dump(spec))
+    assert main(["run", str(tmp_path / "spec.yaml")]) == 0
+    text = capsys.readouterr()
+    err = (text.out + text.err).replace("·", "").replace("\r", "")
+    assert "train 4 rows / test 1 row, 1 feature\n" in err
+    assert "holdout r2 is not defined on a test set of 1 row" in err and "held-out test: r2 n/a" in err and " nan" not in err
+    assert json.loads((tmp_path / "runs" / "five" / "summary.json").read_text())["holdout"]["r2"] is None
+    assert main(["run", str(tmp_path / "spec.yaml"), "--quiet"]) == 0
+    assert "test r2 n/a" in capsys.readouterr().out

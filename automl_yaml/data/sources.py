@@ -96,6 +96,8 @@ def _missing_optional(exc: ImportError) -> str | None:
 
 
 _EXTRAS = {"s3fs": "s3", "sqlalchemy": "sql", "psycopg": "sql", "pymongo": "mongo"}
+# database drivers whose module is not named as the package pip installs
+_PIP_NAMES = {"MySQLdb": "mysqlclient", "pymysql": "PyMySQL", "psycopg2": "psycopg2-binary", "cx_Oracle": "oracledb", "pymssql": "pymssql"}
 
 
 def column_names(columns: Any) -> list[str]:
@@ -875,6 +877,9 @@ class SqlSource(BaseSource):
         backend = url.get_backend_name()
         if backend in ("postgresql", "postgres") and url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
+        if backend in ("mysql", "mariadb") and url.drivername in ("mysql", "mariadb"):
+            # SQLAlchemy's default is mysqlclient (a C build); PyMySQL is pure Python, as mlx validate says
+            url = url.set(drivername=f"{backend}+pymysql")
         if backend == "sqlite":
             url = self._sqlite_read_only(url)
         return url
@@ -902,6 +907,7 @@ class SqlSource(BaseSource):
                 engine = sa.create_engine(url, poolclass=NullPool, connect_args=connect_args)
             except ImportError as exc:
                 package = _missing_optional(exc) or url.get_driver_name()
+                package = _PIP_NAMES.get(package, package)
                 raise MissingDependencyError(package, extra=_EXTRAS.get(package), purpose=f"source '{self.name}'") from None
             except Exception as exc:  # noqa: BLE001 - unknown dialect, bad driver options
                 raise self.error(f"cannot use the database URL {self._display_url()}: {_first_line(exc)}", usage=True) from None

@@ -17,13 +17,14 @@ import json
 import math
 import os
 import platform
+import re
 import shutil
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import AutomlYamlError, DataError, SearchError, UsageError
+from .errors import EXIT_USAGE, AutomlYamlError, DataError, SearchError, SpecError, UsageError
 from .spec import LoadedSpec, load_spec
 
 SEARCH_DIR = "search"
@@ -273,6 +274,26 @@ def _versions() -> dict[str, str]:
     return out
 
 
+_SPEC_PATH = re.compile(r"^([A-Za-z_]\w*(?:\.[\w-]+|\[\d+\])*): ")
+
+
+def _locate_spec_path(exc: AutomlYamlError, loaded: LoadedSpec) -> None:
+    """A usage error found on the data that names a spec field first (``preprocess.columns.island.impute: ...``) gets its file:line.
+
+    The preprocessing and selection modules check their options against the
+    data's columns without the spec's file; the location is added here, once.
+    """
+    if loaded.path is None or exc.exit_code != EXIT_USAGE or isinstance(exc, SpecError):
+        return
+    m = _SPEC_PATH.match(exc.message)
+    if m is None:
+        return
+    parts = [int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", m.group(1))]
+    if parts[0] not in type(loaded.spec).model_fields:
+        return
+    exc.message = f"{loaded.locate(*parts)}: {exc.message}"
+
+
 def _locate_failing_model(exc, loaded: LoadedSpec, only_model: str) -> None:
     """Every trial failed, all of one model that the spec lists: point the error at that model's entry."""
     outcome = getattr(exc, "outcome", None)
@@ -480,6 +501,7 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
             exc.mlx_reported = True  # the command line says "interrupted" only once
         raise
     except AutomlYamlError as exc:
+        _locate_spec_path(exc, loaded)
         job.tracker.fail(exc.message)
         raise
     except Exception as exc:

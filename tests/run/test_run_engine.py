@@ -225,3 +225,14 @@ def test_an_svm_scored_by_log_loss_is_searched_and_refitted_with_probabilities(t
     assert (result.leaderboard["status"] == "ok").all()
     summary = json.loads((Path(result.output_dir) / "summary.json").read_text())
     assert 0 < summary["holdout"]["log_loss"] < 1.1  # 3 classes: 1.1 is a uniform guess
+
+
+def test_a_usage_error_found_on_the_data_is_located_at_its_field(tmp_path, small_spec, capsys):
+    """The preprocessing checks its options against the data's columns, without the spec's file: the run adds file:line."""
+    spec = small_spec({"tracking": False, "preprocess": {"columns": {"island": {"impute": "mean"}}}})
+    assert main(["run", str(spec)]) == 2
+    err = capsys.readouterr().err
+    lines = spec.read_text().splitlines()
+    line = next(i for i, text in enumerate(lines, 1) if text.strip().startswith("impute: mean"))
+    col = lines[line - 1].index("mean") + 1
+    assert f"error: {spec}:{line}:{col}: preprocess.columns.island.impute: 'mean' needs numbers" in err and "Traceback" not in err

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGED = Path(__file__).with_name("estimators.json")
-FORMAT = 2
+FORMAT = 3  # 3: LightGBM's and XGBoost's ranges (DOCUMENTED)
 
 #: The libraries introspected, with the classes to take from each. scikit-learn
 #: lists its own estimators (``all_estimators``, a public API).
@@ -155,6 +155,53 @@ def generate_library(dist: str) -> dict[str, Any]:
     return out
 
 
+def _at_least(t: str, left: float, *, closed: str = "left", right: float | None = None) -> dict[str, Any]:
+    return {"kind": "interval", "type": t, "left": left, "right": right, "closed": closed, "hidden": False}
+
+
+_FRACTION = _at_least("real", 0.0, right=1.0, closed="right")  # (0, 1]
+_NON_NEGATIVE = _at_least("real", 0.0)
+# Ranges LightGBM and XGBoost check when fitting but do not declare as
+# scikit-learn does (``_parameter_constraints``), in the form ``_constraint``
+# writes: a value outside one failed every trial ("Check failed:
+# (num_leaves) > (1)"). Each one was measured against lightgbm 4 and
+# xgboost 3 (a fit that fails at the bound's other side).
+_LIGHTGBM = {
+    "num_leaves": [_at_least("int", 1, closed="neither")],
+    "learning_rate": [_at_least("real", 0.0, closed="neither")],
+    "n_estimators": [_at_least("int", 1)],
+    "subsample": [_FRACTION],
+    "colsample_bytree": [_FRACTION],
+    "min_child_samples": [_at_least("int", 0)],
+    "min_child_weight": [_NON_NEGATIVE],
+    "min_split_gain": [_NON_NEGATIVE],
+    "reg_alpha": [_NON_NEGATIVE],
+    "reg_lambda": [_NON_NEGATIVE],
+}
+_UNIT = _at_least("real", 0.0, right=1.0, closed="both")  # [0, 1]
+_NONE = {"kind": "none"}  # XGBoost's defaults: None, its own default then
+_XGBOOST = {
+    "learning_rate": [_NON_NEGATIVE, _NONE],
+    "max_depth": [_at_least("int", 0), _NONE],
+    "max_leaves": [_at_least("int", 0), _NONE],
+    "max_bin": [_at_least("int", 2), _NONE],
+    "subsample": [_UNIT, _NONE],
+    "colsample_bytree": [_UNIT, _NONE],
+    "colsample_bylevel": [_UNIT, _NONE],
+    "colsample_bynode": [_UNIT, _NONE],
+    "min_child_weight": [_NON_NEGATIVE, _NONE],
+    "gamma": [_NON_NEGATIVE, _NONE],
+    "reg_alpha": [_NON_NEGATIVE, _NONE],
+    "reg_lambda": [_NON_NEGATIVE, _NONE],
+}
+DOCUMENTED: dict[str, dict[str, list[dict[str, Any]]]] = {
+    "LGBMClassifier": _LIGHTGBM,
+    "LGBMRegressor": _LIGHTGBM,
+    "XGBClassifier": _XGBOOST,
+    "XGBRegressor": _XGBOOST,
+}
+
+
 def describe(cls: type, task: str) -> dict[str, Any] | None:
     """The metadata of one estimator class, or None if it needs arguments."""
     sig = inspect.signature(cls.__init__)
@@ -175,11 +222,14 @@ def describe(cls: type, task: str) -> dict[str, Any] | None:
     except Exception:
         return None
     declared = getattr(cls, "_parameter_constraints", None) or {}
+    documented = DOCUMENTED.get(cls.__name__, {})
     params = {}
     for name, default in sorted(defaults.items()):
         entry: dict[str, Any] = {"default": _jsonable(default)}
         if name in declared:
             entry["constraints"] = [_constraint(c) for c in declared[name]]
+        elif name in documented:
+            entry["constraints"] = [dict(c) for c in documented[name]]
         params[name] = entry
     module = cls.__module__
     public = module.split("._")[0]  # sklearn.ensemble._forest -> sklearn.ensemble

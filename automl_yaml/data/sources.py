@@ -82,8 +82,16 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 
 def _is_connection_error(exc: BaseException) -> bool:
+    import socket
+    import urllib.error
+
     name = type(exc).__name__
-    return isinstance(exc, (ConnectionError, TimeoutError)) or any(k in name for k in ("ClientConnector", "EndpointConnection", "ConnectTimeout"))
+    if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, OSError):
+        return True  # urllib (ftp://, http:// through pandas) wraps the socket's error
+    # socket.gaierror: a host name that does not resolve ("Name or service not known")
+    return isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror, socket.herror)) or any(
+        k in name for k in ("ClientConnector", "EndpointConnection", "ConnectTimeout")
+    )
 
 
 def _missing_optional(exc: ImportError) -> str | None:

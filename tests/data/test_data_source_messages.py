@@ -1,4 +1,4 @@
-"""A database driver that is not installed: the package pip installs is named, not the module it imports."""
+"""Messages of sources that cannot be read: a missing database driver names its pip package; an unknown host is unreachable."""
 
 from __future__ import annotations
 
@@ -30,3 +30,17 @@ def test_a_missing_mysql_driver_names_its_pip_package(tmp_path, capsys, url, mod
     assert main(["run", str(tmp_path / "spec.yaml"), "--quiet"]) == 2
     err = capsys.readouterr().err
     assert f"the optional package '{package}' is needed for source 'd'" in err and f"hint: pip install {package}" in err
+
+
+def test_a_host_that_does_not_resolve_is_unreachable_not_a_parse_error():
+    """ftp://host/x.csv with no such host said "cannot open ... as CSV" with a hint about sep: and encoding:."""
+    import socket
+    import urllib.error
+
+    from automl_yaml.data.sources import _is_connection_error
+
+    lookup = socket.gaierror(-2, "Name or service not known")
+    assert _is_connection_error(lookup)
+    assert _is_connection_error(urllib.error.URLError(lookup))  # urllib (ftp://) wraps it
+    assert not _is_connection_error(urllib.error.URLError("unknown url type: htps"))
+    assert not _is_connection_error(UnicodeDecodeError("utf-8", b"\xff", 0, 1, "invalid start byte"))

@@ -38,6 +38,7 @@ import pandas as pd
 from .. import registry as R
 from ..errors import AutomlYamlError, MissingDependencyError, SourceError, suggestion_hint
 from ..spec import mask_url
+from ..spec.semantic import COMPRESSIONS, FILE_FORMATS
 
 __all__ = ["BaseSource", "FileSource", "SqlSource", "MongoSource", "SampleSource", "FrameSource", "open_source", "CONTENT_HASH_LIMIT", "READER_VERSION"]
 
@@ -272,20 +273,10 @@ def open_source(name: str, spec: Any, *, base_dir: Path, frames: Mapping[str, pd
 
 # ------------------------------------------------------------------------------- files
 
-_COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zip": "zip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz"}
-_FORMATS = {
-    ".csv": "csv",
-    ".tsv": "tsv",
-    ".tab": "tsv",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".json": "json",
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".xlsx": "excel",
-    ".xlsm": "excel",
-    ".xls": "excel",
-}
+# The suffixes a file's format and compression are read from: kept with the
+# spec's checks (mlx validate tells them without importing this module's pandas).
+_COMPRESSIONS = COMPRESSIONS
+_FORMATS = FILE_FORMATS
 #: Encodings a CSV/TSV file that is not UTF-8 is read with, in order, when `encoding:` is not set (see :meth:`FileSource._read`).
 _LEGACY_ENCODINGS = ("cp1252", "latin-1")
 #: How pandas renames a repeated column name: the second 'price' is 'price.1' (see :meth:`FileSource._refuse_repeated_names`).

@@ -36,8 +36,8 @@ _THRESHOLD = re.compile(r"^(?:\d+(?:\.\d*)?\s*\*\s*)?(?:mean|median)$")
 #: dialect[+driver]:// (SQLAlchemy's URL form)
 _SQL_URL = re.compile(r"^[A-Za-z][A-Za-z0-9_]*(\+[A-Za-z0-9_]+)?://")
 
-#: The suffixes a file source reads its format from: a copy of ``data.sources``'
-#: tables (that module imports pandas; tests/spec/test_spec_more_broken.py keeps them equal).
+#: The suffixes a file source reads its format and compression from (``data.sources`` uses
+#: these tables; they live here because that module imports pandas, which validate must not).
 FILE_FORMATS = {
     ".csv": "csv",
     ".tsv": "tsv",

@@ -139,14 +139,6 @@ def test_an_existing_source_file_or_a_url_gives_no_warning(tmp_path, capsys):
     assert _json(["validate", str(spec)], capsys) == (0, [])
 
 
-def test_suffix_tables_match_the_reader():
-    from automl_yaml.data import sources
-    from automl_yaml.spec import semantic
-
-    assert semantic.FILE_FORMATS == sources._FORMATS
-    assert semantic.COMPRESSIONS == sources._COMPRESSIONS
-
-
 @pytest.mark.parametrize(
     ("path", "fmt", "compression"),
     [

@@ -45,6 +45,7 @@ from typing import Any
 from .. import registry as R
 from ..errors import DataError, suggestion_hint
 from ..spec.loader import dotted
+from ..spec.semantic import COLUMN_HINTS, COLUMN_OPTIONS
 from ..spec.space import Choice, FloatRange, IntRange, is_space
 from . import transforms as T
 from .columnwise import BooleanEncoder, DatetimeParts, FrequencyEncoder, MissingAsNaN, ModelFeatureNames, TfidfColumns
@@ -54,21 +55,9 @@ __all__ = ["build_pipeline", "selected_features", "resolve_option", "unwrap"]
 
 COLUMN_TYPES = ("numeric", "categorical", "boolean", "datetime", "text")
 
-#: Which ``preprocess.columns`` settings apply to which column type.
-_APPLIES = {
-    "numeric": {"impute", "fill_value", "scale", "outliers"},
-    "categorical": {"impute", "fill_value", "encode"},
-    "boolean": {"impute", "fill_value", "scale"},
-    "datetime": {"impute", "fill_value", "scale"},
-    "text": set(),
-}
-_HINTS = {
-    "encode": "only categorical columns are encoded; set `type: categorical` to encode it",
-    "scale": "only numeric, boolean and datetime columns are scaled; set `type: numeric` to scale it",
-    "outliers": "outliers apply to numeric columns; set `type: numeric`",
-    "impute": "text columns are handled by preprocess.text.encode (drop, frequency or tfidf)",
-    "fill_value": "text columns are handled by preprocess.text.encode (drop, frequency or tfidf)",
-}
+#: Which ``preprocess.columns`` settings apply to which column type, and why not
+#: (one table, which mlx validate checks too).
+_APPLIES, _HINTS = COLUMN_OPTIONS, COLUMN_HINTS
 
 
 # ---------------------------------------------------------------------------- options

@@ -25,13 +25,12 @@ import numpy as np
 
 from .. import registry as R
 from ..errors import UsageError
+from ..spec.semantic import NUMERIC_ONLY_IMPUTERS  # imputers that need numbers: one list, which mlx validate checks too
 from .columnwise import BoundedOneHotEncoder, CategoryDtype, FoldQuantileTransformer, FrequencyEncoder, KeepEmptyKNNImputer, OutlierClipper
 from .rows import OutlierRows
 
 PASSTHROUGH = "passthrough"
 
-#: Imputers that need numbers (they average or model values).
-NUMERIC_ONLY_IMPUTERS = ("mean", "median", "knn", "iterative")
 
 
 def make_transform(kind: str, name: str, **options: Any):

@@ -52,7 +52,7 @@ FILE_FORMATS = {
     ".xls": "excel",
 }
 COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zip": "zip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz"}
-#: Imputers that need numbers: a copy of ``preprocess.transforms.NUMERIC_ONLY_IMPUTERS`` (that module imports numpy)
+#: Imputers that need numbers (``preprocess.transforms`` uses this list; that module imports numpy)
 NUMERIC_ONLY_IMPUTERS = ("mean", "median", "knn", "iterative")
 #: Estimators (class names) with neither ``coef_`` nor ``feature_importances_`` once fitted: the
 #: importance and rfe selectors cannot rank features with them (tests/spec/test_spec_more_broken.py checks the list)
@@ -66,7 +66,7 @@ NO_IMPORTANCES = frozenset(
         "TransformedTargetRegressor",
     }
 )  # fmt: skip
-#: The options each column type takes, and why not: copies of ``preprocess.pipeline._APPLIES`` and ``_HINTS`` (that module imports pandas)
+#: The options each column type takes, and why not (``preprocess.pipeline`` uses these tables; that module imports pandas)
 COLUMN_OPTIONS = {
     "numeric": {"impute", "fill_value", "scale", "outliers"},
     "categorical": {"impute", "fill_value", "encode"},

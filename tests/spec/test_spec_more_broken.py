@@ -214,13 +214,6 @@ def test_the_logistic_rule_is_scikit_learns():
 # ------------------------------------------------ copies of what the run's modules know, kept equal
 
 
-def test_numeric_only_imputers_match_the_transforms():
-    from automl_yaml.preprocess import transforms
-    from automl_yaml.spec import semantic
-
-    assert semantic.NUMERIC_ONLY_IMPUTERS == transforms.NUMERIC_ONLY_IMPUTERS
-
-
 def test_no_importances_is_exactly_the_registered_estimators_without_them():
     """Fits every registered scikit-learn estimator on a tiny table: those without coef_/feature_importances_ are the list."""
     import importlib
@@ -347,14 +340,6 @@ def test_a_huge_grid_without_a_budget_is_a_warning(tmp_path, capsys):
     assert code == 0 and (p["severity"], p["path"], p["line"]) == ("warning", "search.strategy", 14)
     assert p["message"] == "the grid has 17,862 configurations and the search has no budget: it would run every one"
     assert main(["validate", str(spec), "--set", "search.budget.time=2h"]) == 0
-
-
-def test_column_options_match_the_pipeline():
-    from automl_yaml.preprocess import pipeline
-    from automl_yaml.spec import semantic
-
-    assert semantic.COLUMN_OPTIONS == pipeline._APPLIES
-    assert semantic.COLUMN_HINTS == pipeline._HINTS
 
 
 # ------------------------------------------------------------- YAML merges are one level deep

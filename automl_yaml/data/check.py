@@ -230,6 +230,27 @@ class _Checker:
                 path = ("data", "types", col) if col in self.spec.data.types else ("preprocess", "columns", col, "type")
                 self.add(path, exc.message.removeprefix(dotted(path) + ": "), exc.hint)
 
+    def check_folds(self, y: Any, task: str) -> None:
+        """The run's first check of the folds (every class in at least ``search.cv.folds`` rows), on the whole table."""
+        from types import SimpleNamespace
+
+        import pandas as pd
+
+        from .assemble import _check_folds
+
+        cv = self.spec.search.cv
+        folds = cv.folds if "folds" in cv.model_fields_set else 2  # unset: the run lowers the default itself
+        unlocated = SimpleNamespace(spec=self.spec, path=None, smap=self.loaded.smap)  # the message without its file:line:col
+        codes, classes = pd.factorize(y) if task == "classification" else (None, None)
+        try:
+            if codes is None:
+                _check_folds(unlocated, y, None, folds, "the table")
+            else:
+                _check_folds(unlocated, pd.Series(codes, index=y.index), list(classes), folds, "the table")
+        except AutomlYamlError as exc:
+            path = ("search", "cv", "folds") if exc.message.startswith("search.cv.folds: ") else ("data", "target")
+            self.add(path, exc.message.removeprefix(dotted(path) + ": "), exc.hint)
+
     def check_task(self) -> None:
         data = self.spec.data
         target = data.target
@@ -249,6 +270,8 @@ class _Checker:
         except AutomlYamlError as exc:
             self.add(("data", "task") if data.task != "auto" else ("data", "target"), exc.message, exc.hint)
             return
+        if len(sample) < SAMPLE_ROWS:  # the whole table: its rows and classes, counted as the run counts them
+            self.check_folds(sample.dropna(), task)
         n_classes = int(sample.nunique())
         if task == "classification" and n_classes > 2:  # the first rows already show more than two classes
             from .. import registry as R

@@ -145,3 +145,21 @@ def test_validate_check_data_reports_them(project):
     assert not report.ok
     assert [p.path for p in report.errors] == ["data.target"]
     assert report.errors[0].render().startswith(f"{project / 'spec.yaml'}:8:")
+
+
+def test_folds_more_than_a_class_has_rows_are_found_as_the_run_finds_them(project, monkeypatch):
+    """search.cv.folds: 4 with 3 rows of each class: check-data said valid, and the run stopped after loading the data."""
+    text = """
+        sources: {people: people.csv}
+        data: {target: label}
+        search: {cv: {folds: 4}}
+        """
+    (p,) = check_data(write_spec(project, text))
+    assert p.path == "search.cv.folds" and p.location.line == 3 and p.severity == "error"
+    assert p.message == "class 'a' has 3 rows in the table (and 1 more class); 4-fold cross-validation needs at least 4 of each class"
+    assert check_data(write_spec(project, text.replace("folds: 4", "folds: 3"))) == []
+    # only on a whole table: the first rows of a larger one do not count its classes
+    import automl_yaml.data.check as check
+
+    monkeypatch.setattr(check, "SAMPLE_ROWS", 6)
+    assert check_data(write_spec(project, text)) == []

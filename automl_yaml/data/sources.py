@@ -38,7 +38,7 @@ import pandas as pd
 from .. import registry as R
 from ..errors import AutomlYamlError, MissingDependencyError, SourceError, suggestion_hint
 from ..spec import mask_url
-from ..spec.semantic import COMPRESSIONS, FILE_FORMATS
+from ..spec.semantic import file_format
 
 __all__ = ["BaseSource", "FileSource", "SqlSource", "MongoSource", "SampleSource", "FrameSource", "open_source", "CONTENT_HASH_LIMIT", "READER_VERSION"]
 
@@ -273,10 +273,6 @@ def open_source(name: str, spec: Any, *, base_dir: Path, frames: Mapping[str, pd
 
 # ------------------------------------------------------------------------------- files
 
-# The suffixes a file's format and compression are read from: kept with the
-# spec's checks (mlx validate tells them without importing this module's pandas).
-_COMPRESSIONS = COMPRESSIONS
-_FORMATS = FILE_FORMATS
 #: Encodings a CSV/TSV file that is not UTF-8 is read with, in order, when `encoding:` is not set (see :meth:`FileSource._read`).
 _LEGACY_ENCODINGS = ("cp1252", "latin-1")
 #: How pandas renames a repeated column name: the second 'price' is 'price.1' (see :meth:`FileSource._refuse_repeated_names`).
@@ -319,15 +315,7 @@ class FileSource(BaseSource):
 
     # --------------------------------------------------------------- detection
     def _detect(self, path: str) -> tuple[str | None, str]:
-        if self.remote:
-            path = urlsplit(path).path  # not the query string (?token=...)
-        name = path.rstrip("/").rsplit("/", 1)[-1].lower()
-        stem, dot, suffix = name.rpartition(".")
-        compression = _COMPRESSIONS.get("." + suffix) if dot else None
-        if compression:
-            name = stem
-        inner = "." + name.rpartition(".")[2] if "." in name else ""
-        fmt = self.spec.format or _FORMATS.get(inner)
+        fmt, compression = file_format(path, self.spec.format)  # what mlx validate tells from the suffix, too
         if fmt is None:
             raise self.error(
                 f"cannot tell the format of '{self.spec.path}' from its suffix",
@@ -336,7 +324,7 @@ class FileSource(BaseSource):
             )
         if compression and fmt in ("parquet", "excel"):
             raise self.error(
-                f"{_NAMES[fmt]} files are compressed inside; a '.{suffix}' file cannot be read as {_NAMES[fmt]}",
+                f"{_NAMES[fmt]} files are compressed inside; a {compression}-compressed file cannot be read as {_NAMES[fmt]}",
                 hint="decompress it, or save the table as plain Parquet",
                 usage=True,
             )

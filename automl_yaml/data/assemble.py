@@ -1254,6 +1254,10 @@ def _n_test(loaded: Any, test_size: float | int, n: int) -> int:
     return max(k, 1)
 
 
+def _rows(n: int) -> str:
+    return f"{n:,} row" if n == 1 else f"{n:,} rows"
+
+
 def _check_folds(loaded: Any, y: pd.Series, classes: list | None, folds: int, where: str) -> None:
     """Enough rows, and enough rows of every class, for k-fold cross-validation."""
     path = ("search", "cv", "folds")
@@ -1373,9 +1377,9 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
             loaded, ("data", "target"), f"the target '{target}' has no values (all {len(frame)} rows are empty)", "check the target column and the sources", usage=False
         )
     if missing.any():
-        notes.append(f"{int(missing.sum())} rows with a missing target '{target}' were dropped")
+        notes.append(f"{_rows(int(missing.sum()))} with a missing target '{target}' {'was' if missing.sum() == 1 else 'were'} dropped")
     if infinite.any():
-        notes.append(f"{int(infinite.sum())} rows with an infinite or too large target '{target}' were dropped")
+        notes.append(f"{_rows(int(infinite.sum()))} with an infinite or too large target '{target}' {'was' if infinite.sum() == 1 else 'were'} dropped")
         missing = missing | infinite
         if missing.all():
             raise _spec_error(loaded, ("data", "target"), f"the target '{target}' has no finite values", "check the target column and the sources", usage=False)
@@ -1487,7 +1491,7 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     if len(test_idx) < SMALL_TEST_ROWS:
         # stackloss, longley: r2 on 4 or 5 rows swings from 0.98 to -22 with the split
         notes.append(
-            f"the test set has {len(test_idx)} rows: its scores are a rough guide (one row moves them a lot); "
+            f"the test set has {_rows(len(test_idx))}: its scores are a rough guide (one row moves them a lot); "
             f"the cross-validation scores, over the {len(train_idx)} training rows, are steadier"
         )
     y_train, y_test = y.iloc[train_idx], y.iloc[test_idx]

@@ -23,7 +23,7 @@ def test_infinite_values_are_missing_and_said():
     assert len(ds.X_train) + len(ds.X_test) == 59
     assert not np.isinf(ds.X_train["x"]).any() and ds.frame["x"].isna().sum() == 2
     assert any("'x' has 2 infinite or too large values" in n for n in ds.notes)
-    assert any("1 rows with an infinite or too large target 'y'" in n for n in ds.notes)
+    assert any("1 row with an infinite or too large target 'y' was dropped" in n for n in ds.notes)
 
 
 def test_numbers_with_thousands_separators_are_numbers():

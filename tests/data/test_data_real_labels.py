@@ -32,7 +32,7 @@ def test_spaces_around_labels_are_removed_with_a_note():
     assert len(ds.y_train) + len(ds.y_test) == N - 1  # "   " is no label: a missing target, dropped
     assert (ds.frame["y"].dropna() == ds.frame["y"].dropna().str.strip()).all()
     assert "4 labels of the target 'y' had spaces around them (e.g. 'yes '): the spaces are removed" in ds.notes
-    assert "1 rows with a missing target 'y' were dropped" in ds.notes
+    assert "1 row with a missing target 'y' was dropped" in ds.notes
 
 
 def test_labels_differing_only_in_case_are_said_and_kept_apart():

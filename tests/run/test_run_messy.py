@@ -197,7 +197,7 @@ def test_a_one_row_test_set_says_why_its_r2_is_missing(tmp_path, capsys):
     assert main(["run", str(tmp_path / "spec.yaml")]) == 0
     text = capsys.readouterr()
     err = (text.out + text.err).replace("·", "").replace("\r", "")
-    assert "train 4 rows / test 1 row, 1 feature\n" in err
+    assert "train 4 rows / test 1 row, 1 feature\n" in err and "the test set has 1 row:" in err
     assert "holdout r2 is not defined on a test set of 1 row" in err and "held-out test: r2 n/a" in err and " nan" not in err
     assert json.loads((tmp_path / "runs" / "five" / "summary.json").read_text())["holdout"]["r2"] is None
     assert main(["run", str(tmp_path / "spec.yaml"), "--quiet"]) == 0

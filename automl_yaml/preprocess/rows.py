@@ -142,6 +142,21 @@ class DropTrainingRows(MetaEstimatorMixin, BaseEstimator):
         are filtered with the rows; others pass through unchanged.
         """
         n = len(X)
+        idx = self.training_rows(X, y)
+        params = {k: (_take(v, idx) if _per_row(v, n) else v) for k, v in fit_params.items()}
+        self.estimator_ = clone(self.estimator).fit(_take(X, idx), None if y is None else _take(y, idx), **params)
+        return self
+
+    def training_rows(self, X, y=None) -> np.ndarray:
+        """Fit the filters on ``X``; the positions of the rows they keep, which :meth:`fit` fits the pipeline on.
+
+        The search's evaluator calls it to fit a fold's preprocessing once for
+        the trials that share it (:class:`~automl_yaml.search.evaluator.Evaluator`).
+
+        Raises:
+            DataError: when the filters drop every row, or every row of a class.
+        """
+        n = len(X)
         self.n_rows_in_ = n
         if isinstance(X, pd.DataFrame):
             self.feature_names_in_ = np.asarray(X.columns, dtype=object)
@@ -166,10 +181,7 @@ class DropTrainingRows(MetaEstimatorMixin, BaseEstimator):
             )
         if y is not None and get_tags(self.estimator).estimator_type == "classifier":
             self._check_classes_kept(X, y, keep, n)
-        idx = np.flatnonzero(keep)
-        params = {k: (_take(v, idx) if _per_row(v, n) else v) for k, v in fit_params.items()}
-        self.estimator_ = clone(self.estimator).fit(_take(X, idx), None if y is None else _take(y, idx), **params)
-        return self
+        return np.flatnonzero(keep)
 
     def _check_classes_kept(self, X, y, keep: np.ndarray, n: int) -> None:
         """Every class of the training rows must keep a row: a model that never saw a class

@@ -570,14 +570,17 @@ class _Job:
         # trials' modules once for all of them
         from .search.driver import preload
 
-        preload(_trial_modules(self.spec))
+        budget = self.spec.search.budget
+        in_workers = self.spec.execution.n_jobs != 1 or budget.time is not None or budget.trial_timeout is not None
+        # trials in this process: the fork server serves only the side
+        # processes, and imports their libraries once for both (automl_yaml._side_imports)
+        preload(_trial_modules(self.spec) + ([] if in_workers or not sidecar.enabled() else ["automl_yaml._side_imports"]))
         sidecar.start()
         if self.tracker.enabled:
             # fail fast: a tracking server that does not answer before any data is
             # read; the store itself is checked meanwhile, and awaited before the search
             self.tracker.check()
-        budget = self.spec.search.budget
-        if self.spec.execution.n_jobs != 1 or budget.time is not None or budget.trial_timeout is not None:
+        if in_workers:
             # trials will run in worker processes: start their fork server now,
             # so that its imports (about a second) overlap the data loading
             from .search.driver import warm_up
@@ -754,6 +757,7 @@ class _Job:
             _locate_failing_model(exc, self.loaded, next(iter(self.space.models)))
             raise
         finally:
+            evaluator.clear_cache()  # the folds' fitted preprocessing, kept for the trials
             with contextlib.suppress(Exception):
                 self.importances = searcher.importances()
             with contextlib.suppress(Exception):

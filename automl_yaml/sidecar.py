@@ -39,6 +39,8 @@ PRELOAD: dict[str, tuple[str, ...]] = {
     "model": ("automl_yaml.tracking:preload_model_format", "automl_yaml.report.run:preload_plots"),
     "plots": ("automl_yaml.report.run:preload_plots",),
 }
+# the model's process when the plots process draws every plot (start(model_draws=False))
+PRELOAD_MODEL_ONLY = ("automl_yaml.tracking:preload_model_format",)
 NICE = 10
 # Seconds a job may take in a side process before it is given up and done here
 # instead (a side process alive but stuck would otherwise hold the run for ever).
@@ -169,8 +171,9 @@ def _serve(conn) -> None:
 
 
 class _Side:
-    def __init__(self, name: str):
+    def __init__(self, name: str, preload: tuple[str, ...]):
         self.name = name
+        self.preload = preload
         self.conn = None
         self.proc = None
         self.lock = threading.Lock()  # one job at a time
@@ -182,7 +185,7 @@ class _Side:
         try:
             ctx = _context()
             conn, child = ctx.Pipe()
-            proc = ctx.Process(target=_side_main, args=(child, os.getpid(), PRELOAD[self.name]), name=f"mlx-{self.name}", daemon=True)
+            proc = ctx.Process(target=_side_main, args=(child, os.getpid(), self.preload), name=f"mlx-{self.name}", daemon=True)
             proc.start()  # blocks while the fork server starts (imports scikit-learn): run from a thread
             child.close()
             self.conn, self.proc = conn, proc
@@ -207,8 +210,13 @@ _SIDES: dict[str, _Side] = {}
 _SIDES_LOCK = threading.Lock()
 
 
-def start(names: tuple[str, ...] = ("model", "plots")) -> None:
-    """Start the side processes not running yet (in the background: returns at once)."""
+def start(names: tuple[str, ...] = ("model", "plots"), *, model_draws: bool = True) -> None:
+    """Start the side processes not running yet (in the background: returns at once).
+
+    ``model_draws=False``: the model's process imports only what the model's
+    folder needs, not matplotlib (the plots process then draws every plot;
+    see :func:`draws`).
+    """
     if not enabled():
         return
     with _SIDES_LOCK:
@@ -216,9 +224,15 @@ def start(names: tuple[str, ...] = ("model", "plots")) -> None:
             side = _SIDES.get(name)
             if side is not None and (not side.ready.is_set() or side.alive()):
                 continue
-            side = _Side(name)
+            side = _Side(name, PRELOAD_MODEL_ONLY if name == "model" and not model_draws else PRELOAD[name])
             _SIDES[name] = side
             threading.Thread(target=side.start, name=f"mlx-start-{name}", daemon=True).start()
+
+
+def draws(name: str) -> bool:
+    """Whether the side process ``name`` imported matplotlib as it started (is ready to draw)."""
+    side = _SIDES.get(name) if enabled() else None
+    return side is not None and "automl_yaml.report.run:preload_plots" in side.preload
 
 
 class Job:
@@ -227,6 +241,41 @@ class Job:
     def __init__(self, side: _Side | None, fn: Callable, args: tuple):
         self.side, self.fn, self.args = side, fn, args
         self.where = "here"
+        # written to the pipe by a thread (see submit); an Event, not Thread.join:
+        # a join interrupted by Ctrl+C can take the thread for ended (CPython 3.11)
+        self._written = threading.Event()
+        self._written.set()
+        self._send_error: BaseException | None = None
+        self._cut = False  # the job was written only in part
+
+    @property
+    def remote(self) -> bool:
+        """Given to a side process (not yet collected)."""
+        return self.side is not None
+
+    def _send(self, conn) -> None:
+        from multiprocessing.reduction import ForkingPickler  # what Connection.send pickles with
+
+        try:
+            payload = ForkingPickler.dumps((self.fn, self.args))
+        except BaseException as exc:  # noqa: BLE001 - unpicklable: nothing written, done here
+            self._send_error = exc
+            self._written.set()
+            return
+        try:
+            conn.send_bytes(payload)  # read by the side process's conn.recv()
+        except BaseException as exc:  # noqa: BLE001 - the process died, maybe half-way through: done here
+            self._send_error, self._cut = exc, True
+        finally:
+            self._written.set()
+
+    def _sent(self, deadline: float | None = None) -> bool:
+        """Wait for the job to be written to the side process's pipe; False if it could not be (by ``deadline``)."""
+        # in short waits, as the answer's (Job.result): a Ctrl+C is seen at once
+        while not self._written.wait(0.1):
+            if deadline is not None and time.monotonic() > deadline:
+                return False
+        return self._send_error is None
 
     def result(self) -> Any:
         side, self.side = self.side, None
@@ -234,7 +283,15 @@ class Job:
             free = False  # the side process answered (or is gone): it can take the next job
             deadline = time.monotonic() + _job_timeout()
             try:
-                while side.conn is not None:
+                waiting = self._sent(deadline)
+                if not waiting:
+                    free = True
+                    if not self._written.is_set() or self._cut:
+                        # stuck before it read the whole job, or gone: part of
+                        # a job may be in the pipe, the process is of no more use
+                        side.stop(kill=True)
+                    # else unpicklable: nothing was written (send pickles first), the process stays
+                while waiting and side.conn is not None:
                     if time.monotonic() > deadline:  # stuck: end it, and do the job here
                         free = True
                         side.stop(kill=True)
@@ -261,21 +318,24 @@ class Job:
                 if free:
                     side.lock.release()
                 else:
-                    _drain(side)
+                    _drain(side, self)
         return self.fn(*self.args)
 
     def abandon(self) -> None:
         """Not wanted any more: the side process is free again once it answers."""
         side, self.side = self.side, None
         if side is not None:
-            _drain(side)
+            _drain(side, self)
 
 
-def _drain(side: _Side) -> None:
+def _drain(side: _Side, job: Job | None = None) -> None:
     """Read (and drop) the answer to a job nobody waits for, then free ``side``, in a thread."""
 
     def drain() -> None:
         try:
+            if job is not None and not job._sent():
+                side.stop()
+                return
             while side.conn is not None and side.alive():
                 if side.conn.poll(0.5):
                     side.conn.recv()
@@ -297,17 +357,13 @@ def submit(name: str, fn: Callable, *args: Any) -> Job:
     if side is not None:
         side.ready.wait(30.0)
         if side.alive() and side.lock.acquire(blocking=False):
-            try:
-                side.conn.send((fn, args))
-                return Job(side, fn, args)
-            except Exception:  # noqa: BLE001 - unpicklable, or the process just died
-                side.lock.release()
-            except BaseException:
-                # Ctrl+C, maybe half-way through a large job (the test set):
-                # the process would wait for the rest for ever. The next run starts another.
-                side.stop()
-                side.lock.release()
-                raise
+            # Written to the pipe from a thread: a side process still importing
+            # reads it only when it is ready, and a large job (a forest of
+            # several MB) filled the pipe and held this process until then.
+            job = Job(side, fn, args)
+            job._written.clear()
+            threading.Thread(target=job._send, args=(side.conn,), name=f"mlx-send-{name}", daemon=True).start()
+            return job
     return Job(None, fn, args)
 
 

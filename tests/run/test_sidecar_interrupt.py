@@ -153,25 +153,26 @@ def test_a_job_the_side_process_cannot_read_is_done_here_and_the_process_lives_o
     assert tag == "next" and pid == sides["plots"].proc.pid
 
 
-class _InterruptedPipe:
-    """A pipe whose send is interrupted (Ctrl+C while a large test set is being written)."""
+class _CutPipe:
+    """A pipe that breaks half-way through a job (the side process died while a large test set was written)."""
 
     def __init__(self, conn):
         self.conn = conn
 
-    def send(self, obj):
+    def send_bytes(self, buf):
         self.conn.send_bytes(b"\x80\x04\x95")  # the start of a pickle: the side process waits for the rest
-        raise KeyboardInterrupt
+        raise BrokenPipeError(32, "Broken pipe")
 
     def __getattr__(self, name):
         return getattr(self.conn, name)
 
 
-def test_ctrl_c_while_a_job_is_sent_does_not_leave_the_side_process_waiting_for_ever(sides) -> None:
+def test_a_job_cut_half_way_is_done_here_and_its_process_replaced(sides) -> None:
     side = sides["plots"]
-    side.conn = _InterruptedPipe(side.conn)
-    with pytest.raises(KeyboardInterrupt):
-        sidecar.submit("plots", tagged, 0.0, "cut")
+    side.conn = _CutPipe(side.conn)
+    job = sidecar.submit("plots", tagged, 0.0, "cut")
+    tag, pid = job.result()
+    assert (tag, pid, job.where) == ("cut", os.getpid(), "here")
     assert not side.lock.locked()
     deadline = time.monotonic() + 10
     while side.alive() and time.monotonic() < deadline:
@@ -182,6 +183,49 @@ def test_ctrl_c_while_a_job_is_sent_does_not_leave_the_side_process_waiting_for_
     assert sidecar._SIDES["plots"].ready.wait(60)
     tag, pid = sidecar.submit("plots", tagged, 0.0, "next").result()
     assert tag == "next" and pid == sidecar._SIDES["plots"].proc.pid != os.getpid()
+
+
+class _SlowPipe:
+    """A pipe whose reader is not reading yet (a side process still importing, a job of several MB)."""
+
+    def __init__(self, conn):
+        self.conn = conn
+        self.go = threading.Event()
+
+    def send_bytes(self, buf):
+        assert self.go.wait(30)
+        self.conn.send_bytes(buf)
+
+    def __getattr__(self, name):
+        return getattr(self.conn, name)
+
+
+def test_a_job_is_written_to_the_pipe_without_holding_this_process(sides) -> None:
+    side = sides["plots"]
+    pipe = side.conn = _SlowPipe(side.conn)
+    job = sidecar.submit("plots", tagged, 0.0, "slow")  # returns while the job is still being written
+    assert job.remote and not pipe.go.is_set()
+    pipe.go.set()
+    tag, pid = job.result()
+    assert (tag, pid, job.where) == ("slow", side.proc.pid, "plots")
+    assert not side.lock.locked()
+
+
+def test_ctrl_c_while_a_job_is_still_written_frees_the_side_process_once_it_answers(sides) -> None:
+    side = sides["plots"]
+    pipe = side.conn = _SlowPipe(side.conn)
+    job = sidecar.submit("plots", tagged, 0.0, "abandoned")
+    timer = threading.Timer(0.3, _thread.interrupt_main)
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        job.result()
+    timer.join()
+    assert side.lock.locked()  # the job is still on its way: the process is not free for another
+    pipe.go.set()
+    _wait_free(side)
+    side.conn = pipe.conn
+    tag, pid = sidecar.submit("plots", tagged, 0.0, "next").result()
+    assert tag == "next" and pid == side.proc.pid  # the abandoned job's answer was not taken for this one
 
 
 def test_a_failed_save_leaves_no_temporary_folder(tmp_path) -> None:

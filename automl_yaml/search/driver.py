@@ -449,6 +449,7 @@ def run_search(
     journal: pathlib.Path | None,
     resume: bool = False,
     on_result: Callable[[TrialResult], None] | None = None,
+    on_draining: Callable[[], None] | None = None,
 ) -> SearchOutcome:
     """Run trials until a budget, patience or the strategy ends the search.
 
@@ -473,6 +474,10 @@ def run_search(
             ones it started but did not finish are.
         on_result: Called in this process with each new result, after the
             journal has it.
+        on_draining: Called once, in this process, when the search has
+            ended (a budget, the strategy) but trials still run in workers,
+            as a worker is left with nothing to do: a core is free for what
+            follows the search.
 
     Returns:
         The :class:`SearchOutcome`.
@@ -534,13 +539,20 @@ def run_search(
             return STOP_PATIENCE
         return None
 
+    drained: list = []
+
+    def draining() -> None:
+        if on_draining is not None and not drained:
+            drained.append(True)
+            on_draining()
+
     try:
         if workers == 1 and deadline is None and trial_timeout is None:
             stopped = _run_inline(searcher, evaluate, started, finish, stop_reason, len(directions))
         elif workers > 1 and _shares_folds(searcher, evaluate):
-            stopped = _run_folds(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, len(directions))
+            stopped = _run_folds(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, len(directions), draining)
         else:
-            stopped = _run_pool(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, len(directions))
+            stopped = _run_pool(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, len(directions), draining)
     except KeyboardInterrupt as e:
         e.search_outcome = book.outcome(STOP_INTERRUPTED, time.monotonic() - t_start)
         raise
@@ -569,7 +581,7 @@ def _run_inline(searcher, evaluate, started, finish, stop_reason, n_objectives) 
         finish(trial, _evaluate(evaluate, trial, report, n_objectives))
 
 
-def _run_pool(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, n_objectives) -> str:
+def _run_pool(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, n_objectives, draining=_noop) -> str:
     pool = _Pool(evaluate, workers, n_objectives)
     stopped: str | None = None
     try:
@@ -591,6 +603,8 @@ def _run_pool(searcher, evaluate, started, finish, stop_reason, workers, deadlin
                 pool.submit(trial)
             if not pool.busy:
                 return stopped or STOP_EXHAUSTED
+            if stopped is not None and pool.free():
+                draining()
             now = time.monotonic()
             limits = [deadline] if deadline is not None else []
             if trial_timeout is not None:
@@ -639,7 +653,7 @@ class _Shared:
     workers: set = dataclasses.field(default_factory=set)  # the workers computing one of its folds
 
 
-def _run_folds(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, n_objectives) -> str:
+def _run_folds(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, n_objectives, draining=_noop) -> str:
     """Like :func:`_run_pool`, with the unit of work a fold, not a trial.
 
     A free worker takes the next fold of the oldest running trial that has
@@ -688,6 +702,8 @@ def _run_folds(searcher, evaluate, started, finish, stop_reason, workers, deadli
                 job.workers.add(pool.submit(job.trial, job.todo.popleft()))
             if not pool.busy:
                 return stopped or STOP_EXHAUSTED
+            if stopped is not None and pool.free():
+                draining()
             limits = [deadline] if deadline is not None else []
             if trial_timeout is not None:
                 limits += [j.t0 + trial_timeout for j in running.values()]

@@ -164,6 +164,59 @@ def test_a_run_writes_its_model_and_plots_wherever_the_jobs_run(tmp_path, monkey
     _check_outputs(result)
 
 
+def test_with_workers_on_every_core_the_model_process_starts_when_the_search_ends(tmp_path, monkeypatch) -> None:
+    """Its imports would take CPU from the trials; the plots are drawn in the run's process meanwhile."""
+    import automl_yaml
+    from automl_yaml.search import driver
+
+    path = _spec(tmp_path)
+    sidecar.shutdown()
+    started_during_search = []
+    real_run_search = driver.run_search
+
+    def run_search(*args, **kwargs):
+        started_during_search.append(sorted(sidecar._SIDES))
+        return real_run_search(*args, **kwargs)
+
+    submitted = []
+    real_submit = sidecar.submit
+
+    def submit_and_watch(name, fn, *args):
+        job = real_submit(name, fn, *args)
+        submitted.append(job)
+        return job
+
+    monkeypatch.setattr(driver, "run_search", run_search)
+    monkeypatch.setattr(sidecar, "submit", submit_and_watch)
+    result = automl_yaml.run(path, overrides=["execution.n_jobs=-1"])  # one worker per core
+    sides = dict(sidecar._SIDES)
+    sidecar.shutdown()
+    assert started_during_search == [[]]
+    assert sorted(sides) == ["model"]
+    assert sides["model"].preload == sidecar.PRELOAD_MODEL_ONLY  # no matplotlib there
+    assert [j.where for j in submitted] == ["model", "here"]
+    _check_outputs(result)
+
+
+def test_with_a_core_to_spare_both_start_with_the_run(tmp_path, monkeypatch) -> None:
+    import automl_yaml
+    from automl_yaml.search import driver
+
+    path = _spec(tmp_path)
+    sidecar.shutdown()
+    started_during_search = []
+    real_run_search = driver.run_search
+
+    def run_search(*args, **kwargs):
+        started_during_search.append(sorted(sidecar._SIDES))
+        return real_run_search(*args, **kwargs)
+
+    monkeypatch.setattr(driver, "run_search", run_search)
+    automl_yaml.run(path, overrides=["execution.n_jobs=1"])  # the trials in the run's process
+    sidecar.shutdown()
+    assert started_during_search == [["model", "plots"]]
+
+
 def joblib_backend() -> str:
     from joblib import Parallel, delayed
 

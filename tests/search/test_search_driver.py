@@ -179,6 +179,24 @@ def test_results_are_told_and_journaled_in_the_driving_process(tmp_path):
     assert [r.to_dict() for r in results] == [r.to_dict() for r in out.results] and pending == []
 
 
+def test_the_search_says_once_when_a_worker_is_left_idle_at_its_end():
+    """What follows the search (the model's process) may start on the freed core while the last trial runs."""
+    seen, calls = [], []
+    out = search(
+        random_searcher(),
+        Peak(sleep=0.01, slow_trial=9, hang=0.5),
+        n_trials=10,
+        n_jobs=2,
+        on_result=seen.append,
+        on_draining=lambda: calls.append(len(seen)),
+    )
+    assert len(out.results) == 10
+    assert len(calls) == 1 and calls[0] < 10  # once, while the slow last trial still ran
+    calls.clear()
+    search(random_searcher(), Peak(), n_trials=3, on_draining=lambda: calls.append(1))  # one job, in this process
+    assert calls == []
+
+
 def test_n_jobs_minus_one_uses_every_cpu():
     out = search(random_searcher(), Peak(), n_trials=4, n_jobs=-1)
     assert len(out.results) == 4

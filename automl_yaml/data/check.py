@@ -57,6 +57,7 @@ class _Checker:
             if self.spec.data.target in columns:
                 self.check_task()
             self.check_types()
+            self.check_time_split()
             self.check_select(columns)
         return self.problems
 
@@ -214,8 +215,8 @@ class _Checker:
         unlocated = SimpleNamespace(spec=self.spec, path=None, smap=self.loaded.smap)  # the message without its file:line:col
         for col, kind in overrides.items():
             name = next((n for n, s in self.schemas.items() if col in s), None)
-            if kind not in ("numeric", "datetime", "boolean") or name is None:
-                continue
+            if kind not in ("numeric", "datetime", "boolean") or name is None or col == self.spec.data.target:
+                continue  # (the run types the features only; validate warns about a typed target)
             if name not in samples:
                 try:
                     samples[name] = self.readers[name].head(SAMPLE_ROWS)
@@ -229,6 +230,35 @@ class _Checker:
             except AutomlYamlError as exc:
                 path = ("data", "types", col) if col in self.spec.data.types else ("preprocess", "columns", col, "type")
                 self.add(path, exc.message.removeprefix(dotted(path) + ": "), exc.hint)
+
+    def check_time_split(self) -> None:
+        """``split: {by: time}`` on a column whose first rows are neither dates nor numbers: the run refuses it."""
+        from types import SimpleNamespace
+
+        import pandas as pd
+
+        from .assemble import _coerce, _to_datetime
+
+        split = self.spec.data.split
+        name = next((n for n, s in self.schemas.items() if split.column in s), None) if split.by == "time" and split.column else None
+        if name is None or self.spec.data.types.get(split.column) in ("numeric", "datetime"):
+            return  # (a typed column: check_types reads it as its type)
+        try:
+            values = self.readers[name].head(SAMPLE_ROWS)[split.column]
+        except AutomlYamlError:
+            return  # said by check_types or check_task
+        if pd.api.types.is_datetime64_any_dtype(values) or pd.api.types.is_numeric_dtype(values):
+            return
+        parsed = _to_datetime(values)
+        if parsed is not None and not (values.notna() & parsed.isna()).any():
+            return
+        unlocated = SimpleNamespace(spec=self.spec, path=None, smap=self.loaded.smap)
+        try:  # numbers the run reads as numbers (units, durations, thousands separators) order rows too
+            _coerce(unlocated, values.to_frame(), {split.column: "numeric"}, {split.column: "numeric"}, [])
+            return
+        except AutomlYamlError:
+            pass
+        self.add(("data", "split", "column"), f"'{split.column}' holds values that are not dates or numbers", "split on a date/time or numeric column")
 
     def check_folds(self, y: Any, task: str) -> None:
         """The run's first check of the folds (every class in at least ``search.cv.folds`` rows), on the whole table."""
@@ -250,6 +280,27 @@ class _Checker:
         except AutomlYamlError as exc:
             path = ("search", "cv", "folds") if exc.message.startswith("search.cv.folds: ") else ("data", "target")
             self.add(path, exc.message.removeprefix(dotted(path) + ": "), exc.hint)
+
+    def check_positive(self, y: Any, n_classes: int, *, whole: bool) -> None:
+        """``data.positive`` as the run reads it: a class of a binary target, and ignored (a note) on more classes."""
+        from .assemble import _encode_target
+
+        if n_classes == 2 and not whole:
+            return  # more rows may hold the class it names, or a third one
+        notes: list[str] = []
+        try:
+            _encode_target(y, self.spec.data.positive, notes)
+        except AutomlYamlError as exc:  # as the run says it
+            self.add(("data", "positive"), f"{self.spec.data.positive!r} is not a class of the target", exc.hint)
+            return
+        if any(n.startswith("data.positive is ignored") for n in notes):
+            more = "" if whole else f" in its first {len(y)} rows"
+            self.add(
+                ("data", "positive"),
+                f"ignored: the target has {n_classes} classes{more} (the run says so in a note)",
+                "remove data.positive (it picks the positive class of a binary target)",
+                severity="warning",
+            )
 
     def check_task(self) -> None:
         data = self.spec.data
@@ -273,6 +324,8 @@ class _Checker:
         if len(sample) < SAMPLE_ROWS:  # the whole table: its rows and classes, counted as the run counts them
             self.check_folds(sample.dropna(), task)
         n_classes = int(sample.nunique())
+        if task == "classification" and data.positive is not None:
+            self.check_positive(sample.dropna(), n_classes, whole=len(sample) < SAMPLE_ROWS)
         if task == "classification" and n_classes > 2:  # the first rows already show more than two classes
             from .. import registry as R
             from ..components.metrics import resolve

@@ -339,6 +339,18 @@ class SplitSpec(StrictModel):
     column: str | None = Field(None, description="The group column (by: group) or the time column (by: time).")
     shuffle: bool = Field(True, description="Shuffle before a random split.")
 
+    @field_validator("test_size", mode="before")
+    @classmethod
+    def _test_size(cls, v):
+        # 1.0 was read as one test row (an integer), and 1.0 as a share is the whole table
+        if isinstance(v, float) and v >= 1:
+            raise PydanticCustomError(
+                "test_size",
+                "`test_size` is neither a share (below 1) nor a number of rows (an integer)",
+                {"value": v, "hint": "a share: test_size: 0.2; a number of rows, without a decimal point: test_size: 50"},
+            )
+        return v
+
     @model_validator(mode="after")
     def _column(self):
         if self.by in ("group", "time") and not self.column:

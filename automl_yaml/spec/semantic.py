@@ -600,6 +600,14 @@ class Checker:
                 self.error(("data", "types", col), "the column name is empty", "name a column of the table", key=True)
             elif col == data.target and kind == "ignore":
                 self.error(("data", "types", col), "the target cannot be ignored", "remove it from data.types")
+            elif col == data.target:
+                # the run types the features only: the task says how the target is read
+                task = {"numeric": "regression", "categorical": "classification", "boolean": "classification"}.get(kind)
+                self.warn(
+                    ("data", "types", col),
+                    f"data.types does not apply to the target ('{col}'): it is read by data.task",
+                    f"remove it and set data.task: {task}" if task and data.task != task else "remove it from data.types",
+                )
 
     def check_split(self, task: str | None) -> None:
         if self.spec.data is None:

@@ -163,3 +163,61 @@ def test_folds_more_than_a_class_has_rows_are_found_as_the_run_finds_them(projec
 
     monkeypatch.setattr(check, "SAMPLE_ROWS", 6)
     assert check_data(write_spec(project, text)) == []
+
+
+def test_a_positive_class_the_target_lacks_is_found_as_the_run_finds_it(project):
+    import automl_yaml
+    from automl_yaml.errors import AutomlYamlError
+
+    text = """
+        sources: {people: people.csv}
+        data: {target: label, positive: c}
+        tracking: false
+        profile: false
+        """
+    (p,) = check_data(write_spec(project, text))
+    assert p.path == "data.positive" and p.location.line == 2 and p.severity == "error"
+    with pytest.raises(AutomlYamlError) as run:
+        automl_yaml.run(project / "spec.yaml")
+    assert run.value.message.endswith(f":2:33: data.positive: {p.message}")  # the run's words, at the same place
+    assert check_data(write_spec(project, text.replace("positive: c", "positive: B"))) == []  # a class, any case
+
+
+def test_a_positive_class_on_more_than_two_classes_is_a_warning(project):
+    three = PEOPLE.assign(label=["a", "b", "c"] * 2)
+    three.to_csv(project / "people.csv", index=False)
+    (p,) = check_data(write_spec(project, "sources: {people: people.csv}\ndata: {target: label, positive: a}\n"))
+    assert p.path == "data.positive" and p.severity == "warning"
+    assert p.message.startswith("ignored: the target has 3 classes")
+
+
+def test_a_typed_target_is_a_warning_and_not_read_as_that_type(project):
+    text = "sources: {people: people.csv}\ndata: {target: label, types: {label: datetime}}\n"
+    loaded = write_spec(project, text)
+    (w,) = [p for p in loaded.warnings if p.path == "data.types.label"]
+    assert "does not apply to the target" in w.message and w.hint == "remove it from data.types"
+    assert check_data(loaded) == []  # the run never reads 'a', 'b' as dates: neither does the check
+    numeric = write_spec(project, text.replace("datetime", "numeric"))
+    (w,) = [p for p in numeric.warnings if p.path == "data.types.label"]
+    assert w.hint == "remove it and set data.task: regression"
+
+
+@pytest.mark.parametrize(
+    "values, problem",
+    [
+        (["x1", "x2", "x3", "x4", "x5", "x6"], True),
+        ([f"2024-01-0{i}" for i in range(1, 7)], False),
+        (["3 h", "4 h", "5 h", "6 h", "7 h", "8 h"], False),  # durations: the run reads them as numbers
+    ],
+    ids=["text", "dates", "durations"],
+)
+def test_a_time_split_on_a_column_that_is_not_dates_or_numbers_is_found(project, values, problem):
+    PEOPLE.assign(when=values).to_csv(project / "people.csv", index=False)
+    text = "sources: {people: people.csv}\ndata:\n  target: label\n  split: {by: time, column: when}\n"
+    found = check_data(write_spec(project, text))
+    if not problem:
+        assert found == []
+        return
+    (p,) = found
+    assert (p.path, p.location.line, p.severity) == ("data.split.column", 4, "error")
+    assert p.message == "'when' holds values that are not dates or numbers"  # the run's message (assemble._split_rows)

@@ -164,20 +164,28 @@ def test_a_run_writes_its_model_and_plots_wherever_the_jobs_run(tmp_path, monkey
     _check_outputs(result)
 
 
-def test_with_workers_on_every_core_the_model_process_starts_when_the_search_ends(tmp_path, monkeypatch) -> None:
-    """Its imports would take CPU from the trials; the plots are drawn in the run's process meanwhile."""
-    import automl_yaml
+def _sides_at_search_start(monkeypatch) -> list:
+    """The side processes already started each time a search starts (filled as runs go)."""
     from automl_yaml.search import driver
 
-    path = _spec(tmp_path)
-    sidecar.shutdown()
-    started_during_search = []
+    seen: list = []
     real_run_search = driver.run_search
 
     def run_search(*args, **kwargs):
-        started_during_search.append(sorted(sidecar._SIDES))
+        seen.append(sorted(sidecar._SIDES))
         return real_run_search(*args, **kwargs)
 
+    monkeypatch.setattr(driver, "run_search", run_search)
+    return seen
+
+
+def test_with_workers_on_every_core_the_model_process_starts_when_the_search_ends(tmp_path, monkeypatch) -> None:
+    """Its imports would take CPU from the trials; the plots are drawn in the run's process meanwhile."""
+    import automl_yaml
+
+    path = _spec(tmp_path)
+    sidecar.shutdown()
+    started_during_search = _sides_at_search_start(monkeypatch)
     submitted = []
     real_submit = sidecar.submit
 
@@ -186,7 +194,6 @@ def test_with_workers_on_every_core_the_model_process_starts_when_the_search_end
         submitted.append(job)
         return job
 
-    monkeypatch.setattr(driver, "run_search", run_search)
     monkeypatch.setattr(sidecar, "submit", submit_and_watch)
     result = automl_yaml.run(path, overrides=["execution.n_jobs=-1"])  # one worker per core
     sides = dict(sidecar._SIDES)
@@ -200,18 +207,10 @@ def test_with_workers_on_every_core_the_model_process_starts_when_the_search_end
 
 def test_with_a_core_to_spare_both_start_with_the_run(tmp_path, monkeypatch) -> None:
     import automl_yaml
-    from automl_yaml.search import driver
 
     path = _spec(tmp_path)
     sidecar.shutdown()
-    started_during_search = []
-    real_run_search = driver.run_search
-
-    def run_search(*args, **kwargs):
-        started_during_search.append(sorted(sidecar._SIDES))
-        return real_run_search(*args, **kwargs)
-
-    monkeypatch.setattr(driver, "run_search", run_search)
+    started_during_search = _sides_at_search_start(monkeypatch)
     automl_yaml.run(path, overrides=["execution.n_jobs=1"])  # the trials in the run's process
     sidecar.shutdown()
     assert started_during_search == [["model", "plots"]]

@@ -39,13 +39,17 @@ def _wait_free(side, seconds: float = 10.0) -> None:
     assert not side.lock.locked()
 
 
-def test_an_interrupted_wait_does_not_hand_its_answer_to_the_next_job(sides) -> None:
-    job = sidecar.submit("plots", tagged, 1.0, "first")
+def _interrupted_result(job) -> None:
+    """Ctrl+C 0.3 s into the wait for ``job``'s answer."""
     timer = threading.Timer(0.3, _thread.interrupt_main)
     timer.start()
     with pytest.raises(KeyboardInterrupt):
         job.result()
     timer.join()
+
+
+def test_an_interrupted_wait_does_not_hand_its_answer_to_the_next_job(sides) -> None:
+    _interrupted_result(sidecar.submit("plots", tagged, 1.0, "first"))
     assert sidecar.submit("plots", tagged, 0.0, "second").result()[0] == "second"  # busy: done here
     _wait_free(sides["plots"])
     tag, pid = sidecar.submit("plots", tagged, 0.0, "third").result()
@@ -214,12 +218,7 @@ def test_a_job_is_written_to_the_pipe_without_holding_this_process(sides) -> Non
 def test_ctrl_c_while_a_job_is_still_written_frees_the_side_process_once_it_answers(sides) -> None:
     side = sides["plots"]
     pipe = side.conn = _SlowPipe(side.conn)
-    job = sidecar.submit("plots", tagged, 0.0, "abandoned")
-    timer = threading.Timer(0.3, _thread.interrupt_main)
-    timer.start()
-    with pytest.raises(KeyboardInterrupt):
-        job.result()
-    timer.join()
+    _interrupted_result(sidecar.submit("plots", tagged, 0.0, "abandoned"))
     assert side.lock.locked()  # the job is still on its way: the process is not free for another
     pipe.go.set()
     _wait_free(side)

@@ -28,6 +28,6 @@ with contextlib.suppress(Exception):
     from . import tracking  # noqa: F401
 
 with contextlib.suppress(Exception):
-    from .report.run import _plt
+    from .report.run import import_matplotlib
 
-    _plt()  # matplotlib, its Agg backend and pyplot
+    import_matplotlib()

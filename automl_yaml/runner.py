@@ -1005,9 +1005,9 @@ class _Job:
 
 def _import_plots() -> None:
     with contextlib.suppress(Exception):  # drawing the plots imports it again, and says what fails
-        from .report.run import _plt
+        from .report.run import import_matplotlib
 
-        _plt()
+        import_matplotlib()
 
 
 PLOTS_BY_TASK = {

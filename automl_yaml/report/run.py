@@ -90,33 +90,41 @@ def _clean(x: Any) -> Any:
 # ------------------------------------------------------------------------ plots
 
 
-def _plt():
-    import matplotlib
+def import_matplotlib() -> None:
+    """What the plots import: matplotlib's figures, its Agg renderer, and pyplot (scikit-learn's displays import it).
 
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    The plots use matplotlib's object-oriented API (``Figure``, rendered by
+    Agg on ``savefig``), never pyplot's figures: drawing them in the run's
+    process (a notebook, a script that plots too) neither picks nor changes
+    its backend, and leaves no figure open.
+    """
+    import matplotlib.backends.backend_agg  # noqa: F401
+    import matplotlib.figure  # noqa: F401
+    import matplotlib.pyplot  # noqa: F401 - imported, not used: it picks a backend only on a pyplot figure
 
-    return plt
+
+def _figure(nrows: int = 1, ncols: int = 1, *, figsize: tuple[float, float]):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=figsize)
+    return fig, fig.subplots(nrows, ncols)
 
 
 def preload_plots() -> None:
     """Import matplotlib and draw one small figure, off screen (the side process's warm-up: fonts, renderer)."""
     import io
 
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(2, 2))
+    import_matplotlib()
+    fig, ax = _figure(figsize=(2, 2))
     ax.plot([0, 1], [0, 1], label="warm-up")
     ax.set_title("warm-up")
     ax.legend()
     fig.savefig(io.BytesIO(), dpi=110, bbox_inches="tight", format="png")
-    plt.close(fig)
 
 
 def _save(fig, path: Path) -> Path:
-    plt = _plt()
     with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=110, bbox_inches="tight", format="png")
-    plt.close(fig)
     return path
 
 
@@ -125,7 +133,6 @@ def plot_history(results, metric, path: Path) -> Path | None:
     ok = [r for r in sorted(results, key=lambda r: r.number) if r.status == "ok" and metric.name in (r.scores or {})]
     if not ok:
         return None
-    plt = _plt()
     x = [r.number for r in ok]
     y = [r.scores[metric.name]["mean"] for r in ok]
     better = max if (metric.greater_is_better and not metric.objective_only) else min
@@ -133,7 +140,7 @@ def plot_history(results, metric, path: Path) -> Path | None:
     for v in y:
         run = v if run is None else better(run, v)
         best.append(run)
-    fig, ax = plt.subplots(figsize=(7, 3.6))
+    fig, ax = _figure(figsize=(7, 3.6))
     ax.scatter(x, y, s=14, alpha=0.6, label="trial")
     ax.step(x, best, where="post", color="C3", label="best so far")
     failed = [r.number for r in results if r.status != "ok"]
@@ -150,9 +157,8 @@ def plot_history(results, metric, path: Path) -> Path | None:
 def plot_importances(importances: dict[str, float], path: Path, title: str) -> Path | None:
     if not importances:
         return None
-    plt = _plt()
     items = sorted(importances.items(), key=lambda kv: kv[1])[-20:]
-    fig, ax = plt.subplots(figsize=(7, 0.3 * len(items) + 1.2))
+    fig, ax = _figure(figsize=(7, 0.3 * len(items) + 1.2))
     ax.barh([k for k, _ in items], [v for _, v in items], color="C0")
     ax.set_title(title)
     return _save(fig, path)
@@ -161,8 +167,7 @@ def plot_importances(importances: dict[str, float], path: Path, title: str) -> P
 def plot_confusion(y_true, y_pred, classes, path: Path) -> Path:
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(4.5 + 0.3 * len(classes), 4 + 0.3 * len(classes)))
+    fig, ax = _figure(figsize=(4.5 + 0.3 * len(classes), 4 + 0.3 * len(classes)))
     ConfusionMatrixDisplay.from_predictions(y_true, y_pred, labels=list(classes), ax=ax, colorbar=False, xticks_rotation=45)
     ax.set_title("confusion matrix (held-out test set)")
     return _save(fig, path)
@@ -171,8 +176,7 @@ def plot_confusion(y_true, y_pred, classes, path: Path) -> Path:
 def plot_roc(y_true_codes, scores, classes, path: Path) -> Path | None:
     from sklearn.metrics import RocCurveDisplay
 
-    plt = _plt()
-    fig, ax = plt.subplots(figsize=(5, 4.5))
+    fig, ax = _figure(figsize=(5, 4.5))
     if scores.ndim == 1 or scores.shape[1] == 1 or len(classes) == 2:
         s = scores if scores.ndim == 1 else scores[:, -1]
         RocCurveDisplay.from_predictions(y_true_codes, s, ax=ax, name=f"{classes[-1]} vs {classes[0]}")
@@ -190,8 +194,7 @@ def plot_roc(y_true_codes, scores, classes, path: Path) -> Path | None:
 def plot_residuals(y_true, y_pred, path: Path) -> Path:
     from sklearn.metrics import PredictionErrorDisplay
 
-    plt = _plt()
-    fig, axes = plt.subplots(1, 2, figsize=(9, 4))
+    fig, axes = _figure(1, 2, figsize=(9, 4))
     PredictionErrorDisplay.from_predictions(y_true, y_pred, kind="actual_vs_predicted", ax=axes[0], subsample=2000, random_state=0)
     PredictionErrorDisplay.from_predictions(y_true, y_pred, kind="residual_vs_predicted", ax=axes[1], subsample=2000, random_state=0)
     axes[0].set_title("actual vs predicted (test)")

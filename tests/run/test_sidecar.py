@@ -216,6 +216,25 @@ def test_with_a_core_to_spare_both_start_with_the_run(tmp_path, monkeypatch) -> 
     assert started_during_search == [["model", "plots"]]
 
 
+def test_plots_drawn_in_the_run_s_process_leave_its_matplotlib_as_they_found_it(tmp_path, monkeypatch) -> None:
+    """A notebook's backend is not switched to Agg, and no figure is left open (the plots use Figure, not pyplot)."""
+    import matplotlib
+    import matplotlib.pyplot as plt
+
+    import automl_yaml
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")  # a backend of the user's (a notebook's inline one, say)
+    try:
+        monkeypatch.setenv("MLX_SIDECARS", "0")  # every job in this process
+        result = automl_yaml.run(_spec(tmp_path))
+        assert matplotlib.get_backend() == "svg"
+        assert plt.get_fignums() == []
+        _check_outputs(result)
+    finally:
+        matplotlib.use(before)
+
+
 def joblib_backend() -> str:
     from joblib import Parallel, delayed
 

@@ -728,7 +728,18 @@ class _Job:
         state = {"spec_hash": self.loaded.spec_hash(), "search_id": step.id, "fingerprints": ds.fingerprints}
         state["spec"] = json.loads(json.dumps(self.loaded.redacted(), default=str))  # as state.json keeps it: a --resume names what changed
         self.sdir = _prepare_search_dir(self.out, state, self.resume, self.display)
-        evaluator = Evaluator(X=ds.X_train, y=ds.y_train, groups=ds.groups_train, cv=self.cv, metrics=metrics, make_pipeline=self.factory)
+        from .search.driver import _n_workers
+        from .search.evaluator import fold_cache_bytes
+
+        evaluator = Evaluator(
+            X=ds.X_train,
+            y=ds.y_train,
+            groups=ds.groups_train,
+            cv=self.cv,
+            metrics=metrics,
+            make_pipeline=self.factory,
+            cache_bytes=fold_cache_bytes(_n_workers(spec.execution.n_jobs)),
+        )
         strategy_cls = R.strategies.get(spec.search.strategy).load()
         searcher = strategy_cls(self.space, directions=directions, seed=spec.seed, options=spec.search.options, budget_trials=plan.trials, workdir=self.sdir)
         if self.tracker.enabled:

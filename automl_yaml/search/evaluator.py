@@ -21,9 +21,10 @@ data the whole pipeline would have given it (the preprocessing is fitted with
 ``score_time`` include the preprocessing's time, as measured when it was
 fitted. A configuration of preprocessing is known by the hash of its unfitted
 steps (``joblib.hash``), so any change of a searched preprocessing option is a
-different entry. The outputs kept are bounded (``MLX_FOLD_CACHE_MB``, 512 MB
-per process by default, least recently used first out; 0 turns the sharing
-off).
+different entry. The outputs kept are bounded per process (least recently used
+first out): 512 MB, or less when the search's processes would hold more than
+a quarter of the machine's memory (:func:`fold_cache_bytes`);
+``MLX_FOLD_CACHE_MB`` sets it (0 turns the sharing off).
 """
 
 from __future__ import annotations
@@ -68,14 +69,24 @@ class FoldScores:
     error: str | None = None
 
 
-def fold_cache_bytes() -> int:
-    """The preprocessing cache's size in bytes: ``MLX_FOLD_CACHE_MB`` (0 turns it off), else :data:`FOLD_CACHE_MB`."""
+def fold_cache_bytes(processes: int = 1) -> int:
+    """The preprocessing cache's size in bytes, per process.
+
+    ``MLX_FOLD_CACHE_MB`` when set (0 turns it off); else :data:`FOLD_CACHE_MB`,
+    or less when ``processes`` of them would hold more than a quarter of
+    the machine's memory (16 workers on 8 GB: 128 MB each).
+    """
     raw = os.environ.get("MLX_FOLD_CACHE_MB", "").strip()
     try:
-        mb = float(raw) if raw else FOLD_CACHE_MB
+        return max(0, int(float(raw) * 2**20))
     except ValueError:
-        mb = FOLD_CACHE_MB
-    return max(0, int(mb * 2**20))
+        pass
+    budget = FOLD_CACHE_MB * 2**20
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, OSError, ValueError):  # no sysconf (Windows): the default
+        return budget
+    return int(min(budget, memory / 4 / max(1, processes)))
 
 
 def _nbytes(data) -> int:

@@ -146,3 +146,15 @@ def test_a_pickled_evaluator_starts_empty(pre_spec, pre_mixed, monkeypatch):
     assert _evaluator(spec, pre_mixed, _tree).cache_bytes == 0
     monkeypatch.setenv("MLX_FOLD_CACHE_MB", "1.5")
     assert _evaluator(spec, pre_mixed, _tree).cache_bytes == int(1.5 * 2**20)
+
+
+def test_the_default_budget_shares_a_quarter_of_the_memory_among_the_processes(monkeypatch):
+    from automl_yaml.search import evaluator as E
+
+    monkeypatch.delenv("MLX_FOLD_CACHE_MB", raising=False)
+    pages = {"SC_PAGE_SIZE": 4096, "SC_PHYS_PAGES": 8 * 2**30 // 4096}  # 8 GB
+    monkeypatch.setattr(E.os, "sysconf", lambda name: pages[name])
+    assert E.fold_cache_bytes(1) == E.FOLD_CACHE_MB * 2**20
+    assert E.fold_cache_bytes(16) == 2**30 // 8  # 2 GB among 16 workers: 128 MB each
+    monkeypatch.setenv("MLX_FOLD_CACHE_MB", "64")
+    assert E.fold_cache_bytes(16) == 64 * 2**20  # said outright: as said

@@ -220,3 +220,17 @@ def test_usage_lines_and_defaults_match_the_real_cli(generated, cli):
     assert init["-t, --template TEXT"][1] == "`quickstart`"
     assert _rows(chunks["mlx-validate"])["--format [text\\|json\\|github]"][1] == "`text`"
     assert _rows(chunks["mlx-predict"])["-m, --model TEXT"][1] == "**required**"
+
+
+#: Set by automl-yaml for its own processes, not by users.
+INTERNAL_VARIABLES = {"MLX_MP_MAIN_PATH", "MLX_MP_MAIN_NAME", "MLX_TRACKING_WRITER"}
+
+
+def test_every_environment_variable_the_code_reads_is_in_the_readme():
+    read = set()
+    for path in (ROOT / "automl_yaml").rglob("*.py"):
+        read |= set(re.findall(r"""environ(?:\.get)?[\[(]\s*["'](MLX_[A-Z_]+)["']""", path.read_text(encoding="utf-8")))
+    assert {"MLX_DEBUG", "MLX_SIDECARS", "MLX_FOLD_CACHE_MB"} <= read  # the pattern finds them
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme[readme.index("## Environment variables") :].split("\n## ")[0]
+    assert sorted(v for v in read - INTERNAL_VARIABLES if f"`{v}" not in table) == []

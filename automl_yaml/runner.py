@@ -860,6 +860,8 @@ class _Job:
         # the model's folder and the plots, in the two side processes (automl_yaml.sidecar),
         # while this one writes the leaderboard; step_report collects them. Each
         # draws about half of the plots (0.1-0.2 s each), the model's one after the save.
+        # (With workers on every core, only the model's process was started, as the
+        # search ended: no plot goes to it, and this process draws them.)
         from . import sidecar
         from .tracking import example_rows
 

@@ -12,6 +12,13 @@ refit both work at once, on two cores (the model's process saves the model then 
 half of the plots, the other the other half), while this process writes the
 leaderboard.
 
+When the run's trial workers take every core, the search leaves no CPU idle
+and those imports would slow it: the run then starts only the model's
+process, importing only MLflow's model format (``start(model_draws=False)``),
+as the search ends, and draws the plots itself (see ``automl_yaml.runner``).
+A job is written to a side process's pipe from a thread: a process still
+importing does not hold the run until it reads a job of several MB.
+
 The processes fork from multiprocessing's fork server (where scikit-learn is
 already imported, :func:`automl_yaml.search.driver._context`) and live as
 long as this process: a second run in the same process (the library, a

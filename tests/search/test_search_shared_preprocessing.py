@@ -158,3 +158,39 @@ def test_the_default_budget_shares_a_quarter_of_the_memory_among_the_processes(m
     assert E.fold_cache_bytes(16) == 2**30 // 8  # 2 GB among 16 workers: 128 MB each
     monkeypatch.setenv("MLX_FOLD_CACHE_MB", "64")
     assert E.fold_cache_bytes(16) == 64 * 2**20  # said outright: as said
+
+
+def test_a_run_with_two_workers_gives_the_same_leaderboard_with_and_without_sharing(tmp_path, monkeypatch):
+    """End to end: the trials' folds shared out among worker processes, each with its own cache."""
+    import automl_yaml
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        """
+version: 1
+name: shared
+seed: 0
+sources:
+  d: {kind: sample, name: breast_cancer}
+data: {target: target}
+preprocess:
+  numeric: {scale: {choice: [standard, robust]}, outliers: {choice: [none, iqr]}}
+models:
+  decision_tree:
+    params: {max_depth: {choice: [2, 4]}, min_samples_leaf: {choice: [1, 5]}}
+search: {strategy: grid, metric: roc_auc, cv: {folds: 3}}
+execution: {n_jobs: 2}
+tracking: false
+profile: false
+"""
+    )
+    boards = {}
+    for budget in ("512", "0"):
+        monkeypatch.setenv("MLX_FOLD_CACHE_MB", budget)
+        result = automl_yaml.run(spec, overrides=[f"output={tmp_path / ('out' + budget)}"])
+        board = result.leaderboard
+        assert len(board) == 16 and (board["status"] == "ok").all()
+        params = [c for c in board.columns if c.startswith("param.")]
+        assert len(params) == 4, list(board.columns)  # the two model parameters and the two preprocessing options
+        boards[budget] = board.set_index(params).sort_index()[["roc_auc_mean", "roc_auc_std"]]
+    assert boards["512"].equals(boards["0"])  # exactly the same scores, trial by trial

@@ -107,6 +107,13 @@ def _json(argv: list[str], capsys) -> tuple[int, list[dict]]:
     return code, json.loads(capsys.readouterr().out)["problems"]
 
 
+def _validate(tmp_path, capsys, text: str) -> tuple[int, list[dict]]:
+    """``mlx validate --format json`` of ``text``, written to tmp_path/spec.yaml."""
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(text)
+    return _json(["validate", str(spec)], capsys)
+
+
 def test_a_missing_source_file_is_a_warning_with_the_close_name(tmp_path, capsys):
     (tmp_path / "penguins.csv").write_text("species\nAdelie\n")
     spec = tmp_path / "spec.yaml"
@@ -131,12 +138,12 @@ def test_a_source_in_a_missing_folder_names_the_folder(tmp_path, capsys):
 
 def test_an_existing_source_file_or_a_url_gives_no_warning(tmp_path, capsys):
     (tmp_path / "penguins.csv").write_text("species\nAdelie\n")
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
+    assert _validate(
+        tmp_path,
+        capsys,
         "sources:\n  penguins: penguins.csv\n  more: https://example.org/more.csv\n"
-        "data:\n  from: penguins\n  target: species\n  join: [{source: more, on: species}]\n"
-    )
-    assert _json(["validate", str(spec)], capsys) == (0, [])
+        "data:\n  from: penguins\n  target: species\n  join: [{source: more, on: species}]\n",
+    ) == (0, [])
 
 
 @pytest.mark.parametrize(
@@ -170,15 +177,11 @@ def test_file_format_is_the_readers(path, fmt, compression):
     ],
 )
 def test_logistic_combinations_that_fit_pass(tmp_path, capsys, params):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(MINIMAL + f"models:\n  logistic_regression:\n    params: {params}\n")
-    assert _json(["validate", str(spec)], capsys) == (0, [])
+    assert _validate(tmp_path, capsys, MINIMAL + f"models:\n  logistic_regression:\n    params: {params}\n") == (0, [])
 
 
 def test_logistic_values_of_a_space_that_cannot_fit_are_a_warning(tmp_path, capsys):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(MINIMAL + "models:\n  logistic_regression:\n    params: {penalty: l1, solver: {choice: [lbfgs, liblinear]}}\n")
-    code, [p] = _json(["validate", str(spec)], capsys)
+    code, [p] = _validate(tmp_path, capsys, MINIMAL + "models:\n  logistic_regression:\n    params: {penalty: l1, solver: {choice: [lbfgs, liblinear]}}\n")
     assert code == 0
     assert (p["severity"], p["line"], p["path"]) == ("warning", 7, "models.logistic_regression.params.solver")
     assert "(e.g. solver 'lbfgs' supports only the l2 penalty or none, got the l1 penalty): the trials that draw them fail" in p["message"]
@@ -263,15 +266,11 @@ def test_a_folder_as_tracking_store_is_refused_unless_mlflow_allows_it(tmp_path,
 )
 def test_tracking_uris_mlflow_takes_pass(tmp_path, capsys, monkeypatch, uri):
     monkeypatch.delenv("MLX_TEST_SURELY_UNSET", raising=False)
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(MINIMAL + f"tracking: {{uri: '{uri}', register: penguins.species_v2}}\n")
-    assert _json(["validate", str(spec)], capsys) == (0, [])
+    assert _validate(tmp_path, capsys, MINIMAL + f"tracking: {{uri: '{uri}', register: penguins.species_v2}}\n") == (0, [])
 
 
 def test_a_tracking_uri_with_a_password_is_masked(tmp_path, capsys):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(MINIMAL + "tracking: {uri: 'postgress://me:s3cr3t-Pa55@db/mlflow'}\n")
-    code, [p] = _json(["validate", str(spec)], capsys)
+    code, [p] = _validate(tmp_path, capsys, MINIMAL + "tracking: {uri: 'postgress://me:s3cr3t-Pa55@db/mlflow'}\n")
     assert code == 2 and "s3cr3t" not in json.dumps(p)
     assert p["hint"] == "did you mean 'postgresql'?"
 
@@ -289,19 +288,17 @@ def test_the_bind_pattern_is_sqlalchemys():
 
 def test_casts_and_times_in_a_query_are_not_placeholders(tmp_path, capsys):
     (tmp_path / "zoo.db").write_bytes(b"")
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
+    assert _validate(
+        tmp_path,
+        capsys,
         "sources:\n  zoo:\n    kind: sql\n    url: sqlite:///zoo.db\n"
         "    query: \"SELECT a::int, b FROM t WHERE c = '10:30' AND d > :since\"\n    params: {since: 2020}\n"
-        "data: {target: b}\n"
-    )
-    assert _json(["validate", str(spec)], capsys) == (0, [])
+        "data: {target: b}\n",
+    ) == (0, [])
 
 
 def test_a_missing_sqlite_file_is_a_warning(tmp_path, capsys):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text("sources:\n  zoo: {kind: sql, url: 'sqlite:///data/zoo.db', table: penguins}\ndata: {target: species}\n")
-    code, [p] = _json(["validate", str(spec)], capsys)
+    code, [p] = _validate(tmp_path, capsys, "sources:\n  zoo: {kind: sql, url: 'sqlite:///data/zoo.db', table: penguins}\ndata: {target: species}\n")
     assert code == 0 and (p["severity"], p["path"], p["line"]) == ("warning", "sources.zoo.url", 2)
     assert p["message"].startswith(f"database file not found: {tmp_path / 'data' / 'zoo.db'}")
 
@@ -346,11 +343,11 @@ def test_a_huge_grid_without_a_budget_is_a_warning(tmp_path, capsys):
 
 
 def test_a_mapping_that_replaces_a_merged_one_is_a_warning(tmp_path, capsys):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(
-        "x-rf: &rf {params: {n_estimators: 10, max_features: 0.5}}\n" + MINIMAL + "models:\n  random_forest:\n    <<: *rf\n    params: {max_depth: 3}\n"
+    code, [p] = _validate(
+        tmp_path,
+        capsys,
+        "x-rf: &rf {params: {n_estimators: 10, max_features: 0.5}}\n" + MINIMAL + "models:\n  random_forest:\n    <<: *rf\n    params: {max_depth: 3}\n",
     )
-    code, [p] = _json(["validate", str(spec)], capsys)
     assert code == 0
     assert (p["severity"], p["line"], p["col"], p["path"]) == ("warning", 9, 5, "models.random_forest.params")
     assert p["message"].endswith("so 'n_estimators', 'max_features' are dropped")
@@ -366,17 +363,13 @@ def test_a_mapping_that_replaces_a_merged_one_is_a_warning(tmp_path, capsys):
     ],
 )
 def test_merges_that_keep_every_key_pass(tmp_path, capsys, entry):
-    spec = tmp_path / "spec.yaml"
-    spec.write_text("x-rf: &rf {params: &rfp {n_estimators: 10}}\n" + MINIMAL + "models:\n  random_forest:\n" + entry)
-    assert _json(["validate", str(spec)], capsys) == (0, [])
+    assert _validate(tmp_path, capsys, "x-rf: &rf {params: &rfp {n_estimators: 10}}\n" + MINIMAL + "models:\n  random_forest:\n" + entry) == (0, [])
 
 
 @pytest.mark.parametrize(("n_jobs", "warned"), [(3, True), (2, False), (-1, False)])
 def test_more_workers_than_cpus_is_a_warning(tmp_path, capsys, monkeypatch, n_jobs, warned):
     monkeypatch.setattr("automl_yaml.spec.semantic.os.cpu_count", lambda: 2)
-    spec = tmp_path / "spec.yaml"
-    spec.write_text(MINIMAL + f"execution: {{n_jobs: {n_jobs}}}\n")
-    code, problems = _json(["validate", str(spec)], capsys)
+    code, problems = _validate(tmp_path, capsys, MINIMAL + f"execution: {{n_jobs: {n_jobs}}}\n")
     assert code == 0
     assert [(p["severity"], p["path"], p["line"]) for p in problems] == ([("warning", "execution.n_jobs", 5)] if warned else [])
     if warned:

@@ -571,25 +571,25 @@ class _Job:
         # while this one reads the data and searches (see automl_yaml.sidecar);
         # they, and the trials' workers, fork from a server that imports the
         # trials' modules once for all of them
-        from .search.driver import _n_workers, preload
+        from .search.driver import _n_workers, in_workers, preload
 
         budget = self.spec.search.budget
-        in_workers = self.spec.execution.n_jobs != 1 or budget.time is not None or budget.trial_timeout is not None
+        workers = in_workers(self.spec.execution.n_jobs, budget.time, budget.trial_timeout)
         # trials in this process: the fork server serves only the side
         # processes, and imports their libraries once for both (automl_yaml._side_imports)
-        preload(_trial_modules(self.spec) + ([] if in_workers or not sidecar.enabled() else ["automl_yaml._side_imports"]))
+        preload(_trial_modules(self.spec) + ([] if workers or not sidecar.enabled() else ["automl_yaml._side_imports"]))
         # Workers on every core: the side processes start when the search ends.
         # Their imports (about 2.4 s of CPU) took that CPU from the workers: the
         # 24-trial search of benchmarks/search.py --parallel took 13.9 s instead
         # of 13.0 s, for a 0.3 s shorter wait for the model and plots at the end.
-        self.sides_late = in_workers and _n_workers(self.spec.execution.n_jobs) >= (os.cpu_count() or 1)
+        self.sides_late = workers and _n_workers(self.spec.execution.n_jobs) >= (os.cpu_count() or 1)
         if not self.sides_late:
             sidecar.start()
         if self.tracker.enabled:
             # fail fast: a tracking server that does not answer before any data is
             # read; the store itself is checked meanwhile, and awaited before the search
             self.tracker.check()
-        if in_workers:
+        if workers:
             # trials will run in worker processes: start their fork server now,
             # so that its imports (about a second) overlap the data loading
             from .search.driver import warm_up

@@ -436,6 +436,15 @@ def _n_workers(n_jobs: int) -> int:
     return n_jobs
 
 
+def in_workers(n_jobs: int, time_budget: float | None, trial_timeout: float | None) -> bool:
+    """Whether :func:`run_search` runs the trials in worker processes (else in the calling process).
+
+    One job and no time limit: in this process. A time budget or a
+    per-trial timeout needs a worker it can stop, even with one job.
+    """
+    return _n_workers(n_jobs) > 1 or time_budget is not None or trial_timeout is not None
+
+
 def run_search(
     searcher: Searcher,
     evaluate: Evaluate,
@@ -547,7 +556,7 @@ def run_search(
             on_draining()
 
     try:
-        if workers == 1 and deadline is None and trial_timeout is None:
+        if not in_workers(n_jobs, time_budget, trial_timeout):
             stopped = _run_inline(searcher, evaluate, started, finish, stop_reason, len(directions))
         elif workers > 1 and _shares_folds(searcher, evaluate):
             stopped = _run_folds(searcher, evaluate, started, finish, stop_reason, workers, deadline, trial_timeout, len(directions), draining)

@@ -195,6 +195,15 @@ class SourceError(DataError):
     """A source cannot be read: a missing file, an unreachable database."""
 
 
+#: How to install PyTorch for the ``bayesian`` strategy. PyPI's torch for Linux
+#: is a CUDA build of several GB, and the ``+cpu`` builds are only on PyTorch's
+#: own index (or a local wheel), so the hint points there.
+TORCH_PIP = (
+    "pip install torch --index-url https://download.pytorch.org/whl/cpu"
+    '   (the CPU build; or pip install "torch==2.13.0+cpu" where that wheel is at hand; PyPI\'s torch is a CUDA build of several GB)'
+)
+
+
 class MissingDependencyError(UsageError):
     """An optional library is needed for what the spec asks and is not installed."""
 

@@ -605,7 +605,7 @@ class _Job:
         s = self.spec.search
         if needs_torch(s) and find_spec("torch") is None:
             from .errors import MissingDependencyError
-            from .search.optuna_search import TORCH_PIP
+            from .errors import TORCH_PIP
 
             raise MissingDependencyError("torch", purpose=f"the {s.strategy} strategy (Optuna's GPSampler)", pip=TORCH_PIP)
 

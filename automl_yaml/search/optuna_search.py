@@ -26,7 +26,7 @@ import optuna
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 
-from ..errors import MissingDependencyError, UsageError
+from ..errors import TORCH_PIP, MissingDependencyError, UsageError
 from ..spec.models import BayesianOptions, OptunaOptions
 from .base import Searcher, Trial, TrialResult, config_key
 from .space import MODEL, Dim, label
@@ -384,8 +384,6 @@ class BayesianSearcher(OptunaSearcher):
         return optuna.pruners.NopPruner()
 
 
-# the CPU build: next to other packages, plain torch==2.13.0 may resolve to the CUDA one (several GB)
-TORCH_PIP = 'pip install "torch==2.13.0+cpu"'
 
 
 def _require(module: str, purpose: str, pip: str) -> None:

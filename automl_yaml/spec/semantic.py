@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from .. import registry as R
 from ..components import catalog, zoo
 from ..components.params import check_value, options_of, takes_int_only
-from ..errors import Problem, suggestion_hint
+from ..errors import TORCH_PIP, Problem, suggestion_hint
 from .hints import value_hint
 from .loader import SourceMap, dotted
 from .models import Spec
@@ -749,7 +749,7 @@ class Checker:
                 self.warn(
                     ("search", "strategy"),
                     "the Gaussian-process sampler needs PyTorch, which is not installed",
-                    'pip install "torch==2.13.0+cpu"   (the CPU build; an unpinned torch may pull a CUDA build of several GB)',
+                    TORCH_PIP,
                 )
         if s is not None and s.strategy == "optuna" and s.options.sampler == "cmaes" and find_spec("cmaes") is None:
             self.warn(("search", "options", "sampler"), "the cmaes sampler needs the cmaes package, which is not installed", "pip install cmaes")

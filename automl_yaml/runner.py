@@ -856,6 +856,7 @@ class _Job:
         self.model = TrainedModel(
             pipeline=pipeline, task=ds.task, classes=ds.classes, target=spec.data.target, date_formats=ds.date_formats, ignored=ignored
         ).fitted(ds.X_train)
+        self.model.reference_ = self._reference(holdout)
         self._timed("evaluate", t)
         # the model's folder and the plots, in the two side processes (automl_yaml.sidecar),
         # while this one writes the leaderboard; step_report collects them. Each
@@ -872,6 +873,22 @@ class _Job:
             mine = ()
         self.side_jobs["model"] = sidecar.submit("model", save_model_and_draw, self.model, example_rows(ds.X_train), self.out / "model", plot_args, mine)
         self.side_jobs["plots"] = sidecar.submit("plots", draw_plots, *plot_args, tuple(n for n in names if n not in mine))
+
+    def _reference(self, holdout: dict[str, float]) -> dict:
+        """The profile `mlx monitor` compares new data with (automl_yaml.monitor.reference), kept in the model."""
+        from .monitor.reference import build_reference
+
+        ds = self.dataset
+        scored = [m for m in self.metrics if not m.objective_only]
+        reference = build_reference(
+            ds.X_train,
+            task=ds.task,
+            predictions=self.model.predict(ds.X_test) if len(ds.X_test) else None,
+            scores={m.name: holdout.get(m.name) for m in scored},
+            target=self.spec.data.target,
+        )
+        reference["metrics"] = [{"name": m.name, "scorer": m.scorer_name, "sign": m.sign} for m in scored]
+        return reference
 
     def abandon_side_jobs(self) -> None:
         """Jobs given to side processes that a failed run will not collect."""

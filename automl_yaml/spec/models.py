@@ -866,6 +866,25 @@ class ExecutionSpec(StrictModel):
 # -------------------------------------------------------------------------------- spec
 
 
+class MonitorSpec(StrictModel):
+    """When `mlx monitor` calls a change drift (exit code 3). The defaults follow common practice."""
+
+    psi: float = Field(0.25, gt=0, description="Drift from this population stability index (a significant shift, by the usual reading).")
+    psi_warn: float = Field(0.1, gt=0, description="A feature from this PSI up to `psi` is shown as 'watch' (a moderate shift); not drift.")
+    js: float = Field(0.1, gt=0, le=1, description="Drift of a category from this Jensen-Shannon distance (base 2, 0 to 1).")
+    missing: float = Field(0.05, gt=0, le=1, description="Drift when a feature's share of missing values moves by this much (0.05: five points).")
+    performance_drop: float = Field(
+        0.05, ge=0, description="Drift when a score on current data with the target is worse than the held-out score by this share of it."
+    )
+    new_categories: bool = Field(True, description="Categories never seen in training count as drift.")
+
+    @model_validator(mode="after")
+    def _order(self):
+        if self.psi_warn > self.psi:
+            raise ValueError(f"`psi_warn` ({self.psi_warn:g}) must not be above `psi` ({self.psi:g})")
+        return self
+
+
 class Spec(StrictModel):
     """An automl-yaml job: data in, a tested and tracked model out.
 
@@ -890,6 +909,7 @@ class Spec(StrictModel):
         default_factory=TrackingSpec, description="MLflow tracking (false to turn off)."
     )
     execution: ExecutionSpec = Field(default_factory=ExecutionSpec)
+    monitor: MonitorSpec = Field(default_factory=MonitorSpec, description="Drift thresholds of `mlx monitor`.")
     output: str | None = Field(None, description="The output folder; default: runs/<name> beside the spec.")
 
     @model_validator(mode="after")

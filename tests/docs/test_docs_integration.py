@@ -94,11 +94,43 @@ def _steps(workflow: dict) -> list[dict]:
 
 def test_workflow_installs_automl_yaml_and_validates_with_annotations(workflow):
     triggers = workflow.get("on", workflow.get(True))  # YAML 1.1 reads a bare `on` as true
-    assert {"push", "pull_request"} <= set(triggers)
+    assert {"push", "pull_request", "schedule", "workflow_dispatch"} <= set(triggers)
     runs = [step.get("run", "") for step in _steps(workflow)]
-    assert any("pip install" in r and "automl-yaml" in r for r in runs)
+    installs = [r for r in runs if "pip install" in r]
+    assert installs and all("automl-yaml @ git+https://github.com/automl-yaml/automl-yaml@" in r for r in installs), installs  # not on PyPI
     assert any("mlx validate --format github" in r for r in runs)
     assert any(step.get("uses", "").startswith("actions/checkout@") for step in _steps(workflow))
+
+
+def test_workflow_trains_after_validating_but_not_on_pull_requests(workflow):
+    train = workflow["jobs"]["train"]
+    assert train["needs"] == "validate"
+    assert train["if"] == "github.event_name != 'pull_request'"
+    assert any("mlx run" in step.get("run", "") for step in train["steps"])
+    assert any(step.get("uses", "").startswith("actions/upload-artifact@") for step in train["steps"])
+    commands = {m.group(1) for step in _steps(workflow) for m in re.finditer(r"\bmlx (\w+)", step.get("run", ""))}
+    assert commands == {"validate", "run"}  # only commands mlx has
+    for command in commands:
+        assert subprocess.run(["mlx", command, "--help"], env=_env(), capture_output=True, timeout=60).returncode == 0, command
+
+
+def _actionlint(path) -> subprocess.CompletedProcess:
+    exe = shutil.which("actionlint", path=str(VENV_BIN)) or shutil.which("actionlint")
+    if not exe:
+        pytest.fail("actionlint is not installed: pip install -e '.[test]'", pytrace=False)
+    return subprocess.run([exe, "-no-color", str(path)], env=_env(), capture_output=True, text=True, timeout=120)
+
+
+def test_workflow_passes_actionlint(tmp_path):
+    """actionlint checks the workflow's syntax, expressions, action versions and job graph; it fails a broken copy."""
+    path = ROOT / "docs" / "github-actions.yml"
+    linted = _actionlint(path)
+    assert linted.returncode == 0, linted.stdout + linted.stderr
+
+    broken = tmp_path / "mlx.yml"
+    broken.write_text(path.read_text().replace("needs: validate", "needs: validation"))  # a job that does not exist
+    failed = _actionlint(broken)
+    assert failed.returncode == 1 and "validation" in failed.stdout, failed.stdout + failed.stderr
 
 
 def test_workflow_validate_step_runs_and_annotates(workflow, tmp_path):
@@ -123,6 +155,28 @@ def test_workflow_validate_step_runs_and_annotates(workflow, tmp_path):
     errors = [line for line in bad.stdout.splitlines() if line.startswith("::error ")]
     assert len(errors) == 1, bad.stdout
     assert errors[0].startswith("::error file=specs/team/broken.yaml,line=8,col=7,")
+
+
+@pytest.mark.slow
+def test_workflow_train_step_runs_every_spec(workflow, tmp_path):
+    """The train step's script, run in a repository with two specs: both are trained; an empty SPECS fails."""
+    step = next(s for s in workflow["jobs"]["train"]["steps"] if "mlx run" in s.get("run", ""))
+    spec = yaml.safe_load((EXAMPLES / "strategy-grid" / "spec.yaml").read_text())
+    (tmp_path / "specs" / "team").mkdir(parents=True)
+    for name, where in (("a", "specs"), ("b", "specs/team")):
+        small = {**spec, "name": name, "tracking": False, "output": f"runs/{name}"}
+        small["search"] = {**small["search"], "budget": {"trials": 2}, "cv": {"folds": 2}}
+        (tmp_path / where / f"{name}.yaml").write_text(yaml.safe_dump(small, sort_keys=False))
+    env = {**_env(), **{k: str(v) for k, v in workflow.get("env", {}).items()}}
+    env.pop("MLFLOW_TRACKING_URI", None)
+    done = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert done.stdout.count("::group::mlx run ") == 2
+    assert (tmp_path / "specs" / "runs" / "a" / "model" / "MLmodel").is_file()
+    assert (tmp_path / "specs" / "team" / "runs" / "b" / "model" / "MLmodel").is_file()
+
+    none = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env={**env, "SPECS": "nothing/*.yaml"}, capture_output=True, text=True, timeout=60)
+    assert none.returncode == 1 and "::error::no spec matches" in none.stdout
 
 
 # --------------------------------------------------------------------- shell completion

@@ -797,6 +797,20 @@ SearchSpec = Annotated[
 # ---------------------------------------------------------------------------- tracking
 
 
+class PromoteRule(StrictModel):
+    """When a new registered version takes the alias from the current holder (the champion).
+
+    Both models are scored on the same rows: the new run's held-out test rows
+    (and, with `mlx run --challenge`, on the fresh data of that run). The
+    first version of a name always takes the alias.
+    """
+
+    metric: str | None = Field(None, description="The metric both are scored by; default: the search's (first) metric.")
+    min_delta: float = Field(
+        0.0, ge=0, description="How much better the new version must score (in the metric's units) to take the alias; a tie keeps the champion."
+    )
+
+
 class TrackingSpec(StrictModel):
     """MLflow tracking. `tracking: false` turns it off."""
 
@@ -806,7 +820,12 @@ class TrackingSpec(StrictModel):
     )
     experiment: str | None = Field(None, description="The experiment; default: the spec's name.")
     register_as: str | None = Field(None, alias="register", description="Register the best model under this name in the model registry.")
-    alias: str | None = Field("champion", description="The alias given to the new registered version.")
+    alias: str | None = Field("champion", description="The alias a better new registered version takes (see `promote`).")
+    promote: Literal["always", "never"] | PromoteRule = Field(
+        default_factory=PromoteRule,
+        description="When a new version takes the alias: a rule (`{metric: roc_auc, min_delta: 0.002}`: it must beat the champion"
+        " on the same rows), `always`, or `never`. The version that does not take it is tagged `challenger`.",
+    )
     log_trials: bool | Literal["summary"] = Field(
         True, description="true: one nested run per trial; summary: only the leaderboard artifact; false: neither."
     )

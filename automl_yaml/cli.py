@@ -220,7 +220,9 @@ def predict(model: str, input_: str, output: str, proba: bool, tracking_uri: str
 @cli.command(context_settings=CONTEXT)
 @click.option("--model", "-m", "model", required=True, help="runs:/<run id>/model, models:/<name>@<alias>, or an output folder.")
 @click.option(
-    "--current", "-c", required=True, help="The current data: a file or URL, SPEC.yaml:SOURCE, or with --spec the name of one of its sources."
+    "--current",
+    "-c",
+    help="The current data: a file or URL, SPEC.yaml:SOURCE, or with --spec the name of one of its sources; default: the spec's monitor.current.",
 )
 @click.option("--spec", "spec", type=click.Path(path_type=str), help="A spec: its monitor: thresholds, its sources and its tracking URI.")
 @click.option("--output", "-o", default="monitor", show_default=True, type=click.Path(path_type=str), help="Folder for monitor.json, monitor.html and plots/.")
@@ -229,7 +231,7 @@ def predict(model: str, input_: str, output: str, proba: bool, tracking_uri: str
 @click.option("--no-plots", is_flag=True, help="Skip the reference-against-current plots.")
 @click.option("--json", "as_json", is_flag=True, help="Print monitor.json on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the verdict line.")
-def monitor(model: str, current: str, spec: str | None, output: str, prometheus: str | None, tracking_uri: str | None, no_plots: bool, as_json: bool, quiet: bool) -> int:
+def monitor(model: str, current: str | None, spec: str | None, output: str, prometheus: str | None, tracking_uri: str | None, no_plots: bool, as_json: bool, quiet: bool) -> int:
     """Check current data for drift against a model's training profile (exit 3 on drift)."""
     from .monitor.command import monitor_cli
 

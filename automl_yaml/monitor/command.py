@@ -97,7 +97,7 @@ def _scores(model, reference: dict, frame) -> dict[str, float]:
 
 def monitor(
     model: str,
-    current: str,
+    current: str | None = None,
     *,
     spec: str | None = None,
     tracking_uri: str | None = None,
@@ -115,6 +115,12 @@ def monitor(
     from .outputs import write_outputs, write_prometheus
 
     thresholds, loaded = thresholds_of(spec)
+    if current is None:
+        current = loaded.spec.monitor.current if loaded is not None else None
+        if current is None:
+            raise UsageError(
+                "there is no current data to check", hint="give --current FILE (or SPEC.yaml:SOURCE), or name a source in the spec's monitor.current"
+            )
     frame = read_current(current, loaded)
     trained = load_model(model, tracking_uri=tracking_uri or _spec_uri(loaded))
     reference = reference_of(trained, model)
@@ -228,7 +234,7 @@ def _spec_uri(loaded) -> str | None:
     return resolve_uri(loaded)
 
 
-def monitor_cli(*, model: str, current: str, spec: str | None, tracking_uri: str | None, output: str, prometheus: str | None, as_json: bool, quiet: bool, plots: bool) -> int:
+def monitor_cli(*, model: str, current: str | None, spec: str | None, tracking_uri: str | None, output: str, prometheus: str | None, as_json: bool, quiet: bool, plots: bool) -> int:
     import json
 
     from rich.markup import escape
@@ -238,7 +244,7 @@ def monitor_cli(*, model: str, current: str, spec: str | None, tracking_uri: str
     from .outputs import feature_table
 
     console = make_console(highlight=False, quiet=quiet or as_json)
-    with console.status(f"checking {current} against the profile of {model}"):
+    with console.status(f"checking {current or 'the current data'} against the profile of {model}"):
         report = monitor(model, current, spec=spec, tracking_uri=tracking_uri, output=output, prometheus=prometheus, plots=plots)
     if as_json:
         print(json.dumps(report, default=str, indent=2))

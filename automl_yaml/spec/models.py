@@ -896,6 +896,9 @@ class MonitorSpec(StrictModel):
         0.05, ge=0, description="Drift when a score on current data with the target is worse than the held-out score by this share of it."
     )
     new_categories: bool = Field(True, description="Categories never seen in training count as drift.")
+    current: Identifier | None = Field(
+        None, description="The source `mlx monitor --spec` checks when no --current is given (this week's rows: a query, a file)."
+    )
 
     @model_validator(mode="after")
     def _order(self):

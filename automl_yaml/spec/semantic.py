@@ -187,7 +187,10 @@ class Checker:
                     f"{self.show(path, value)} is not an SQLAlchemy URL",
                     "dialect://user:password@host:port/database, e.g. postgresql://${PGUSER}:${PGPASSWORD}@localhost:5432/zoo or sqlite:///file.db",
                 )
-        unused = [n for n in names if n not in seen]
+        current = spec.monitor.current
+        if current is not None and current not in names:
+            self.error(("monitor", "current"), f"there is no source '{current}'", suggestion_hint(current, names, what="source"))
+        unused = [n for n in names if n not in seen and n != current]
         for n in unused:
             hint = "join it in data.join, or remove it"
             if n.startswith("x-"):

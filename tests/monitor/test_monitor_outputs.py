@@ -54,3 +54,22 @@ def test_the_page_json_and_plots(tmp_path):
 def test_the_table_puts_drift_first():
     table = feature_table(_report(1.0))
     assert list(table["status"])[:2] == ["drift", "drift"] and "(predictions)" in set(table["feature"])
+
+
+def test_the_grafana_dashboard_plots_only_metrics_and_labels_that_are_written(tmp_path):
+    """examples/monitoring/grafana-dashboard.json: each expression names a written metric, each legend a label it has."""
+    import re
+    from pathlib import Path
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    dashboard = json.loads((Path(__file__).parents[2] / "examples" / "monitoring" / "grafana-dashboard.json").read_text())
+    text = write_prometheus(_report(1.0), tmp_path / "m.prom", model="m").read_text()
+    labels = {f.name: set().union(*(s.labels for s in f.samples)) for f in text_string_to_metric_families(text)}
+    targets = [t for p in dashboard["panels"] for t in p["targets"]]
+    assert len(targets) >= 10
+    for t in targets:
+        names = re.findall(r"\bmlx_[a-z_]+", t["expr"])
+        assert names and all(n in labels for n in names), t["expr"]
+        used = set(re.findall(r"{{(\w+)}}", t["legendFormat"]))
+        assert used <= set().union(*(labels[n] for n in names)), (t["expr"], used)

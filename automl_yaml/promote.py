@@ -80,3 +80,39 @@ def decide(
     if gain > min_delta:
         return Decision(True, f"it beats the champion: {versus}, {gain:.6g} better ({direction} is better; min_delta {min_delta:g})", **common)
     return Decision(False, f"it does not beat the champion: {versus} (needs {direction} by more than {min_delta:g})", **common)
+
+
+def score_on(model, X, y, metrics: list[dict[str, Any]]) -> tuple[dict[str, float], int]:
+    """A trained model's scores on rows with their original labels, and how many rows were scored.
+
+    ``metrics`` are ``{"name", "scorer", "sign"}`` (a scikit-learn scorer's name;
+    ``sign`` -1 turns ``neg_*`` scorers back into ``rmse``...). Rows without a
+    label, or with a label the model never saw, are left out. Each model is
+    scored in its own encoding of the labels, so two models trained on
+    different class lists compare on the same rows.
+    """
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import get_scorer
+
+    y = pd.Series(np.asarray(y, dtype=object), index=X.index)
+    keep = y.notna().to_numpy().copy()  # pandas 3 hands out read-only views
+    if model.task == "classification":
+        lookup = {str(c): i for i, c in enumerate(model.classes)}
+        codes = y.astype(str).map(lookup)
+        keep &= codes.notna().to_numpy()
+        y = codes
+    else:
+        y = pd.to_numeric(y, errors="coerce")
+        keep &= y.notna().to_numpy()
+    if not keep.any():
+        return {}, 0
+    X_kept = model.check_input(X.loc[keep])
+    y_true = np.asarray(y[keep], dtype=int if model.task == "classification" else float)
+    out = {}
+    for m in metrics:
+        try:
+            out[m["name"]] = float(m["sign"] * get_scorer(m["scorer"])(model.pipeline_, X_kept, y_true))
+        except Exception:  # a metric these rows cannot give (one class only, ...): left out
+            continue
+    return out, int(keep.sum())

@@ -67,32 +67,11 @@ def reference_of(model, name: str) -> dict[str, Any]:
 
 def _scores(model, reference: dict, frame) -> dict[str, float]:
     """The model's scores on rows that carry the target, with the metrics of its run."""
-    import numpy as np
-    import pandas as pd
-    from sklearn.metrics import get_scorer
+    from ..promote import score_on
 
     target = reference.get("target")
-    y = frame[target]
-    keep = y.notna().to_numpy().copy()  # pandas 3 hands out read-only views
-    if model.task == "classification":
-        lookup = {str(c): i for i, c in enumerate(model.classes)}
-        codes = y.astype(str).map(lookup)
-        keep &= codes.notna().to_numpy()  # a label never seen in training cannot be scored
-        y = codes
-    else:
-        y = pd.to_numeric(y, errors="coerce")
-        keep &= y.notna().to_numpy()
-    if not keep.any():
-        return {}
-    X = model.check_input(frame.loc[keep])
-    y_true = np.asarray(y[keep], dtype=int if model.task == "classification" else float)
-    out = {}
-    for m in reference.get("metrics", []):
-        try:
-            out[m["name"]] = float(m["sign"] * get_scorer(m["scorer"])(model.pipeline_, X, y_true))
-        except Exception:  # a metric this data cannot give (one class only, ...): left out
-            continue
-    return out
+    scores, _ = score_on(model, frame.drop(columns=[target]), frame[target], reference.get("metrics", []))
+    return scores
 
 
 def monitor(

@@ -104,3 +104,19 @@ def test_a_model_without_a_profile_says_how_to_get_one(cli, trained, tmp_path):
     save_model(model, _rows(0).drop(columns=["y"]).head(5), tmp_path / "old")
     r = _monitor(cli, trained, _rows(1), str(tmp_path / "old"))
     assert r.code == 2 and "carries no reference profile" in r.err and "train it again" in r.err, r
+
+
+def test_the_spec_names_the_current_source(cli, trained):
+    """monitor.current names the source `mlx monitor --spec` checks; an unknown one is a located error."""
+    _rows(9, shift=1.5).to_csv(trained / "week.csv", index=False)
+    spec = yaml.safe_load((trained / "spec.yaml").read_text())
+    spec["sources"]["week"] = "week.csv"
+    spec["data"]["from"] = "d"
+    spec["monitor"]["current"] = "week"
+    (trained / "weekly.yaml").write_text(yaml.safe_dump(spec))
+    r = cli("monitor", "-m", trained / "runs" / "drifty", "--spec", trained / "weekly.yaml", "-o", trained / "mon", "-q")
+    assert r.code == 3 and "x1: PSI" in r.err, r
+    spec["monitor"]["current"] = "weak"
+    (trained / "bad.yaml").write_text(yaml.safe_dump(spec))
+    r = cli("validate", trained / "bad.yaml")
+    assert r.code == 2 and "monitor.current" in r.err and "there is no source 'weak'" in r.err and "did you mean 'week'" in r.err, r

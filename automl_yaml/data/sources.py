@@ -1064,7 +1064,7 @@ class SqlSource(BaseSource):
         return self.error(f"cannot connect to {self._display_url()}: {reason}", hint=hint)
 
     def _translate(self, exc: Exception, action: str) -> AutomlYamlError:
-        orig = getattr(exc, "orig", None) or exc
+        orig = _database_error(exc)
         reason = _first_line(orig)
         writes = self.spec.query is not None and _WRITE_WORDS.search(self._query_text())
         if _WRITE_REFUSED.search(str(exc)) or (writes and re.search(r"syntax error|one statement|multiple commands", reason, re.I)):
@@ -1083,7 +1083,9 @@ class SqlSource(BaseSource):
             param = m.group(1) if m else "?"
             return self.error(f"the query uses :{param}, which `params` does not give", hint=f"add params: {{{param}: ...}}", usage=True)
         usage = bool(_SPEC_MISTAKE.search(reason))
-        return self.error(f"the query failed: {reason}", hint="run the query in a SQL client to see what is wrong" if usage else None, usage=usage)
+        server_hint = getattr(getattr(orig, "diag", None), "message_hint", None)  # PostgreSQL's "Perhaps you meant ..."
+        hint = server_hint or ("run the query in a SQL client to see what is wrong" if usage else None)
+        return self.error(f"the query failed: {reason}", hint=hint, usage=usage)
 
     def _table_hint(self) -> str:
         sa = _sqlalchemy()
@@ -1094,6 +1096,25 @@ class SqlSource(BaseSource):
         except Exception:  # noqa: BLE001 - the hint is a courtesy
             return "check `table` and `schema`"
         return suggestion_hint(table.name, names, what="table") or "check `table` and `schema`"
+
+
+#: pandas' wrapper of a driver's error: "Execution failed on sql 'SELECT *\nFROM ...': <the database's reason>".
+_PANDAS_SQL_FAILED = re.compile(r"^Execution failed on sql '.*?': (?P<reason>.+)$", re.S)
+
+
+def _database_error(exc: BaseException) -> BaseException:
+    """The driver's own exception behind ``exc`` (the database's reason), else ``exc``.
+
+    ``pandas.read_sql`` raises its ``DatabaseError("Execution failed on sql
+    '<the whole statement>': ...")`` from SQLAlchemy's error, whose ``orig`` is
+    the driver's: the statement's first line is all ``_first_line`` kept of it.
+    """
+    for e in _chain(exc):
+        orig = getattr(e, "orig", None)
+        if isinstance(orig, BaseException):
+            return orig
+    m = _PANDAS_SQL_FAILED.match(str(exc))
+    return type(exc)(m.group("reason")) if m else exc
 
 
 def _sqlalchemy() -> Any:

@@ -258,3 +258,11 @@ def test_a_larger_table_whose_first_rows_have_one_class_is_valid(project, monkey
     monkeypatch.setattr(check, "SAMPLE_ROWS", 6)  # the first 6 rows: one class, but not the whole table
     assert check_data(write_spec(project, "sources: {d: t.csv}\ndata: {target: y}\n")) == []
 
+
+def test_a_missing_file_is_reported_once(project):
+    """Without --check-data a warning (the file may come later); with it, the source's error alone (it was both)."""
+    (project / "spec.yaml").write_text("sources: {d: nothing.csv}\ndata: {target: y}\n")
+    (warning,) = validate(project / "spec.yaml").problems
+    assert warning.severity == "warning" and "not found" in warning.message
+    (error,) = validate(project / "spec.yaml", check_data=True).problems
+    assert error.severity == "error" and error.path == "sources.d" and "file not found" in error.message

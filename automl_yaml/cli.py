@@ -353,7 +353,9 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # the last line of defence: never a bare traceback
         if debug:
             traceback.print_exc()
-        click.echo(f"error: internal error: {type(exc).__name__}: {exc}", err=True)
+        from .secrets import mask
+
+        click.echo(mask(f"error: internal error: {type(exc).__name__}: {exc}"), err=True)
         if not debug:
             click.echo("  hint: run again with --debug for the traceback, and please report it", err=True)
         return EXIT_RUNTIME

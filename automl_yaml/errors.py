@@ -15,6 +15,8 @@ import dataclasses
 import json
 from collections.abc import Iterable, Sequence
 
+from . import secrets
+
 #: Everything went well.
 EXIT_OK = 0
 #: A runtime failure: a database that cannot be reached, every trial failed, ...
@@ -60,6 +62,12 @@ class Problem:
     hint: str | None = None
     severity: str = "error"
 
+    def __post_init__(self) -> None:
+        # a secret from ${VAR} is never in a message, however the message was made
+        object.__setattr__(self, "message", secrets.mask(self.message))
+        if self.hint:
+            object.__setattr__(self, "hint", secrets.mask(self.hint))
+
     def render(self) -> str:
         head = f"{self.location}: " if self.location else ""
         where = f"{self.path}: " if self.path else ""
@@ -67,7 +75,7 @@ class Problem:
         text = f"{head}{tag}{where}{self.message}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
-        return text
+        return secrets.mask(text)
 
     def to_dict(self) -> dict:
         loc = self.location
@@ -77,8 +85,8 @@ class Problem:
             "line": loc.line if loc else None,
             "col": loc.col if loc else None,
             "path": self.path,
-            "message": self.message,
-            "hint": self.hint,
+            "message": secrets.mask(self.message),
+            "hint": secrets.mask(self.hint) if self.hint else self.hint,
         }
 
     def github(self) -> str:
@@ -92,7 +100,7 @@ class Problem:
             if loc.col is not None:
                 props.append(f"col={loc.col}")
         props.append("title=" + _gh_escape_prop(f"mlx validate: {self.path or 'spec'}"))
-        msg = self.message + (f" (hint: {self.hint})" if self.hint else "")
+        msg = secrets.mask(self.message + (f" (hint: {self.hint})" if self.hint else ""))
         kind = "warning" if self.severity == "warning" else "error"
         return f"::{kind} {','.join(props)}::{_gh_escape_data(msg)}"
 
@@ -111,6 +119,8 @@ class AutomlYamlError(Exception):
     exit_code = EXIT_RUNTIME
 
     def __init__(self, message: str, *, hint: str | None = None):
+        message = secrets.mask(message)  # a secret from ${VAR}, wherever a library put it
+        hint = secrets.mask(hint) if hint else hint
         super().__init__(message)
         self.message = message
         self.hint = hint
@@ -119,10 +129,10 @@ class AutomlYamlError(Exception):
         text = f"error: {self.message}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
-        return text
+        return secrets.mask(text)
 
     def to_dict(self) -> dict:
-        return {"error": type(self).__name__, "message": self.message, "hint": self.hint}
+        return {"error": type(self).__name__, "message": secrets.mask(self.message), "hint": secrets.mask(self.hint) if self.hint else self.hint}
 
 
 class UsageError(AutomlYamlError):

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, suggestion_hint
+from ..errors import DataError, SourceError, suggestion_hint
 from ..spec.loader import dotted
 from . import cache as _cache
 from .sources import open_source
@@ -197,6 +197,26 @@ def load_sources(loaded: Any, *, cache: bool = True, progress: Any = None) -> tu
     return frames, infos
 
 
+def no_rows(reader: Any) -> SourceError:
+    """The error of a source without rows (the run's, and ``mlx validate --check-data``'s)."""
+    hints = {"sql": "check the query's WHERE clause and `params`", "frame": "check the DataFrame given for it"}
+    return reader.error(f"{reader.describe()} has no rows", hint=hints.get(reader.kind, "check the source"))
+
+
+def no_target_values(target: str, rows: int) -> tuple[str, str]:
+    """Message and hint for a target without any value (the run's, and ``mlx validate --check-data``'s)."""
+    return f"the target '{target}' has no values (all {_rows(rows)} {'is' if rows == 1 else 'are'} empty)", "check the target column and the sources"
+
+
+def one_class(target: str, task: str, value: Any, rows: int) -> tuple[str, str]:
+    """Message and hint for a target with one class (one value) only (the run's, and ``mlx validate --check-data``'s)."""
+    what = "one class" if task == "classification" else "one value"
+    return (
+        f"the target '{target}' has {what} only ({_native(value)!r} on all {_rows(rows)})",
+        "there is nothing to learn: check the target column and the source's rows (a filter?)",
+    )
+
+
 def load_source(loaded: Any, name: str, *, cache: bool = True, progress: Any = None) -> tuple[pd.DataFrame, SourceInfo]:
     """Load one source (a ``load`` step of the plan); see :func:`load_sources`."""
     source_spec = loaded.spec.sources[name]
@@ -217,9 +237,7 @@ def load_source(loaded: Any, name: str, *, cache: bool = True, progress: Any = N
     if frame is None:
         frame = reader.load(progress=progress)
         if len(frame) == 0:
-            hints = {"sql": "check the query's WHERE clause and `params`", "frame": "check the DataFrame given for it"}
-            hint = hints.get(source_spec.kind, "check the source")
-            raise reader.error(f"{reader.describe()} has no rows", hint=hint)
+            raise no_rows(reader)
         if by_reading:
             fingerprint = reader.fingerprint()
         if use_cache:
@@ -1373,9 +1391,7 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
     missing = frame[target].isna()
     infinite = _infinite(frame[target])
     if missing.all():
-        raise _spec_error(
-            loaded, ("data", "target"), f"the target '{target}' has no values (all {len(frame)} rows are empty)", "check the target column and the sources", usage=False
-        )
+        raise _spec_error(loaded, ("data", "target"), *no_target_values(target, len(frame)), usage=False)
     if missing.any():
         notes.append(f"{_rows(int(missing.sum()))} with a missing target '{target}' {'was' if missing.sum() == 1 else 'were'} dropped")
     if infinite.any():
@@ -1467,23 +1483,13 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
             raise _spec_error(loaded, ("data", "positive"), f"{data.positive!r} is not a class of the target", exc.hint) from None
         if len(classes) < 2:
             # The spec names a column that cannot be learned: a user error, located at data.target.
-            raise _spec_error(
-                loaded,
-                ("data", "target"),
-                f"the target '{target}' has one class only ({classes[0]!r} on all {len(work)} rows)",
-                "there is nothing to learn: check the target column and the source's rows (a filter?)",
-            )
+            raise _spec_error(loaded, ("data", "target"), *one_class(target, task, classes[0], len(work)))
         _check_folds(loaded, y, classes, 2 if default_folds else folds, "the table")
     else:
         classes = positive = None
         y = pd.to_numeric(work[target], errors="coerce").astype("float64")
         if y.nunique() < 2:
-            raise _spec_error(
-                loaded,
-                ("data", "target"),
-                f"the target '{target}' has one value only ({_native(y.iloc[0])!r} on all {len(work)} rows)",
-                "there is nothing to learn: check the target column and the source's rows (a filter?)",
-            )
+            raise _spec_error(loaded, ("data", "target"), *one_class(target, task, y.iloc[0], len(work)))
         _check_folds(loaded, y, None, 2 if default_folds else folds, "the table")
 
     X = work[list(types)]

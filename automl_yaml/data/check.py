@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import AutomlYamlError, Problem, suggestion_hint
 from ..spec.loader import dotted
-from .assemble import infer_task, used_sources
+from .assemble import infer_task, no_rows, no_target_values, one_class, used_sources
 from .sources import open_source
 
 __all__ = ["check_data", "SAMPLE_ROWS"]
@@ -75,7 +75,10 @@ class _Checker:
         try:
             reader = open_source(name, self.spec.sources[name], base_dir=self.loaded.base_dir, frames=frames)
             self.readers[name] = reader
-            self.schemas[name] = reader.schema()
+            schema = reader.schema()
+            if reader.head(1).empty:  # the run stops at it
+                raise no_rows(reader)
+            self.schemas[name] = schema
         except AutomlYamlError as exc:
             self.add(("sources", name), exc.message, exc.hint)
 
@@ -313,19 +316,27 @@ class _Checker:
         except AutomlYamlError as exc:
             self.add(("sources", name), exc.message, exc.hint)
             return
+        whole = len(sample) < SAMPLE_ROWS  # the whole table: its rows and classes, checked as the run checks them
         if sample.isna().all():
-            self.add(("data", "target"), f"the first {len(sample)} rows of '{name}' have no value of '{target}'", "check the target column", severity="warning")
+            if whole:
+                self.add(("data", "target"), *no_target_values(target, len(sample)))
+            else:
+                self.add(("data", "target"), f"the first {len(sample)} rows of '{name}' have no value of '{target}'", "check the target column", severity="warning")
             return
         try:
             task, _ = infer_task(sample, data.task)
         except AutomlYamlError as exc:
             self.add(("data", "task") if data.task != "auto" else ("data", "target"), exc.message, exc.hint)
             return
-        if len(sample) < SAMPLE_ROWS:  # the whole table: its rows and classes, counted as the run counts them
-            self.check_folds(sample.dropna(), task)
-        n_classes = int(sample.nunique())
+        values = sample.dropna()
+        n_classes = int(values.nunique())
+        if whole and n_classes < 2:
+            self.add(("data", "target"), *one_class(target, task, values.iloc[0], len(values)))
+            return
+        if whole:
+            self.check_folds(values, task)
         if task == "classification" and data.positive is not None:
-            self.check_positive(sample.dropna(), n_classes, whole=len(sample) < SAMPLE_ROWS)
+            self.check_positive(values, n_classes, whole=whole)
         if task == "classification" and n_classes > 2:  # the first rows already show more than two classes
             from .. import registry as R
             from ..components.metrics import resolve

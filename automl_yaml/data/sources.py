@@ -281,6 +281,14 @@ _MANGLED = re.compile(r"^(.*)\.\d+$", re.S)
 _OTHER_SEPARATORS = (";", "\t", "|")
 _NAMES = {"csv": "CSV", "tsv": "TSV", "parquet": "Parquet", "json": "JSON", "jsonl": "JSON Lines", "excel": "Excel"}
 _SECRET_PARAM = re.compile(r"(?i)token|signature|sig$|secret|password|credential|key")
+#: The first bytes of compressed files, their compression and its suffix (see :meth:`FileSource._refuse_unnamed_compression`).
+_COMPRESSED_MAGIC = (
+    (b"\x1f\x8b", "gzip", ".gz"),
+    (re.compile(rb"BZh[1-9]1AY&SY"), "bz2", ".bz2"),  # (a text may start with "BZh": the block header too)
+    (b"\xfd7zXZ\x00", "xz", ".xz"),
+    (b"\x28\xb5\x2f\xfd", "zstd", ".zst"),
+    (b"PK\x03\x04", "zip", ".zip"),
+)
 #: fsspec ``info()`` keys that identify a version of a remote object.
 _VERSION_KEYS = ("ETag", "etag", "VersionId", "LastModified", "last_modified", "mtime", "md5", "md5Hash", "crc32c", "generation", "updated")
 
@@ -486,6 +494,7 @@ class FileSource(BaseSource):
         Latin-1, which reads any bytes; the description says which
         (``csv, encoding cp1252``).
         """
+        self._refuse_unnamed_compression()
         try:
             return self._read_once(nrows)
         except UnicodeDecodeError:
@@ -541,6 +550,34 @@ class FileSource(BaseSource):
                 self._refuse_repeated_names(frame)
                 return frame
         raise AssertionError(fmt)  # pragma: no cover - _detect accepts these formats only
+
+    def _refuse_unnamed_compression(self) -> None:
+        """A compressed text file whose name does not say so (``data.csv`` holding gzip) is an error saying how to name it.
+
+        pandas decompresses by the suffix only: the compressed bytes were read
+        as Latin-1 text, and the message was a tokenizer error, or "no rows".
+        """
+        if self.compression is not None or self.format not in ("csv", "tsv", "json", "jsonl"):
+            return
+        try:
+            if self.remote:
+                import fsspec
+
+                with fsspec.open(self.location, "rb", **self._storage_options()) as f:
+                    start = f.read(10)
+            else:
+                with open(self.location, "rb") as f:
+                    start = f.read(10)
+        except (OSError, ValueError):
+            return  # (not found, a folder...): the read proper says what is wrong
+        for magic, compression, suffix in _COMPRESSED_MAGIC:
+            if (magic.match(start) if isinstance(magic, re.Pattern) else start.startswith(magic)):
+                name = self.spec.path.rstrip("/").rsplit("/", 1)[-1]
+                raise self.error(
+                    f"'{name}' is {compression}-compressed, but its name does not end in {suffix}",
+                    hint=f"name it {name}{suffix} (the format is read from the suffix before {suffix}), or decompress it",
+                    usage=True,
+                )
 
     def _refuse_title_line(self, frame: pd.DataFrame) -> None:
         """A line above the header ("Sales report, 2024", "# exported by ...") is an error saying to skip it.
@@ -1064,7 +1101,7 @@ class SqlSource(BaseSource):
         return self.error(f"cannot connect to {self._display_url()}: {reason}", hint=hint)
 
     def _translate(self, exc: Exception, action: str) -> AutomlYamlError:
-        orig = getattr(exc, "orig", None) or exc
+        orig = _database_error(exc)
         reason = _first_line(orig)
         writes = self.spec.query is not None and _WRITE_WORDS.search(self._query_text())
         if _WRITE_REFUSED.search(str(exc)) or (writes and re.search(r"syntax error|one statement|multiple commands", reason, re.I)):
@@ -1083,7 +1120,9 @@ class SqlSource(BaseSource):
             param = m.group(1) if m else "?"
             return self.error(f"the query uses :{param}, which `params` does not give", hint=f"add params: {{{param}: ...}}", usage=True)
         usage = bool(_SPEC_MISTAKE.search(reason))
-        return self.error(f"the query failed: {reason}", hint="run the query in a SQL client to see what is wrong" if usage else None, usage=usage)
+        server_hint = getattr(getattr(orig, "diag", None), "message_hint", None)  # PostgreSQL's "Perhaps you meant ..."
+        hint = server_hint or ("run the query in a SQL client to see what is wrong" if usage else None)
+        return self.error(f"the query failed: {reason}", hint=hint, usage=usage)
 
     def _table_hint(self) -> str:
         sa = _sqlalchemy()
@@ -1094,6 +1133,25 @@ class SqlSource(BaseSource):
         except Exception:  # noqa: BLE001 - the hint is a courtesy
             return "check `table` and `schema`"
         return suggestion_hint(table.name, names, what="table") or "check `table` and `schema`"
+
+
+#: pandas' wrapper of a driver's error: "Execution failed on sql 'SELECT *\nFROM ...': <the database's reason>".
+_PANDAS_SQL_FAILED = re.compile(r"^Execution failed on sql '.*?': (?P<reason>.+)$", re.S)
+
+
+def _database_error(exc: BaseException) -> BaseException:
+    """The driver's own exception behind ``exc`` (the database's reason), else ``exc``.
+
+    ``pandas.read_sql`` raises its ``DatabaseError("Execution failed on sql
+    '<the whole statement>': ...")`` from SQLAlchemy's error, whose ``orig`` is
+    the driver's: the statement's first line is all ``_first_line`` kept of it.
+    """
+    for e in _chain(exc):
+        orig = getattr(e, "orig", None)
+        if isinstance(orig, BaseException):
+            return orig
+    m = _PANDAS_SQL_FAILED.match(str(exc))
+    return type(exc)(m.group("reason")) if m else exc
 
 
 def _sqlalchemy() -> Any:

@@ -603,8 +603,34 @@ def _summary(f: dict) -> str:
     return shown
 
 
+def _percent(share: float | None) -> float:
+    """A share as a percentage with two decimals, or two significant digits when those would round it to 0 (1 in 100,000: 0.001)."""
+    pct = 100 * (share or 0.0)
+    return round(pct, 2) if pct == 0 or pct >= 0.01 else float(f"{pct:.2g}")
+
+
+def _missing_text(count: int, share: float | None) -> str:
+    """``"0"``, ``"1 (<0.1%)"``, ``"120 (4.8%)"``: a column with a missing value never reads 0.0 %."""
+    if not count:
+        return "0"
+    pct = 100 * (share or 0.0)
+    shown = "<0.1%" if pct < 0.1 else ">99.9%" if 99.9 < pct < 100 else f"{pct:.1f}%"
+    return f"{count:,} ({shown})"
+
+
+def _target_row(profile: dict) -> dict:
+    """The target as a row of the columns' table: its missing values (rows the run drops) are counted too."""
+    t = profile["target"]
+    share = t["missing"] / max(profile["rows"], 1)
+    if t["task"] == "classification":
+        summary, distinct = _summary({"type": "categorical", "top": t.get("classes")}), len(t.get("classes") or [])
+    else:
+        summary, distinct = _summary({"type": "numeric", **t}), None
+    return {"column": t["name"], "type": f"target ({t['task']})", "missing": t["missing"], "missing_share": share, "distinct": distinct, "summary": summary}
+
+
 def columns_frame(profile: dict) -> pd.DataFrame:
-    """One row per column: type, missing, missing %, distinct, summary, outliers."""
+    """One row per column, the target last: type, missing, missing %, distinct, summary, outliers."""
     rows = []
     for name, f in profile["features"].items():
         rows.append(
@@ -612,13 +638,15 @@ def columns_frame(profile: dict) -> pd.DataFrame:
                 "column": name,
                 "type": f["type"],
                 "missing": f["missing"],
-                "missing %": round(100 * (f["missing_share"] or 0.0), 2),
+                "missing %": _percent(f["missing_share"]),
                 "distinct": f.get("distinct"),
                 "outliers (IQR)": f.get("outliers"),
                 "summary": _summary(f),
             }
         )
-    return pd.DataFrame(rows)
+    target = _target_row(profile)
+    rows.append({**{k: v for k, v in target.items() if k != "missing_share"}, "missing %": _percent(target["missing_share"]), "outliers (IQR)": None})
+    return pd.DataFrame(rows, columns=["column", "type", "missing", "missing %", "distinct", "outliers (IQR)", "summary"])
 
 
 def _shape(profile: dict) -> str:
@@ -635,13 +663,17 @@ def print_profile(profile: dict, console) -> None:
 
     t = profile["target"]
     table = Table(title=f"Profile: {profile['rows']:,} rows, {_shape(profile)} ({t['task']})")
-    for col, justify in (("column", "left"), ("type", "left"), ("missing %", "right"), ("distinct", "right"), ("summary", "left")):
+    for col, justify in (("column", "left"), ("type", "left"), ("missing", "right"), ("distinct", "right"), ("summary", "left")):
         table.add_column(col, justify=justify, overflow="fold")
-    for _, row in columns_frame(profile).iterrows():
+    rows = [
+        {"column": n, "type": f["type"], "missing": f["missing"], "missing_share": f["missing_share"], "distinct": f.get("distinct"), "summary": _summary(f)}
+        for n, f in profile["features"].items()
+    ]
+    for row in [*rows, _target_row(profile)]:
         table.add_row(
             Text(str(row["column"])),  # Text, not markup: a column "weight [kg]" keeps its unit
             row["type"],
-            f"{row['missing %']:.1f}",
+            _missing_text(row["missing"], row["missing_share"]),
             f"{row['distinct']:,}" if row["distinct"] is not None else "",
             Text(str(row["summary"])),
         )

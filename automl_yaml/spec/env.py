@@ -13,7 +13,9 @@ import os
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
+from urllib.parse import quote, unquote
 
+from .. import secrets
 from ..errors import Location, Problem, SpecError
 from .loader import Path, SourceMap, dotted, load_yaml, parse_value
 
@@ -44,11 +46,11 @@ def interpolate(data: Any, smap: SourceMap, environ: Mapping[str, str] | None = 
                 return m.group(0)
             value = env.get(name)
             if value is None:
-                if default is not None:
-                    return default
-                problem(f"environment variable '{name}' is not set", f"export {name}=… before running, or give a default: ${{{name}:-value}}")
-                return ""
-            return value
+                if default is None:
+                    problem(f"environment variable '{name}' is not set", f"export {name}=… before running, or give a default: ${{{name}:-value}}")
+                    return ""
+                value = default
+            return _placed(value, name, text, m, path)
 
         new = _VAR.sub(one, text)
         unclosed = _UNCLOSED.search(_VAR.sub("", text))
@@ -71,6 +73,71 @@ def interpolate(data: Any, smap: SourceMap, environ: Mapping[str, str] | None = 
     if problems:
         raise SpecError(problems)
     return out
+
+
+#: A variable whose name says it holds a secret: PGPASSWORD, DB_PASS, API_TOKEN, AWS_SECRET_ACCESS_KEY...
+_SECRET_NAME = re.compile(r"(?i)(?:pass(?:word|wd)?|pwd)(?![a-z])|secret|token|api_?key|access_?key|private_?key|credential|signature")
+#: The shell's folders, not secrets, whatever their names say.
+_NOT_SECRET_NAMES = {"PWD", "OLDPWD"}
+#: A query parameter that carries a secret (``?token=${T}``), just before a reference.
+_SECRET_PARAM_BEFORE = re.compile(r"(?i)[?&;][A-Za-z0-9_.\-]*(?:pass|secret|token|sig|signature|credential|key)=$")
+#: A URL's password inside a whole URL taken from a variable (``url: ${DATABASE_URL}``): up to the last ``@`` of the authority.
+_URL_USERINFO = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://[^:/@?#]*:(?P<pw>.+)@[^@]*$", re.S)
+#: Characters a URL's user name or password holds as they are; anything else is percent-encoded.
+_USERINFO_SAFE = "!$&'()*+,;=-._~"
+
+
+def _userinfo_slot(text: str, m: re.Match) -> str | None:
+    """``"user"`` or ``"password"`` when the reference ``m`` in ``text`` is in a URL's ``user:password@``, else None."""
+    before, after = text[: m.start()], text[m.end() :]
+    scheme = before.rfind("://")
+    if scheme < 0:
+        return None
+    authority = before[scheme + 3 :]
+    if any(c in authority for c in "/?#@") or re.search(r"\s", authority):
+        return None
+    rest = re.split(r"[/?#\s]", _VAR.sub("x", after), maxsplit=1)[0]
+    if "@" not in rest:
+        return None  # host:${PORT}, not a password
+    return "password" if ":" in authority else "user"
+
+
+def _encoded(value: str) -> str:
+    """``value`` percent-encoded for a URL's user name or password (a ``%`` too: the variable holds the password itself)."""
+    return quote(value, safe=_USERINFO_SAFE)
+
+
+def _placed(value: str, name: str, text: str, m: re.Match, path: Path) -> str:
+    """The value of ``${name}`` as it goes into ``text``; a secret is remembered, to be masked in every message.
+
+    In a URL's ``user:password@`` the value is the name or password itself (as
+    ``PGPASSWORD`` is): it is percent-encoded, so that ``@ / : # ?`` in a
+    password do not change where the host starts (and show a part of the
+    password in "cannot resolve host 'rest-of-password@db'").
+    """
+    from . import _SECRET_KEY  # the package imports this module first
+
+    slot = _userinfo_slot(text, m)
+    key = path[-1] if path and isinstance(path[-1], str) else ""
+    secret = (
+        slot == "password"
+        or (bool(_SECRET_NAME.search(name)) and name not in _NOT_SECRET_NAMES)
+        or bool(_SECRET_KEY.search(key))
+        or bool(_SECRET_PARAM_BEFORE.search(text[: m.start()]))
+    )
+    if slot is not None:
+        value_in_url = _encoded(value)
+        if secret:
+            secrets.remember(value)
+            secrets.remember(value_in_url)
+        return value_in_url
+    if secret:
+        secrets.remember(value)
+    whole = _URL_USERINFO.match(value)
+    if whole:  # url: ${DATABASE_URL}: its password
+        secrets.remember(whole.group("pw"))
+        secrets.remember(unquote(whole.group("pw")))
+    return value
 
 
 #: A ``${`` (not ``$${``) with no closing brace, up to the end of its word.

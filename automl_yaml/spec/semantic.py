@@ -52,6 +52,8 @@ FILE_FORMATS = {
     ".xls": "excel",
 }
 COMPRESSIONS = {".gz": "gzip", ".gzip": "gzip", ".bz2": "bz2", ".zip": "zip", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz"}
+#: How the warning about a missing local file ends (``mlx validate --check-data`` leaves it out when it reports the source's error).
+UNREAD_SOURCE = "`mlx run` will stop when it reads this source"
 #: Imputers that need numbers (``preprocess.transforms`` uses this list; that module imports numpy)
 NUMERIC_ONLY_IMPUTERS = ("mean", "median", "knn", "iterative")
 #: Estimators (class names) with neither ``coef_`` nor ``feature_importances_`` once fitted: the
@@ -267,7 +269,7 @@ class Checker:
         else:
             close = suggestion_hint(p.name, names)
             hint = close if close.startswith("did you mean") else where
-        self.warn(path, f"{what} not found: {p}; `mlx run` will stop when it reads this source", hint)
+        self.warn(path, f"{what} not found: {p}; {UNREAD_SOURCE}", hint)
 
     def static_task(self) -> str | None:
         """The task, when the spec alone tells it (explicit, or implied by metric or models)."""

@@ -221,3 +221,48 @@ def test_a_time_split_on_a_column_that_is_not_dates_or_numbers_is_found(project,
     (p,) = found
     assert (p.path, p.location.line, p.severity) == ("data.split.column", 4, "error")
     assert p.message == "'when' holds values that are not dates or numbers"  # the run's message (assemble._split_rows)
+
+
+@pytest.mark.parametrize(
+    "rows,path,message",
+    [
+        ("x,y\n1,\n2,\n3,\n4,\n", "data.target", "the target 'y' has no values (all 4 rows are empty)"),
+        ("x,y\n1,a\n2,a\n3,a\n4,\n5,a\n", "data.target", "the target 'y' has one class only ('a' on all 4 rows)"),
+        ("x,y\n1,2.5\n2,2.5\n3,2.5\n", "data.target", "the target 'y' has one value only (2.5 on all 3 rows)"),
+        ("x,y\n", "sources.d", "has no rows"),
+    ],
+    ids=["all-missing", "one-class", "one-value", "empty"],
+)
+def test_a_table_the_run_refuses_is_not_valid(project, rows, path, message):
+    """An all-missing target, a single class and an empty table passed --check-data (exit 0) and failed at `mlx run`."""
+    from automl_yaml.data import build_dataset
+    from automl_yaml.errors import AutomlYamlError
+
+    (project / "t.csv").write_text(rows)
+    extra = "  task: regression\n" if "one value" in message else ""
+    loaded = write_spec(project, f"sources: {{d: t.csv}}\ndata:\n  target: y\n{extra}output: out\n")
+    with pytest.raises(AutomlYamlError) as err:
+        build_dataset(loaded, cache=False)
+    assert message in err.value.message  # what the run says
+    report = validate(project / "spec.yaml", check_data=True)
+    assert not report.ok
+    assert [(p.path, p.severity) for p in report.problems] == [(path, "error")]
+    assert message in report.problems[0].message
+    assert report.problems[0].location.line == (3 if path == "data.target" else 1)
+
+
+def test_a_larger_table_whose_first_rows_have_one_class_is_valid(project, monkeypatch):
+    import automl_yaml.data.check as check
+
+    (project / "t.csv").write_text("x,y\n" + "".join(f"{i},a\n" for i in range(6)) + "6,b\n")
+    monkeypatch.setattr(check, "SAMPLE_ROWS", 6)  # the first 6 rows: one class, but not the whole table
+    assert check_data(write_spec(project, "sources: {d: t.csv}\ndata: {target: y}\n")) == []
+
+
+def test_a_missing_file_is_reported_once(project):
+    """Without --check-data a warning (the file may come later); with it, the source's error alone (it was both)."""
+    (project / "spec.yaml").write_text("sources: {d: nothing.csv}\ndata: {target: y}\n")
+    (warning,) = validate(project / "spec.yaml").problems
+    assert warning.severity == "warning" and "not found" in warning.message
+    (error,) = validate(project / "spec.yaml", check_data=True).problems
+    assert error.severity == "error" and error.path == "sources.d" and "file not found" in error.message

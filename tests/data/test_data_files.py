@@ -67,6 +67,32 @@ def test_compressed_json_is_read(tmp_path, suffix, compress, lines):
     pd.testing.assert_frame_equal(src.load(), FRAME, check_dtype=False)
 
 
+@pytest.mark.parametrize(
+    "name,compress,word,suffix",
+    [
+        ("t.csv", gzip.compress, "gzip", ".gz"),
+        ("t.tsv", bz2.compress, "bz2", ".bz2"),
+        ("t.csv", lzma.compress, "xz", ".xz"),
+        ("t.jsonl", _zstd, "zstd", ".zst"),
+        ("t.csv", _zip, "zip", ".zip"),
+    ],
+)
+def test_a_compressed_file_without_its_suffix_is_named_as_such(tmp_path, name, compress, word, suffix):
+    """A gzip file named .csv was read as Latin-1 text: a tokenizer error or 'no rows'."""
+    (tmp_path / name).write_bytes(compress(csv_bytes()))
+    src = file_source(tmp_path, path=name)
+    for read in (src.load, src.schema):
+        with pytest.raises(SourceError) as err:
+            read()
+        assert f"'{name}' is {word}-compressed" in err.value.message
+        assert f"{name}{suffix}" in err.value.hint and err.value.exit_code == EXIT_USAGE
+
+
+def test_a_text_that_starts_like_a_compressed_file_is_read(tmp_path):
+    (tmp_path / "t.csv").write_text("BZh,PK\n1,2\n")
+    assert file_source(tmp_path, path="t.csv").load().columns.tolist() == ["BZh", "PK"]
+
+
 def test_compressed_parquet_is_refused_with_a_hint(tmp_path):
     with pytest.raises(SourceError) as err:
         file_source(tmp_path, path="t.parquet.gz")

@@ -197,6 +197,18 @@ def test_bad_sql_and_missing_param_are_usage_errors(tmp_path, pg):
     assert ":id" in err.value.message and "params" in err.value.hint
 
 
+def test_check_data_shows_the_database_reason_for_a_failed_query(tmp_path, pg):
+    """validate --check-data reads the first rows through pandas, whose error held only the statement's first line."""
+    from automl_yaml.data.check import check_data
+
+    url, table, _ = pg
+    spec = {"sources": {"db": {"url": url, "query": f"SELECT id, no_such_column FROM {table}"}}, "data": {"target": "label"}}
+    problems = check_data(load_spec(spec))
+    assert [p.path for p in problems] == ["sources.db"]
+    assert 'column "no_such_column" does not exist' in problems[0].message
+    assert "Execution failed" not in problems[0].message and PG_PASSWORD not in problems[0].render()
+
+
 def test_empty_result_is_an_error_naming_the_source(tmp_path, pg):
     url, table, _ = pg
     spec = {"sources": {"db": {"url": url, "query": f"SELECT * FROM {table} WHERE id < 0"}}, "data": {"target": "label"}, "output": str(tmp_path)}
@@ -235,6 +247,12 @@ def test_sqlite_is_opened_read_only(tmp_path, sqlite_db, query):
     with pytest.raises(SourceError):
         sql_source(tmp_path, url=f"sqlite:///{sqlite_db}", query=query).load()
     assert sqlite_db.read_bytes() == before
+
+
+def test_sqlite_head_of_a_failed_query_shows_the_reason(tmp_path, sqlite_db):
+    with pytest.raises(SourceError) as err:
+        sql_source(tmp_path, url="sqlite:///zoo.db", query="SELECT id, no_such_column FROM rows").head(5)
+    assert "no such column: no_such_column" in err.value.message and err.value.exit_code == EXIT_USAGE
 
 
 def test_missing_sqlite_file_is_not_created(tmp_path):

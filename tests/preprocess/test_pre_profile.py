@@ -157,6 +157,28 @@ def test_regression_target_and_other_column_types(tmp_path):
     assert rel.get("user", {}).get("mutual_information") is None
 
 
+def test_the_table_shows_one_missing_value_and_the_targets_missing_values(tmp_path):
+    """1 missing in 2,500 rows read 0.0 %, and the target's missing values were not in the table."""
+    from automl_yaml.report.profile import columns_frame
+
+    n = 2500
+    frame = pd.DataFrame({"a": np.arange(n, dtype=float), "y": ["p", "q"] * (n // 2)})
+    frame.loc[5, "a"] = np.nan
+    frame.loc[[7, 8, 9], "y"] = None
+    console = Console(record=True, width=160)
+    profile = write_profile(
+        frame, target="y", task="classification", column_types={"a": "numeric"}, out_dir=tmp_path, options={"plots": False, "html": False}, console=console
+    )
+    rows = {line.split("│")[1].strip(): line for line in console.export_text().splitlines() if line.count("│") > 3}
+    assert "1 (<0.1%)" in rows["a"] and "0.0" not in rows["a"]
+    assert "target (classification)" in rows["y"] and "3 (0.1%)" in rows["y"]
+    table = columns_frame(profile).set_index("column")
+    assert table.loc["a", "missing"] == 1 and table.loc["a", "missing %"] == 0.04
+    assert table.loc["y", "missing"] == 3 and table.loc["y", "missing %"] == 0.12
+    tiny = dict(profile, features={"a": dict(profile["features"]["a"], missing_share=1 / 100_000)})
+    assert columns_frame(tiny).set_index("column").loc["a", "missing %"] == 0.001  # not rounded to 0
+
+
 def test_missing_target_column(penguins):
     with pytest.raises(DataError, match="profile: no target column 'specie'"):
         profile_frame(penguins, target="specie", task="classification", column_types=TYPES, options=None)

@@ -103,7 +103,9 @@ class PipelineFactory:
         self.space = space
         self.seed = seed
         self.n_jobs = n_jobs
-        self.needs_proba = needs_proba  # a metric scores probabilities (log_loss): an SVM computes them
+        # a metric scores probabilities (log_loss), or this builds the model handed back: a
+        # classifier without its own gets calibrated ones, unless models.<key>.probabilities is false
+        self.needs_proba = needs_proba
 
     def __call__(self, config: dict):
         from .components.estimators import make_estimator
@@ -111,7 +113,8 @@ class PipelineFactory:
 
         key, params, options = self.space.split(config)
         name = self.space.models[key].estimator
-        estimator = make_estimator(name, params, self.task, seed=self.seed, n_jobs=self.n_jobs, needs_proba=self.needs_proba)
+        proba = self.needs_proba and (self.spec.models is None or key not in self.spec.models or self.spec.models[key].probabilities)
+        estimator = make_estimator(name, params, self.task, seed=self.seed, n_jobs=self.n_jobs, needs_proba=proba)
         return build_pipeline(self.spec, self.column_types, self.task, options, estimator, seed=self.seed)
 
 
@@ -819,7 +822,8 @@ class _Job:
         t = time.perf_counter()
         with self.display.phase(f"refitting the best ({key}) on the whole training set"):
             n_jobs = spec.execution.n_jobs
-            refit = PipelineFactory(spec, ds.column_types, ds.task, self.space, spec.seed, n_jobs=n_jobs, needs_proba=self.factory.needs_proba)
+            # the model handed back gives probabilities (mlx predict --proba), whatever the metric
+            refit = PipelineFactory(spec, ds.column_types, ds.task, self.space, spec.seed, n_jobs=n_jobs, needs_proba=ds.task == "classification")
             pipeline = refit(best.config)
             pipeline.fit(ds.X_train, ds.y_train)
         self._timed("refit", t)

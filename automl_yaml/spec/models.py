@@ -636,6 +636,14 @@ class ModelSpec(StrictModel):
         None,
         description="Hyperparameters: fixed values or search spaces. Omitted: the built-in search space of the model zoo; {}: the estimator's defaults.",
     )
+    probabilities: bool = Field(
+        True,
+        description=(
+            "Classification: the model handed back gives class probabilities (`mlx predict --proba`). A model without its own "
+            "(svm, linear_svm, ridge_classifier...) is calibrated on cross-validated scores, which costs about 5 more fits of the "
+            "final model; false: labels only."
+        ),
+    )
 
 
 def _model_entry(value: Any) -> Any:

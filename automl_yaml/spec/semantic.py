@@ -323,6 +323,14 @@ class Checker:
                     key=not model.estimator,
                 )
                 continue
+            if not model.probabilities and self.spec.search is not None:
+                scored = [m for m in self.spec.search.metrics() if R.metrics.get(m).meta.get("scorer") in catalog.NEEDS_PROBA]
+                if scored:
+                    self.error(
+                        ("models", key, "probabilities"),
+                        f"false turns them off, but search.metric {scored[0]} scores predicted probabilities",
+                        "leave out probabilities: false, or optimise a metric of labels or scores (accuracy, roc_auc)",
+                    )
             if task is None and len(classes) == 1:
                 tasks_seen[key] = next(iter(classes))
             targets = [classes[task]] if task else list(classes.values())

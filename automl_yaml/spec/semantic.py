@@ -509,25 +509,19 @@ class Checker:
             kind = next(iter(type(step).model_fields))
             opts = getattr(step, kind)
             path = ("select", i, kind)
-            est = getattr(opts, "estimator", None)
-            if est and est != "auto" and est in R.estimators and task:
-                classes = catalog.estimator_classes(est)
-                if task not in classes:
-                    self.error(path + ("estimator",), f"'{est}' has no {task} variant", _task_hint(est, task))
+            chosen = getattr(opts, "estimator", None)
+            # a fixed estimator, or each of a searched one's choices
+            estimators = (
+                [(path + ("estimator", "choice", j), e) for j, e in enumerate(chosen.choice)]
+                if isinstance(chosen, Choice)
+                else [(path + ("estimator",), chosen)]
+            )
+            for est_path, est in estimators:
+                self._check_select_estimator(kind, est_path, est, task)
             if kind == "univariate" and task:
                 score = opts.score
                 if (score == "f_regression" and task == "classification") or (score in ("f_classif", "chi2") and task == "regression"):
                     self.error(path + ("score",), f"'{score}' does not fit a {task} task", "use score: auto")
-            if kind in ("importance", "rfe") and est and est != "auto" and est in R.estimators:
-                classes = catalog.estimator_classes(est)
-                targets = [classes[task]] if task in classes else list(classes.values())
-                if targets and all(t.rpartition(":")[2] in NO_IMPORTANCES for t in targets):
-                    cls = "/".join(t.rpartition(":")[2] for t in targets)
-                    self.error(
-                        path + ("estimator",),
-                        f"'{est}' ({cls}) has neither feature importances nor coefficients to rank features by",
-                        "use random_forest, extra_trees, decision_tree, logistic_regression or ridge",
-                    )
             if kind == "variance":
                 self._check_bounds(path + ("threshold",), opts.threshold, 0, inclusive=True, what="a variance: 0 drops constant features")
             if kind == "sequential" and opts.cv == 1:
@@ -554,6 +548,24 @@ class Checker:
                 scales = scale.choice if isinstance(scale, Choice) else [scale]
                 if any(s in ("standard", "robust", "power", "quantile") for s in scales):
                     self.warn(path + ("score",), "chi2 needs non-negative features, and this scaling makes negative ones", "use preprocess.numeric.scale: minmax")
+
+    def _check_select_estimator(self, kind: str, path: tuple, est: Any, task: str | None) -> None:
+        """A selection step's ``estimator`` (one value: fixed, or a searched choice)."""
+        if not isinstance(est, str) or est == "auto" or est not in R.estimators:
+            return
+        classes = catalog.estimator_classes(est)
+        if task and task not in classes:
+            self.error(path, f"'{est}' has no {task} variant", _task_hint(est, task))
+            return
+        if kind in ("importance", "rfe"):
+            targets = [classes[task]] if task in classes else list(classes.values())
+            if targets and all(t.rpartition(":")[2] in NO_IMPORTANCES for t in targets):
+                cls = "/".join(t.rpartition(":")[2] for t in targets)
+                self.error(
+                    path,
+                    f"'{est}' ({cls}) has neither feature importances nor coefficients to rank features by",
+                    "use random_forest, extra_trees, decision_tree, logistic_regression or ridge",
+                )
 
     def _check_share_or_count(self, path: tuple, value: Any) -> None:
         """A share is at most 1, a count is whole: 1.5 is neither."""

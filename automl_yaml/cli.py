@@ -272,7 +272,7 @@ _FAMILIES = ["estimators", "models", "metrics", "transforms", "selectors", "stra
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_(family: str | None, as_json: bool) -> int:
     """List registered components (estimators, metrics, transforms, selectors, strategies, ...)."""
-    from .listing import listing
+    from .listing import CAPTIONS, listing
 
     rows = listing(family)
     if as_json:
@@ -285,7 +285,7 @@ def list_(family: str | None, as_json: bool) -> int:
 
     console = make_console(stderr=False)
     for fam, items in rows.items():
-        table = Table(title=fam, title_justify="left", show_edge=False, pad_edge=False)
+        table = Table(title=fam, title_justify="left", show_edge=False, pad_edge=False, caption=CAPTIONS.get(fam), caption_justify="left")
         cols = list(items[0]) if items else ["name"]
         for c in cols:
             table.add_column(c)

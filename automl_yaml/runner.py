@@ -788,6 +788,14 @@ class _Job:
                 searcher.close()
         self.searching = False
         self._timed("search", t)
+        population = getattr(spec.search.options, "population", None)
+        if population and getattr(searcher, "generation", 1) < 1 and (plan.trials is None or plan.trials > population):
+            # a budget of trials that cannot reach generation 1 is warned of by validation; time is known only now
+            done = len(self.outcome.results)
+            self.display.note(
+                f"[yellow]the search stopped in generation 0 ({done} of {population} individuals): the genetic search never evolved "
+                f"(a random search); give it more time (search.budget.time) or a smaller search.options.population[/yellow]"
+            )
         if self.sides_late:
             self._start_sides_late()  # if the search did not (it ended with no worker idle)
 

@@ -722,6 +722,8 @@ class Checker:
                         f"the grid has {size:,} configurations and the search has no budget: it would run every one",
                         "add search.budget (trials: 200, time: 1h), use coarser ranges (a step, a choice), or strategy: random / optuna",
                     )
+        if search.strategy == "genetic":
+            self.check_generations(search)
         if search.strategy == "optuna" and search.options.sampler == "cmaes" and len(search.metrics()) > 1:
             self.error(("search", "options", "sampler"), "the cmaes sampler optimises one objective", "use sampler: nsga2 or tpe for several metrics")
         data = self.spec.data
@@ -735,6 +737,32 @@ class Checker:
             self.warn(("search", "options", "pruner"), "Optuna cannot prune multi-objective studies; pruning is off")
         if search.budget.trials is None and search.budget.time is None and search.strategy not in ("grid",):
             pass  # default budget applies; `mlx plan` shows it
+
+    def check_generations(self, search) -> None:
+        """A trial budget that ends inside generation 0: no individual is ever bred (a random search)."""
+        from ..planner import DEFAULT_TRIALS
+
+        budget, population = search.budget, search.options.population
+        trials = budget.trials if budget.trials is not None else (None if budget.time is not None else DEFAULT_TRIALS)
+        if trials is None or trials > population:
+            return
+        if budget.trials is not None:
+            path = ("search", "budget", "trials")
+        elif "population" in search.options.model_fields_set:
+            path = ("search", "options", "population")
+        else:
+            path = ("search", "strategy")
+        given = f"{trials} trials" + ("" if budget.trials is not None else " (the default budget)")
+        hint = f"raise search.budget.trials to {population * 2} or more (two generations)"
+        smaller = trials // 3
+        if smaller >= max(2, search.options.tournament, search.options.elite + 1):
+            hint += f", or lower search.options.population to {smaller} (three generations)"
+        self.warn(
+            path,
+            f"{given} {'are' if trials < population else 'make'} {'fewer than ' if trials < population else ''}one generation of {population}"
+            ": the genetic search ends in generation 0, never evolves, and is a random search",
+            hint,
+        )
 
     def grid_size(self) -> int:
         """Configurations of a discrete space: the models' own grids added up, times the shared preprocessing/selection grid."""

@@ -77,11 +77,11 @@ class RunResult:
             self._model = load_model(self.model_path)
         return self._model
 
-    def predict(self, data, *, proba: bool = False):
-        """Predictions for a DataFrame or a data file, as ``mlx predict`` writes them (a DataFrame)."""
+    def predict(self, data, *, proba: bool = False, keep=()):
+        """Predictions for a DataFrame or a data file, as ``mlx predict`` writes them (a DataFrame; ``keep``: input columns first)."""
         from .predict import predict
 
-        return predict(self.load_model(), data, proba=proba)
+        return predict(self.load_model(), data, proba=proba, keep=keep)
 
     def one_line(self) -> str:
         h = self.holdout.get(self.metric)

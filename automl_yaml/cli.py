@@ -208,12 +208,13 @@ def profile(spec: str, overrides: tuple[str, ...], output: str | None, no_cache:
 @click.option("--input", "-i", "input_", required=True, help="A data file or URL (CSV, Parquet, JSON, Excel...), or SPEC.yaml:SOURCE for a source a spec defines.")
 @click.option("--output", "-o", "output", required=True, type=click.Path(path_type=str), help="Where to write the predictions (.csv/.parquet/.json).")
 @click.option("--proba", is_flag=True, help="Also write class probabilities.")
+@click.option("--keep", "-k", "keep", multiple=True, metavar="COLUMN", help="Also write this input column, first (an id to join on); repeatable.")
 @click.option("--tracking-uri", help="The MLflow tracking URI (for runs:/ and models:/).")
-def predict(model: str, input_: str, output: str, proba: bool, tracking_uri: str | None) -> int:
+def predict(model: str, input_: str, output: str, proba: bool, keep: tuple[str, ...], tracking_uri: str | None) -> int:
     """Predict with a trained model."""
     from .predict import predict_cli
 
-    predict_cli(model=model, input=input_, output=output, proba=proba, tracking_uri=tracking_uri)
+    predict_cli(model=model, input=input_, output=output, proba=proba, tracking_uri=tracking_uri, keep=keep)
     return EXIT_OK
 
 
@@ -295,7 +296,7 @@ _FAMILIES = ["estimators", "models", "metrics", "transforms", "selectors", "stra
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def list_(family: str | None, as_json: bool) -> int:
     """List registered components (estimators, metrics, transforms, selectors, strategies, ...)."""
-    from .listing import listing
+    from .listing import CAPTIONS, listing
 
     rows = listing(family)
     if as_json:
@@ -308,7 +309,7 @@ def list_(family: str | None, as_json: bool) -> int:
 
     console = make_console(stderr=False)
     for fam, items in rows.items():
-        table = Table(title=fam, title_justify="left", show_edge=False, pad_edge=False)
+        table = Table(title=fam, title_justify="left", show_edge=False, pad_edge=False, caption=CAPTIONS.get(fam), caption_justify="left")
         cols = list(items[0]) if items else ["name"]
         for c in cols:
             table.add_column(c)

@@ -9,18 +9,46 @@ from .components import catalog
 
 
 def _estimators() -> list[dict[str, Any]]:
+    """One row per model, not per name: names that build the same classes share a row.
+
+    Every class was listed twice (``RandomForestClassifier``,
+    ``random_forest_classifier``) beside its family (``random_forest``), 330
+    lines in all. A class's names now show in its family's row (``svm``:
+    ``SVC``, ``SVR``, also ``svc``, ``svr``); a class without a family (or
+    a common one, ``logistic_regression``) has its own row.
+    """
     catalog.ensure_estimators()
-    rows = []
+    groups: dict[tuple, list[str]] = {}
     for e in R.estimators:
         classes = e.meta.get("classes") or {}
-        rows.append(
+        groups.setdefault(tuple(sorted(classes.items())), []).append(e.name)
+    families = {classes: names for classes, names in groups.items() if len(classes) > 1}
+    rows: dict[tuple, list[str]] = dict(families)
+    for classes, names in groups.items():
+        if len(classes) > 1:
+            continue
+        home = [f for f in families if set(classes) <= set(f)]
+        if home and not any(n in catalog._COMMON_ESTIMATORS for n in names):
+            rows[home[0]] = rows[home[0]] + names  # a class of a family: its names join the family's row
+        else:
+            rows[classes] = names
+    out = []
+    for classes, names in rows.items():
+        by_task = {task: target.rpartition(":")[2] for task, target in classes}
+        class_names = {t.rpartition(":")[2] for _, t in classes}
+        first = min(names, key=lambda n: (n not in catalog._COMMON_ESTIMATORS, n not in catalog._FAMILY_ALIASES, not n.islower(), len(n), n))
+        # a class's name and its snake_case always work: only the other names are worth a column
+        implied = class_names | {catalog.snake_case(c) for c in class_names}
+        also = sorted(n for n in set(names) - implied - {first})
+        out.append(
             {
-                "name": e.name,
-                "classification": classes.get("classification", "").rpartition(":")[2],
-                "regression": classes.get("regression", "").rpartition(":")[2],
+                "name": first,
+                "classification": by_task.get("classification", ""),
+                "regression": by_task.get("regression", ""),
+                "also": ", ".join(also),
             }
         )
-    return rows
+    return sorted(out, key=lambda r: r["name"])
 
 
 def _models() -> list[dict[str, Any]]:
@@ -81,6 +109,12 @@ def _plugins() -> list[dict[str, Any]]:
     from importlib.metadata import entry_points
 
     return [{"name": ep.name, "value": ep.value} for ep in entry_points(group=R.ENTRY_POINT_GROUP)]
+
+
+#: A line under a family's table.
+CAPTIONS = {
+    "estimators": "A class's own name (RandomForestClassifier) and its snake_case (random_forest_classifier) name it too, for one task.",
+}
 
 
 def listing(family: str | None = None) -> dict[str, list[dict[str, Any]]]:

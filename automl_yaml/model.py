@@ -328,7 +328,7 @@ class TrainedModel(BaseEstimator):
                 return self._all_classes(p)
         raise DataError(
             "this model gives no class probabilities",
-            hint="it was trained without them (e.g. an SVM with probability: false); predict labels instead",
+            hint="it was trained without them (models.<name>.probabilities: false in its spec); predict labels instead",
             usage=True,
         )
 

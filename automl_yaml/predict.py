@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 from .errors import UsageError
@@ -67,20 +68,28 @@ def load_model(model: str | os.PathLike, *, tracking_uri: str | None = None):
     """The :class:`~automl_yaml.model.TrainedModel` behind a model URI or folder."""
     from .errors import AutomlYamlError
     from .spec import mask_url
-    from .tracking import _quiet_mlflow
 
     uri = _model_uri(model)
-    _quiet_mlflow()
-    import mlflow
-
-    from .tracking import using_uri
-
     if pickle_refused():
         raise UsageError(
             f"cannot load the model '{mask_url(uri)}': MLFLOW_ALLOW_PICKLE_DESERIALIZATION is false in this environment, "
             "and the model is a pickle (loading it runs code stored in it)",
             hint="for a model you trust: MLFLOW_ALLOW_PICKLE_DESERIALIZATION=true mlx predict ...",
         )
+    local = Path(uri) if "://" not in uri and ":/" not in uri else None
+    if local is not None:
+        try:
+            fitted = _load_local(local)
+        except Exception as exc:
+            msg = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            raise UsageError(f"cannot load the model '{uri}': {msg}", hint="the folder holds a damaged model: run the spec again") from None
+        if fitted is not None:
+            return fitted
+    from .tracking import _quiet_mlflow, using_uri
+
+    _quiet_mlflow()
+    import mlflow
+
     try:
         with using_uri(tracking_uri), _pickle_allowed():  # the user named this model
             return mlflow.sklearn.load_model(uri)
@@ -89,6 +98,28 @@ def load_model(model: str | os.PathLike, *, tracking_uri: str | None = None):
     except Exception as exc:
         msg = mask_url(str(exc)).splitlines()[0] if str(exc) else type(exc).__name__
         raise UsageError(f"cannot load the model '{mask_url(uri)}': {msg}", hint="check the URI, and the tracking URI (--tracking-uri / MLFLOW_TRACKING_URI)") from None
+
+
+def _load_local(path: Path):
+    """The pickled model of a local MLflow model folder, without importing MLflow (None: let MLflow load it).
+
+    ``mlx predict`` of 5 rows took 5-8 s, half of it importing MLflow (its
+    GenAI and tracing modules) to read one pickle. What MLflow does for a
+    local folder of the ``sklearn`` flavor saved as (cloud)pickle is done here:
+    read ``MLmodel``, unpickle its ``pickled_model``. Any other format (skops)
+    goes through MLflow.
+    """
+    import pickle
+
+    import yaml
+
+    conf = yaml.safe_load((path / "MLmodel").read_text(encoding="utf-8")) or {}
+    flavor = (conf.get("flavors") or {}).get("sklearn") or {}
+    name = flavor.get("pickled_model")
+    if flavor.get("serialization_format") not in ("pickle", "cloudpickle") or not isinstance(name, str):
+        return None
+    with open(path / name, "rb") as f:
+        return pickle.load(f)  # cloudpickle writes standard pickles (its helpers are imported by name)
 
 
 _SPEC_SOURCE = re.compile(r"^(?P<spec>.+\.ya?ml):(?P<source>[A-Za-z_][A-Za-z0-9_.\-]*)$")
@@ -131,22 +162,56 @@ def read_input(path: str, *, base_dir: Path | None = None):
     return Reader("input", spec, base_dir=base).load()
 
 
-def predict(model, data, *, proba: bool = False, tracking_uri: str | None = None):
+def predict(model, data, *, proba: bool = False, keep: Sequence[str] = (), tracking_uri: str | None = None):
     """Predictions as a DataFrame (``prediction`` and, with ``proba``, ``proba_<class>`` columns).
 
     Args:
         model: A :class:`TrainedModel`, a model URI, or a folder.
         data: A DataFrame, or the path/URL of a data file.
+        keep: Input columns carried through, first and unchanged (an id to join on).
     """
     import pandas as pd
 
     from .model import TrainedModel
 
-    m = model if isinstance(model, TrainedModel) else load_model(model, tracking_uri=tracking_uri)
     if not isinstance(data, (pd.DataFrame, str, os.PathLike)):
         raise TypeError(f"data is a DataFrame or the path of a data file, not {type(data).__name__}")
     frame = data if isinstance(data, pd.DataFrame) else read_input(str(data))
-    return m.predict_frame(frame, proba=proba)
+    kept = kept_columns(frame, keep, proba=proba)
+    m = model if isinstance(model, TrainedModel) else load_model(model, tracking_uri=tracking_uri)
+    return with_kept(kept, m.predict_frame(model_input(frame, kept, m), proba=proba))
+
+
+def kept_columns(frame, keep: Sequence[str], *, proba: bool):
+    """The input's columns named by ``--keep`` (checked before the model loads), or None."""
+    from .errors import suggestion_hint
+
+    if not keep:
+        return None
+    columns = {str(c): c for c in frame.columns}
+    for name in keep:
+        if name not in columns:
+            raise UsageError(f"--keep {name}: the input has no column '{name}'", hint=suggestion_hint(name, list(columns), what="column"))
+        if name == "prediction" or (proba and name.startswith("proba_")):
+            raise UsageError(f"--keep {name}: the predictions have a column of that name", hint="rename the input column, or leave it out of --keep")
+    return frame[[columns[n] for n in dict.fromkeys(keep)]]
+
+
+def model_input(frame, kept, model):
+    """``frame`` without the kept columns the model does not use (an id): kept on purpose, they are not 'ignored' with a warning."""
+    if kept is None:
+        return frame
+    features = set(getattr(model, "features", None) or ())
+    return frame.drop(columns=[c for c in kept.columns if c not in features])
+
+
+def with_kept(kept, result):
+    """``kept`` columns, then the predictions (row for row: the model keeps the input's order)."""
+    if kept is None:
+        return result
+    import pandas as pd
+
+    return pd.concat([kept.reset_index(drop=True), result.reset_index(drop=True)], axis=1)
 
 
 def write_output(frame, path: str) -> Path:
@@ -189,7 +254,7 @@ def _refuse_overwriting_input(input: str, output: str) -> None:
             )
 
 
-def predict_cli(*, model: str, input: str, output: str, proba: bool, tracking_uri: str | None) -> None:
+def predict_cli(*, model: str, input: str, output: str, proba: bool, tracking_uri: str | None, keep: Sequence[str] = ()) -> None:
     import warnings
 
     from rich.markup import escape
@@ -204,14 +269,16 @@ def predict_cli(*, model: str, input: str, output: str, proba: bool, tracking_ur
     # A spinner on a terminal (nothing in a log): a big input or model takes seconds per step.
     with console.status(f"reading {input}"):
         frame = read_input(input)
+    kept = kept_columns(frame, keep, proba=proba)
     with console.status(f"loading the model {model}"):
         m = load_model(model, tracking_uri=tracking_uri)
     with console.status(f"predicting {len(frame):,} rows"), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        result = m.predict_frame(frame, proba=proba)
+        result = m.predict_frame(model_input(frame, kept, m), proba=proba)
     for w in caught:
         if "ignoring" in str(w.message) or "not seen in training" in str(w.message):
             console.print(f"[yellow]warning:[/yellow] {escape(str(w.message))}")
+    result = with_kept(kept, result)
     with console.status(f"writing {output}"):
         write_output(result, output)
     console.print(f"wrote {len(result):,} prediction{'s' if len(result) != 1 else ''} to {escape(str(output))}")

@@ -77,11 +77,11 @@ class RunResult:
             self._model = load_model(self.model_path)
         return self._model
 
-    def predict(self, data, *, proba: bool = False):
-        """Predictions for a DataFrame or a data file, as ``mlx predict`` writes them (a DataFrame)."""
+    def predict(self, data, *, proba: bool = False, keep=()):
+        """Predictions for a DataFrame or a data file, as ``mlx predict`` writes them (a DataFrame; ``keep``: input columns first)."""
         from .predict import predict
 
-        return predict(self.load_model(), data, proba=proba)
+        return predict(self.load_model(), data, proba=proba, keep=keep)
 
     def one_line(self) -> str:
         h = self.holdout.get(self.metric)
@@ -103,7 +103,9 @@ class PipelineFactory:
         self.space = space
         self.seed = seed
         self.n_jobs = n_jobs
-        self.needs_proba = needs_proba  # a metric scores probabilities (log_loss): an SVM computes them
+        # a metric scores probabilities (log_loss), or this builds the model handed back: a
+        # classifier without its own gets calibrated ones, unless models.<key>.probabilities is false
+        self.needs_proba = needs_proba
 
     def __call__(self, config: dict):
         from .components.estimators import make_estimator
@@ -111,7 +113,8 @@ class PipelineFactory:
 
         key, params, options = self.space.split(config)
         name = self.space.models[key].estimator
-        estimator = make_estimator(name, params, self.task, seed=self.seed, n_jobs=self.n_jobs, needs_proba=self.needs_proba)
+        proba = self.needs_proba and (self.spec.models is None or key not in self.spec.models or self.spec.models[key].probabilities)
+        estimator = make_estimator(name, params, self.task, seed=self.seed, n_jobs=self.n_jobs, needs_proba=proba)
         return build_pipeline(self.spec, self.column_types, self.task, options, estimator, seed=self.seed)
 
 
@@ -785,6 +788,14 @@ class _Job:
                 searcher.close()
         self.searching = False
         self._timed("search", t)
+        population = getattr(spec.search.options, "population", None)
+        if population and getattr(searcher, "generation", 1) < 1 and (plan.trials is None or plan.trials > population):
+            # a budget of trials that cannot reach generation 1 is warned of by validation; time is known only now
+            done = len(self.outcome.results)
+            self.display.note(
+                f"[yellow]the search stopped in generation 0 ({done} of {population} individuals): the genetic search never evolved "
+                f"(a random search); give it more time (search.budget.time) or a smaller search.options.population[/yellow]"
+            )
         if self.sides_late:
             self._start_sides_late()  # if the search did not (it ended with no worker idle)
 
@@ -819,7 +830,8 @@ class _Job:
         t = time.perf_counter()
         with self.display.phase(f"refitting the best ({key}) on the whole training set"):
             n_jobs = spec.execution.n_jobs
-            refit = PipelineFactory(spec, ds.column_types, ds.task, self.space, spec.seed, n_jobs=n_jobs, needs_proba=self.factory.needs_proba)
+            # the model handed back gives probabilities (mlx predict --proba), whatever the metric
+            refit = PipelineFactory(spec, ds.column_types, ds.task, self.space, spec.seed, n_jobs=n_jobs, needs_proba=ds.task == "classification")
             pipeline = refit(best.config)
             pipeline.fit(ds.X_train, ds.y_train)
         self._timed("refit", t)

@@ -31,11 +31,15 @@ def make_estimator(
 
     ``random_state`` is set from the spec's seed (unless given) so that runs
     repeat; ``n_jobs`` is 1 because trials already run in parallel processes.
-    ``needs_proba``: a metric scores predicted probabilities (``log_loss``,
-    ``brier``: :data:`~automl_yaml.components.catalog.NEEDS_PROBA`), so an SVM
-    computes them (``probability: true``) unless its params say otherwise;
-    without them every SVM trial failed with "Pipeline has none of the
-    following attributes: predict_proba".
+    ``needs_proba``: the classifier must give class probabilities (a metric
+    scores them, ``log_loss``; or it is the model handed back, whose
+    ``mlx predict --proba`` must work). One without its own (an SVM,
+    LinearSVC, RidgeClassifier...) is wrapped in
+    :class:`~automl_yaml.components.proba.WithProbabilities`, unless its params
+    set ``probability`` (an SVM's own, ``true``; or ``false``: none). Without
+    them every SVM trial of ``log_loss`` failed with "Pipeline has none of the
+    following attributes: predict_proba", and an SVM chosen for ``roc_auc``
+    could not answer ``--proba``.
     """
     cls = estimator_class(name, task)
     params = dict(params)
@@ -46,11 +50,13 @@ def make_estimator(
         params["n_jobs"] = n_jobs
     if cls.__name__.startswith("LGBM") and "verbose" not in params:
         params["verbose"] = -1
-    if needs_proba and cls.__name__.startswith("SVC") and "probability" not in params:
-        # deprecated in scikit-learn 1.9 (removed in 1.11: CalibratedClassifierCV then); its
-        # default gives none, and setting it, even to False, warns at every fit
-        params["probability"] = True
-    return cls(**params)
+    estimator = cls(**params)
+    if needs_proba and task == "classification" and "probability" not in params:
+        from .proba import WithProbabilities, gives_probabilities
+
+        if not gives_probabilities(estimator):
+            return WithProbabilities(estimator)
+    return estimator
 
 
 def needs_proba(scorer_names) -> bool:

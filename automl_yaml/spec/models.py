@@ -550,18 +550,23 @@ class SequentialSelect(StrictModel):
     k_features: searchable(KFeatures) = Field(
         "best", description="A number, a [min, max] range, 'best' or 'parsimonious' (mlxtend's k_features)."
     )
-    estimator: EstimatorName | Literal["auto"] = Field("auto", description="The model that scores subsets; auto: logistic/linear regression.")
+    estimator: searchable(Union[EstimatorName, Literal["auto"]]) = Field(
+        "auto", description="The model that scores subsets; auto: logistic/linear regression. Searchable: {choice: [auto, random_forest]}."
+    )
     cv: int = Field(3, ge=0, description="Folds used to score each subset (0: none).")
 
 
 class ImportanceSelect(StrictModel):
-    estimator: EstimatorName = Field("random_forest", description="random_forest, decision_tree, extra_trees, or any model with feature importances or coefficients.")
+    estimator: searchable(EstimatorName) = Field(
+        "random_forest",
+        description="random_forest, decision_tree, extra_trees, or any model with feature importances or coefficients. Searchable: {choice: [random_forest, extra_trees]}.",
+    )
     threshold: searchable(Union[float, str]) = Field("median", description="Keep features above this importance: a number, 'mean', 'median' or '1.5*mean'.")
     max_features: SearchableInt | None = Field(None, description="Keep at most this many features.")
 
 
 class RfeSelect(StrictModel):
-    estimator: EstimatorName | Literal["auto"] = Field("auto", description="A model with feature importances or coefficients.")
+    estimator: searchable(Union[EstimatorName, Literal["auto"]]) = Field("auto", description="A model with feature importances or coefficients; auto: logistic/linear regression.")
     n_features: SearchableInt | SearchableFloat | None = Field(None, description="Features to keep (a count or a share); default: half.")
     step: Annotated[int, Field(ge=1)] | Annotated[float, Field(gt=0, lt=1)] = 1
     cv: int = Field(0, ge=0, description="With cv >= 2, choose the number of features by cross-validation (RFECV).")
@@ -635,6 +640,14 @@ class ModelSpec(StrictModel):
     params: dict[str, ParamValue] | None = Field(
         None,
         description="Hyperparameters: fixed values or search spaces. Omitted: the built-in search space of the model zoo; {}: the estimator's defaults.",
+    )
+    probabilities: bool = Field(
+        True,
+        description=(
+            "Classification: the model handed back gives class probabilities (`mlx predict --proba`). A model without its own "
+            "(svm, linear_svm, ridge_classifier...) is calibrated on cross-validated scores, which costs about 5 more fits of the "
+            "final model; false: labels only."
+        ),
     )
 
 

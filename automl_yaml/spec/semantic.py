@@ -328,6 +328,14 @@ class Checker:
                     key=not model.estimator,
                 )
                 continue
+            if not model.probabilities and self.spec.search is not None:
+                scored = [m for m in self.spec.search.metrics() if R.metrics.get(m).meta.get("scorer") in catalog.NEEDS_PROBA]
+                if scored:
+                    self.error(
+                        ("models", key, "probabilities"),
+                        f"false turns them off, but search.metric {scored[0]} scores predicted probabilities",
+                        "leave out probabilities: false, or optimise a metric of labels or scores (accuracy, roc_auc)",
+                    )
             if task is None and len(classes) == 1:
                 tasks_seen[key] = next(iter(classes))
             targets = [classes[task]] if task else list(classes.values())
@@ -506,25 +514,19 @@ class Checker:
             kind = next(iter(type(step).model_fields))
             opts = getattr(step, kind)
             path = ("select", i, kind)
-            est = getattr(opts, "estimator", None)
-            if est and est != "auto" and est in R.estimators and task:
-                classes = catalog.estimator_classes(est)
-                if task not in classes:
-                    self.error(path + ("estimator",), f"'{est}' has no {task} variant", _task_hint(est, task))
+            chosen = getattr(opts, "estimator", None)
+            # a fixed estimator, or each of a searched one's choices
+            estimators = (
+                [(path + ("estimator", "choice", j), e) for j, e in enumerate(chosen.choice)]
+                if isinstance(chosen, Choice)
+                else [(path + ("estimator",), chosen)]
+            )
+            for est_path, est in estimators:
+                self._check_select_estimator(kind, est_path, est, task)
             if kind == "univariate" and task:
                 score = opts.score
                 if (score == "f_regression" and task == "classification") or (score in ("f_classif", "chi2") and task == "regression"):
                     self.error(path + ("score",), f"'{score}' does not fit a {task} task", "use score: auto")
-            if kind in ("importance", "rfe") and est and est != "auto" and est in R.estimators:
-                classes = catalog.estimator_classes(est)
-                targets = [classes[task]] if task in classes else list(classes.values())
-                if targets and all(t.rpartition(":")[2] in NO_IMPORTANCES for t in targets):
-                    cls = "/".join(t.rpartition(":")[2] for t in targets)
-                    self.error(
-                        path + ("estimator",),
-                        f"'{est}' ({cls}) has neither feature importances nor coefficients to rank features by",
-                        "use random_forest, extra_trees, decision_tree, logistic_regression or ridge",
-                    )
             if kind == "variance":
                 self._check_bounds(path + ("threshold",), opts.threshold, 0, inclusive=True, what="a variance: 0 drops constant features")
             if kind == "sequential" and opts.cv == 1:
@@ -551,6 +553,24 @@ class Checker:
                 scales = scale.choice if isinstance(scale, Choice) else [scale]
                 if any(s in ("standard", "robust", "power", "quantile") for s in scales):
                     self.warn(path + ("score",), "chi2 needs non-negative features, and this scaling makes negative ones", "use preprocess.numeric.scale: minmax")
+
+    def _check_select_estimator(self, kind: str, path: tuple, est: Any, task: str | None) -> None:
+        """A selection step's ``estimator`` (one value: fixed, or a searched choice)."""
+        if not isinstance(est, str) or est == "auto" or est not in R.estimators:
+            return
+        classes = catalog.estimator_classes(est)
+        if task and task not in classes:
+            self.error(path, f"'{est}' has no {task} variant", _task_hint(est, task))
+            return
+        if kind in ("importance", "rfe"):
+            targets = [classes[task]] if task in classes else list(classes.values())
+            if targets and all(t.rpartition(":")[2] in NO_IMPORTANCES for t in targets):
+                cls = "/".join(t.rpartition(":")[2] for t in targets)
+                self.error(
+                    path,
+                    f"'{est}' ({cls}) has neither feature importances nor coefficients to rank features by",
+                    "use random_forest, extra_trees, decision_tree, logistic_regression or ridge",
+                )
 
     def _check_share_or_count(self, path: tuple, value: Any) -> None:
         """A share is at most 1, a count is whole: 1.5 is neither."""
@@ -707,6 +727,8 @@ class Checker:
                         f"the grid has {size:,} configurations and the search has no budget: it would run every one",
                         "add search.budget (trials: 200, time: 1h), use coarser ranges (a step, a choice), or strategy: random / optuna",
                     )
+        if search.strategy == "genetic":
+            self.check_generations(search)
         if search.strategy == "optuna" and search.options.sampler == "cmaes" and len(search.metrics()) > 1:
             self.error(("search", "options", "sampler"), "the cmaes sampler optimises one objective", "use sampler: nsga2 or tpe for several metrics")
         data = self.spec.data
@@ -720,6 +742,32 @@ class Checker:
             self.warn(("search", "options", "pruner"), "Optuna cannot prune multi-objective studies; pruning is off")
         if search.budget.trials is None and search.budget.time is None and search.strategy not in ("grid",):
             pass  # default budget applies; `mlx plan` shows it
+
+    def check_generations(self, search) -> None:
+        """A trial budget that ends inside generation 0: no individual is ever bred (a random search)."""
+        from ..planner import DEFAULT_TRIALS
+
+        budget, population = search.budget, search.options.population
+        trials = budget.trials if budget.trials is not None else (None if budget.time is not None else DEFAULT_TRIALS)
+        if trials is None or trials > population:
+            return
+        if budget.trials is not None:
+            path = ("search", "budget", "trials")
+        elif "population" in search.options.model_fields_set:
+            path = ("search", "options", "population")
+        else:
+            path = ("search", "strategy")
+        given = f"{trials} trials" + ("" if budget.trials is not None else " (the default budget)")
+        hint = f"raise search.budget.trials to {population * 2} or more (two generations)"
+        smaller = trials // 3
+        if smaller >= max(2, search.options.tournament, search.options.elite + 1):
+            hint += f", or lower search.options.population to {smaller} (three generations)"
+        self.warn(
+            path,
+            f"{given} {'are' if trials < population else 'make'} {'fewer than ' if trials < population else ''}one generation of {population}"
+            ": the genetic search ends in generation 0, never evolves, and is a random search",
+            hint,
+        )
 
     def grid_size(self) -> int:
         """Configurations of a discrete space: the models' own grids added up, times the shared preprocessing/selection grid."""

@@ -234,3 +234,36 @@ def test_every_environment_variable_the_code_reads_is_in_the_readme():
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme[readme.index("## Environment variables") :].split("\n## ")[0]
     assert sorted(v for v in read - INTERNAL_VARIABLES if f"`{v}" not in table) == []
+
+
+#: A spec with the two mistakes of the README's `mlx validate` sample, where the sample says they are.
+_README_BROKEN_SPEC = """\
+version: 1
+name: penguins
+sources:
+  penguins: {kind: sample, name: penguins}
+data:
+  target: species
+
+models:
+  random_forest:
+    params:
+      max_dept: 4
+  logistic_regression:
+    params:
+      C: -1
+"""
+
+
+def test_the_readmes_validate_sample_is_what_validate_prints(tmp_path):
+    """The sample ended with '0 valid, 1 invalid', a line only `--format github` prints."""
+    import subprocess
+    import sys
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Validate in CI") :].split("\n## ")[0]
+    sample = section.split("```text\n", 1)[1].split("```", 1)[0]
+    (tmp_path / "spec.yaml").write_text(_README_BROKEN_SPEC)
+    proc = subprocess.run([sys.executable, "-m", "automl_yaml", "validate", "spec.yaml"], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 2 and proc.stdout == ""
+    assert proc.stderr == sample

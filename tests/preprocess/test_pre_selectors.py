@@ -188,3 +188,29 @@ def test_searched_k_comes_from_the_options(pre_spec, known):
         options = {} if k is None else {"select[1].univariate.k": k}
         fitted = build_pipeline(spec, types, "classification", options, LogisticRegression(), seed=0).fit(X, y)
         assert len(selected_features(fitted)) == expected
+
+
+@pytest.mark.parametrize(
+    "step,choices",
+    [
+        ("importance", ["random_forest", "extra_trees", "logistic_regression"]),
+        ("rfe", ["auto", "decision_tree"]),
+        ("sequential", ["auto", "knn"]),
+    ],
+)
+def test_a_selectors_estimator_is_searched_like_any_option(pre_spec, known, step, choices):
+    """One search syntax everywhere: `estimator: {choice: [...]}` was refused ("expected a string")."""
+    from automl_yaml.search.space import compile_space
+
+    X, y, types = known
+    extra = {"n_features": 3} if step == "rfe" else {"k_features": 3} if step == "sequential" else {}
+    spec = pre_spec(select=[{step: {"estimator": {"choice": choices}, **extra}}])
+    [dim] = compile_space(spec, "classification").shared
+    assert dim.name == f"select[0].{step}.estimator" and list(dim.choices) == choices
+    inner = {"auto": "LogisticRegression", "random_forest": "RandomForestClassifier", "extra_trees": "ExtraTreesClassifier"}
+    inner |= {"logistic_regression": "LogisticRegression", "decision_tree": "DecisionTreeClassifier", "knn": "KNeighborsClassifier"}
+    for name in choices:
+        options = {dim.name: name}
+        fitted = build_pipeline(spec, types, "classification", options, LogisticRegression(), seed=0).fit(X, y)
+        assert type(fitted.named_steps["select0"].estimator).__name__ == inner[name]
+        assert len(selected_features(fitted)) >= 1

@@ -110,6 +110,27 @@ def test_list_shows_the_brackets_of_a_space(cli, monkeypatch):
     assert "max_depth={choice: [null, 8, 16, 32]}" in res.out  # rich read "[null, 8, 16, 32]" as markup and dropped it
 
 
+def test_list_estimators_shows_each_model_once(cli, monkeypatch):
+    """Every class was listed twice (RandomForestClassifier, random_forest_classifier) beside its family: 330 lines."""
+    from automl_yaml.components.catalog import estimator_names, snake_case
+
+    res = cli("list", "estimators", "--json")
+    rows = json.loads(res.out)["estimators"]
+    names = [r["name"] for r in rows]
+    assert len(names) == len(set(names)) and {"random_forest", "svm", "logistic_regression", "linear"} <= set(names)
+    assert not {"RandomForestClassifier", "random_forest_classifier", "svc", "SVR"} & set(names)
+    per_task = [(t, r[t]) for r in rows for t in ("classification", "regression") if r[t]]
+    assert per_task.count(("classification", "SVC")) == 1  # in svm's row only (svc was a row of its own)
+    # every name a spec may use is still found: a row's name, its `also`, or a class shown (and its snake_case)
+    classes = {c for _, c in per_task}
+    found = set(names) | {a for r in rows for a in r["also"].split(", ") if a} | classes | {snake_case(c) for c in classes}
+    assert set(estimator_names()) <= found
+    monkeypatch.setenv("COLUMNS", "200")
+    text = cli("list", "estimators").out
+    assert len(text.splitlines()) < len(estimator_names()) / 2
+    assert "random_forest_classifier" in text  # the caption says how a class is named
+
+
 def test_plan_says_whichever_comes_first_only_of_two_limits(small_spec, cli):
     one = cli("plan", str(small_spec()))
     assert "budget:      5 trials\n" in one.out

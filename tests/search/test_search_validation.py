@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
+from automl_yaml.data import split
 from automl_yaml.search.cv import HoldoutSplit, Validation, choose_validation, holdout_share, make_cv
 from automl_yaml.spec import load_spec
 from automl_yaml.spec.models import CVSpec
@@ -119,3 +121,49 @@ def test_a_group_holdout_keeps_groups_apart(task):
     [(train, test)] = list(_holdout("group", task, groups=groups).split(np.zeros((100, 1)), y, groups))
     assert len(test) and not set(groups[train]) & set(groups[test])
 
+
+# ---------------------------------------------------------------- with the data
+
+
+def _frame(n: int, cols: int, seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    frame = pd.DataFrame(rng.normal(size=(n, cols)), columns=[f"x{i}" for i in range(cols)])
+    frame["y"] = rng.choice(["a", "b"], size=n)
+    return frame
+
+
+def _loaded(search: dict, split_spec: dict | None = None):
+    data = {"from": "main", "target": "y", **({"split": split_spec} if split_spec else {})}
+    return load_spec({"seed": 1, "sources": {"main": "main.csv"}, "data": data, "search": search})
+
+
+def test_the_split_chooses_from_training_rows_and_features():
+    wide = _frame(500, 200)  # 400 training rows x 200 features = 80,000 values
+    ds = split(_loaded({"budget": {"time": "30s"}}), wide)
+    assert ds.validation.method == "holdout" and "400 training rows × 200 features" in ds.validation.reason
+    assert split(_loaded({"budget": {"time": "60s"}}), wide).validation.method == "cv"  # 150,000 for a minute
+    assert split(_loaded({"budget": {"time": "30s"}, "cv": {"folds": 5}}), wide).validation.chosen_by == "spec"
+
+
+def test_a_holdout_does_not_lower_the_folds_for_a_rare_class():
+    """A rare class lowers default folds (with a note) under CV; a holdout only needs 2 of its rows."""
+    frame = _frame(500, 200)
+    frame.loc[:3, "y"] = "rare"  # 4 rows: 3 in training
+    ds = split(_loaded({"budget": {"time": "30s"}}), frame)
+    assert ds.validation.method == "holdout" and ds.cv_folds is None
+    assert not any("cross-validation instead" in n for n in ds.notes)
+    cv = split(_loaded({"budget": {"trials": 5}}), frame)
+    assert cv.validation.describe() == "3-fold CV" and cv.cv_folds == 3  # the lowered folds are the validation's
+
+
+def test_a_resumed_search_keeps_the_validation_it_started_with():
+    """--resume --set search.budget.time=... must not score the remaining trials another way."""
+    wide = _frame(500, 200)
+    started = split(_loaded({"budget": {"time": "30s"}}), wide).validation
+    longer = _loaded({"budget": {"time": "10m"}})
+    assert split(longer, wide).validation.method == "cv"
+    resumed = split(longer, wide, keep_validation=started)
+    assert resumed.validation == started
+    assert any("the resumed search keeps the validation it started with: holdout" in n for n in resumed.notes)
+    same = split(_loaded({"budget": {"time": "20s"}}), wide, keep_validation=started)
+    assert same.validation.describe() == started.describe() and not any("resumed" in n for n in same.notes)  # the same choice: no note

@@ -1138,6 +1138,8 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
     primary = metrics[0]
     table = Table(title="leaderboard (top 10)", title_justify="left", show_edge=False)
     cols = ["rank", "trial", "model", f"{primary.name}_mean", f"{primary.name}_std", "fit_time_s", "status"]
+    if (summary.get("validation") or {}).get("method") == "holdout":
+        cols.remove(f"{primary.name}_std")  # one split has no spread: 0.0000 would read as a measured one
     if "pareto" in board.columns:
         cols.append("pareto")
     for c in cols:

@@ -59,6 +59,8 @@ def test_a_run_records_its_holdout_and_a_resume_keeps_it(tmp_path):
     v = summary["validation"]
     assert (v["method"], v["share"], v["chosen_by"]) == ("holdout", 0.2, "rule") and "75,000 for 30s" in v["reason"]
     assert len(summary["best"]["cv"]["roc_auc"]["folds"]) == 1
+    report = (out / "report.html").read_text()
+    assert "holdout (20% of the training rows)" in report and "validation roc_auc" in report and "CV roc_auc" not in report
     plan = json.loads((out / "plan.json").read_text())
     assert plan["validation"] == v and plan["folds"] == 1 and plan["fits"] == 2 + 1
     # ten minutes would cross-validate these 80,000 values; the trials done were scored on the holdout, and so are the next

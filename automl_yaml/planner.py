@@ -15,11 +15,14 @@ import dataclasses
 import hashlib
 import json
 from graphlib import TopologicalSorter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import registry as R
 from .spec import LoadedSpec, redact
 from .spec.models import Spec
+
+if TYPE_CHECKING:
+    from .search.cv import Validation
 
 DEFAULT_TRIALS = 50
 
@@ -63,6 +66,7 @@ class Plan:
     folds: int
     fits: int | None
     notes: list[str]
+    validation: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def step(self, kind: str) -> Step | None:
         return next((s for s in self.steps if s.kind == kind), None)
@@ -79,6 +83,7 @@ class Plan:
             "trials": self.trials,
             "time_budget_s": self.time_budget,
             "folds": self.folds,
+            "validation": self.validation,
             "fits": self.fits,
             "notes": self.notes,
             "steps": [s.to_dict() for s in self.steps],
@@ -116,8 +121,18 @@ class Plan:
         if self.time_budget is not None:
             budget.append(f"{_fmt_seconds(self.time_budget)}")
         out.append(f"budget:      {' or '.join(budget) if budget else 'none'}" + (" (whichever comes first)" if len(budget) > 1 else ""))
+        v = self.validation
+        if v.get("method") in ("cv", "holdout"):
+            out.append(f"validation:  {v['description']} — {v['reason']}")
+        else:
+            out.append(f"validation:  chosen on the data: {v['reason']}")
         fits = f"{self.fits:,}" if self.fits is not None else "unbounded (time budget)"
-        out.append(f"model fits:  {fits} ({self.folds} CV folds per trial, + 1 refit)")
+        if v.get("method") == "holdout":
+            out.append(f"model fits:  {fits} (1 holdout fit per trial, + 1 refit)")
+        elif v.get("method") == "cv":
+            out.append(f"model fits:  {fits} ({self.folds} CV folds per trial, + 1 refit)")
+        else:
+            out.append(f"model fits:  {'at most ' if self.fits is not None else ''}{fits} ({self.folds} CV folds per trial, or 1 with a holdout; + 1 refit)")
         for n in self.notes:
             out.append(f"note:        {n}")
         return "\n".join(out)
@@ -179,14 +194,19 @@ def trial_budget(spec: Spec, space_size: int | None) -> int | None:
     return DEFAULT_TRIALS
 
 
-def plan(loaded: LoadedSpec, *, task: str | None = None, n_rows: int | None = None, folds: int | None = None) -> Plan:
+def plan(loaded: LoadedSpec, *, task: str | None = None, n_rows: int | None = None, validation: Validation | None = None) -> Plan:
     """Compile a loaded spec into its :class:`Plan`.
 
     Args:
         task: The task when already known (the runner passes the inferred one).
         n_rows: Training rows when known (the zoo leaves out slow models above a size).
-        folds: The CV folds when the data lowered the default (``Dataset.cv_folds``).
+        validation: The search's validation when the data is known
+            (``Dataset.validation``: the folds the data lowered, or a holdout).
+            Without it, a spec that sets ``search.cv`` shows its folds, and one
+            that does not shows the rule that the data will decide by
+            (:func:`automl_yaml.search.cv.choose_validation`).
     """
+    from .search.cv import describe_rule
     from .search.space import compile_space
 
     spec: Spec = loaded.spec
@@ -241,7 +261,13 @@ def plan(loaded: LoadedSpec, *, task: str | None = None, n_rows: int | None = No
     by_id = {s.id: s for s in steps}
     ordered = [by_id[i] for i in order]
 
-    folds = (folds or spec.search.cv.folds) * spec.search.cv.repeats
+    if validation is None:
+        known = describe_rule(spec.search)
+        validation = known if not isinstance(known, str) else None
+        shown = validation.to_dict() if validation is not None else {"method": "auto", "reason": known}
+    else:
+        shown = validation.to_dict()
+    folds = validation.splits if validation is not None else spec.search.cv.folds * spec.search.cv.repeats
     fits = trials * folds + 1 if trials is not None else None
     notes = []
     if spec.models is None:
@@ -267,4 +293,5 @@ def plan(loaded: LoadedSpec, *, task: str | None = None, n_rows: int | None = No
         folds=folds,
         fits=fits,
         notes=notes,
+        validation=shown,
     )

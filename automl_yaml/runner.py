@@ -329,6 +329,17 @@ def _trial_modules(spec) -> list[str]:
     return list(dict.fromkeys(out))
 
 
+def _recorded_validation(out: Path):
+    """The validation an interrupted (or finished) search in ``out`` chose by the rule, or None."""
+    from .search.cv import Validation
+
+    try:
+        recorded = json.loads((out / SEARCH_DIR / STATE).read_text()).get("validation")
+        return Validation.from_dict(recorded) if recorded and recorded.get("chosen_by") == "rule" else None
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return None  # no state, or one from before the rule: the rule decides, and the resume checks go on as before
+
+
 def _prepare_search_dir(out: Path, state: dict, resume: bool, display: Display) -> Path:
     sdir = out / SEARCH_DIR
     path = sdir / STATE
@@ -647,7 +658,7 @@ class _Job:
         from .data.assemble import split
 
         t = time.perf_counter()
-        ds = split(self.loaded, self.frame)
+        ds = split(self.loaded, self.frame, keep_validation=_recorded_validation(self.out) if self.resume else None)
         ds.sources = self.infos
         ds.notes = self.notes + ds.notes
         self.dataset = ds
@@ -661,6 +672,7 @@ class _Job:
         d.note(f"train {len(ds.X_train):,} rows / test {len(ds.X_test):,} row{'' if len(ds.X_test) == 1 else 's'}, {ds.X_train.shape[1]} feature{'' if ds.X_train.shape[1] == 1 else 's'}")
         for n in ds.notes:
             d.note(escape(n))
+        d.note(f"validation: {ds.validation.describe()} — {escape(ds.validation.reason)}")
 
     def step_profile(self, step) -> None:
         from .report.profile import write_profile
@@ -694,7 +706,7 @@ class _Job:
         n_rows = len(ds.X_train)
         # the plan again, now that the task and size are known (the zoo depends
         # on them); the steps and their ids are the same by construction
-        self.plan = make_plan(self.loaded, task=ds.task, n_rows=n_rows, folds=ds.cv_folds)
+        self.plan = make_plan(self.loaded, task=ds.task, n_rows=n_rows, validation=ds.validation)
         atomic_write_json(self.out / "plan.json", self.plan.to_dict())
         try:
             self.metrics = resolve(spec.search.metrics(), ds.task, n_classes=ds.n_classes)
@@ -706,7 +718,7 @@ class _Job:
         if not self.space.models:
             raise UsageError("no model fits this task and data size", hint="list models in the spec")
         cv_spec = spec.search.cv if ds.cv_folds is None else spec.search.cv.model_copy(update={"folds": ds.cv_folds})
-        self.cv = make_cv(cv_spec, spec.data.split.by, ds.task, spec.seed, groups=ds.groups_train)
+        self.cv = make_cv(cv_spec, spec.data.split.by, ds.task, spec.seed, groups=ds.groups_train, validation=ds.validation)
         from .components.estimators import needs_proba
 
         proba = needs_proba([m.scorer_name for m in self.metrics])
@@ -730,6 +742,7 @@ class _Job:
         directions = [m.direction for m in metrics]
         state = {"spec_hash": self.loaded.spec_hash(), "search_id": step.id, "fingerprints": ds.fingerprints}
         state["spec"] = json.loads(json.dumps(self.loaded.redacted(), default=str))  # as state.json keeps it: a --resume names what changed
+        state["validation"] = ds.validation.to_dict()  # a --resume scores its trials the same way
         self.sdir = _prepare_search_dir(self.out, state, self.resume, self.display)
         from .search.driver import _n_workers
         from .search.evaluator import fold_cache_bytes
@@ -752,7 +765,7 @@ class _Job:
             f"[bold]searching[/bold] {len(self.space.models)} model(s) with {spec.search.strategy}"
             + (f", {plan.trials} trials" if plan.trials else "")
             + (f", {budget.time:g}s" if budget.time else "")
-            + f", {plan.folds}-fold CV, optimising {', '.join(m.name for m in metrics)}"
+            + f", {ds.validation.describe()}, optimising {', '.join(m.name for m in metrics)}"
         )
 
         def on_result(result) -> None:
@@ -972,6 +985,7 @@ class _Job:
             "selected_features": features,
             "trials": counts,
             "stopped": outcome.stopped,
+            "validation": ds.validation.to_dict(),
             "data": {
                 "rows_train": len(ds.X_train),
                 "rows_test": len(ds.X_test),
@@ -1153,6 +1167,8 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
     primary = metrics[0]
     table = Table(title="leaderboard (top 10)", title_justify="left", show_edge=False)
     cols = ["rank", "trial", "model", f"{primary.name}_mean", f"{primary.name}_std", "fit_time_s", "status"]
+    if (summary.get("validation") or {}).get("method") == "holdout":
+        cols.remove(f"{primary.name}_std")  # one split has no spread: 0.0000 would read as a measured one
     if "pareto" in board.columns:
         cols.append("pareto")
     for c in cols:
@@ -1174,6 +1190,9 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
     display.print(f"[bold]best[/bold]: {escape(best)}")
     hold = ", ".join(f"{k} {v:.4f}" if isinstance(v, float) and math.isfinite(v) else f"{k} n/a" for k, v in summary["holdout"].items())
     display.print(f"[bold]held-out test[/bold]: {hold}")
+    if summary.get("validation"):
+        v = summary["validation"]
+        display.print(f"[bold]validation[/bold]: {escape(v['description'])} — {escape(v['reason'])}")
     t = summary["trials"]
     display.print(
         f"trials: {t['ok']} ok" + "".join(f", {t[k]} {k}" for k in ("failed", "timeout", "pruned") if t[k]) + f" — {describe_stop(summary['stopped'], summary['strategy'])}"

@@ -19,7 +19,7 @@ import math
 import re
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -28,6 +28,9 @@ from ..errors import DataError, SourceError, suggestion_hint
 from ..spec.loader import dotted
 from . import cache as _cache
 from .sources import open_source
+
+if TYPE_CHECKING:
+    from ..search.cv import Validation
 
 __all__ = [
     "SourceInfo",
@@ -118,6 +121,8 @@ class Dataset:
         cv_folds: The CV folds when fewer than ``search.cv.folds``: the spec left
             the folds at their default and a class has fewer training rows,
             or a regression has too few rows for 2 in every validation fold.
+        validation: How the search validates a trial (k-fold CV or a holdout)
+            and why (:func:`automl_yaml.search.cv.choose_validation`).
         date_formats: The format each column of date strings was read with
             (see :func:`date_format`), to read new rows the same way.
     """
@@ -138,6 +143,7 @@ class Dataset:
     notes: list[str]
     date_formats: dict[str, str] = dataclasses.field(default_factory=dict)
     cv_folds: int | None = None
+    validation: Validation | None = None
 
     @property
     def fingerprints(self) -> dict[str, str]:
@@ -1351,7 +1357,7 @@ def _regression_folds(loaded: Any, n_train: int, folds: int, default: bool, note
     return folds, None
 
 
-def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
+def split(loaded: Any, frame: pd.DataFrame, *, keep_validation: Validation | None = None) -> Dataset:
     """Task, column types, target codes and the held-out test split of the table.
 
     Rows with a missing target are dropped (with a note). ``split.by``:
@@ -1366,6 +1372,10 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
 
     Everything is seeded with ``spec.seed``. ``Dataset.sources`` is empty
     here (:func:`build_dataset` fills it).
+
+    The search's validation (k-fold CV or a holdout) is chosen here, from the
+    training rows and features (:func:`automl_yaml.search.cv.choose_validation`),
+    or ``keep_validation``: the one a resumed search started with.
 
     Raises:
         DataError: an all-null target, one class, too few rows or class
@@ -1502,7 +1512,20 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
         )
     y_train, y_test = y.iloc[train_idx], y.iloc[test_idx]
     cv_folds = None
-    if default_folds and classes is not None:
+    from ..search.cv import choose_validation  # scikit-learn's splitters: imported when a run needs them
+
+    validation = choose_validation(spec.search, len(train_idx), len(types))
+    if (
+        keep_validation is not None
+        and validation.chosen_by == "rule"
+        and (keep_validation.method, keep_validation.share) != (validation.method, validation.share)
+    ):
+        # a new time budget (--resume --set search.budget.time=...) must not change how the trials done were scored
+        notes.append(f"the resumed search keeps the validation it started with: {keep_validation.describe()} (with this budget it would be {validation.describe()})")
+        validation = dataclasses.replace(keep_validation, folds=folds if keep_validation.method == "cv" else 1)
+    if validation.method == "holdout":
+        folds = 2  # a stratified holdout needs 2 rows of every class, a group holdout 2 groups
+    elif default_folds and classes is not None:
         counts = np.bincount(y_train.to_numpy(), minlength=len(classes))
         fewest = int(counts.min())
         if 2 <= fewest < folds:
@@ -1514,8 +1537,10 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
             )
         elif fewest < 2:
             folds = 2  # no folds can hold a class with one training row: the error names the class, not the folds
-    if classes is None:
+    if classes is None and validation.method == "cv":
         folds, cv_folds = _regression_folds(loaded, len(y_train), folds, default_folds, notes)
+    if validation.method == "cv" and folds != validation.folds:
+        validation = dataclasses.replace(validation, folds=folds)
     _check_folds(loaded, y_train, classes, folds, "the training set")
     if groups is not None:
         n_groups = groups.iloc[train_idx].nunique(dropna=False)
@@ -1544,6 +1569,7 @@ def split(loaded: Any, frame: pd.DataFrame) -> Dataset:
         notes=notes,
         date_formats=date_formats,
         cv_folds=cv_folds,
+        validation=validation,
     )
 
 

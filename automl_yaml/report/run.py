@@ -293,13 +293,22 @@ def write_html(path: Path, summary: dict, board: pd.DataFrame, plots: dict[str, 
         "train / test rows": f"{summary['data']['rows_train']:,} / {summary['data']['rows_test']:,}",
         "features": summary["data"]["features"],
     }
+    validation = summary.get("validation") or {}
+    if validation:
+        overview["validation"] = f"{validation['description']} — {validation['reason']}"
+    one_split = validation.get("method") == "holdout"  # no spread to show
     same = best["model"] == best["estimator"]  # a model listed by its estimator's name: said once
     best_block = {"trial": best["trial"], "model": best["model"] if same else f"{best['model']} ({best['estimator']})"}
     best_block.update({f"param {k}": v for k, v in best["params"].items()})
     best_block.update({f"option {k}": v for k, v in (best["options"] or {}).items()})
     for name, s in (best["cv"] or {}).items():
         if s:
-            best_block[f"CV {name}"] = f"{s.get('mean'):.4f} ± {s.get('std'):.4f}" if s.get("mean") is not None else "n/a"
+            if s.get("mean") is None:
+                best_block[f"CV {name}"] = "n/a"
+            elif one_split:
+                best_block[f"validation {name}"] = f"{s['mean']:.4f}"
+            else:
+                best_block[f"CV {name}"] = f"{s['mean']:.4f} ± {s.get('std'):.4f}"
     holdout = {f"test {k}": v for k, v in summary["holdout"].items()}
     titles = {
         "history": "Optimisation history",

@@ -685,7 +685,10 @@ ModelsField = Annotated[
 
 class CVSpec(StrictModel):
     """Cross-validation inside the search; the kind follows `data.split`: StratifiedKFold (classification) or KFold;
-    for a group split StratifiedGroupKFold (classification) or GroupKFold; for a time split TimeSeriesSplit."""
+    for a group split StratifiedGroupKFold (classification) or GroupKFold; for a time split TimeSeriesSplit.
+    Left out of the spec, the data and the budget decide (FLAML's rule): 5-fold CV, or one holdout split when
+    training rows × features are many for `budget.time` (2,500 a second) or the training rows are 100,000 or more;
+    `mlx plan` and summary.json say which and why. Written (even `cv: {}`), it is always used."""
 
     folds: int = Field(5, ge=2, le=100, description="The number of folds. Left unset, 5, or fewer when a class has fewer training rows or a regression too few for 2 rows in every fold (at least 2; the run says so).")
     repeats: int = Field(1, ge=1, le=100, description="Repeat with other shuffles (repeated k-fold).")

@@ -89,6 +89,23 @@ def _artefacts(src: Path):
     return shutil.ignore_patterns(*patterns)
 
 
+def first_steps(folder: Path) -> list[str]:
+    """What to do first in a copied template: its README's lines after the summary, up to a heading or a code block."""
+    readme = folder / "README.md"
+    if not readme.is_file():
+        return []
+    lines = readme.read_text(encoding="utf-8").splitlines()
+    text = [line.strip() for line in lines if line.strip()]
+    # the title, the summary (`mlx init --list` shows it), then the first steps
+    body = text[2:] if text and text[0].startswith("#") else text[1:]
+    steps = []
+    for line in body:
+        if line.startswith(("#", "```")):
+            break
+        steps.append(line)
+    return steps
+
+
 def copy_template(name: str, dest: Path, *, force: bool = False) -> Path:
     """Copy the example ``name`` into ``dest`` (which must be empty or new).
 

@@ -204,6 +204,18 @@ def test_init_copies_a_templates_own_files_not_what_a_run_left_there(tmp_path, c
     assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == sorted([*own, "spec.schema.json"])
 
 
+def test_init_prints_the_first_steps_of_the_template(tmp_path, cli):
+    """sql-source failed on its first run until `python make_db.py`: mlx init says it (from the template's README)."""
+    result = cli("init", "--template", "sql-source", tmp_path / "zoo")
+    assert result.code == 0, result
+    assert f"next, in {tmp_path / 'zoo'} (from its README.md):" in result.out
+    assert "`python make_db.py`" in result.out and "`mlx run spec.yaml` trains" in result.out
+    # a README whose first steps are a code block: pointed at, with the commands to start with
+    result = cli("init", "--template", "serving", tmp_path / "serving")
+    assert result.code == 0, result
+    assert f"next: read {tmp_path / 'serving' / 'README.md'}, then: mlx validate" in result.out
+
+
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path, cli):
     (tmp_path / "notes.txt").write_text("mine")
     result = cli("init", "--template", "quickstart", tmp_path)

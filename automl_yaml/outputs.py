@@ -120,15 +120,21 @@ class OutputFolder:
                 found += [f for f in _files(self.out, name) if f not in listed]
         return found
 
-    def check(self, names) -> None:
+    def check(self, names, *, ending: bool = False) -> None:
         """Refuse (exit 2) to write over what is not mlx's."""
         found = self.foreign(names)
-        if found:
-            shown = ", ".join(found[:8]) + (f" and {len(found) - 8} more" if len(found) > 8 else "")
+        if not found:
+            return
+        shown = ", ".join(found[:8]) + (f" and {len(found) - 8} more" if len(found) > 8 else "")
+        if ending:  # put there while the run went on: its results are not moved in
             raise UsageError(
-                f"the output folder {self.out} holds files mlx did not write, which this run would replace or delete: {shown}",
-                hint="set another output folder (-o runs/NAME, or output: in the spec), or move those files away",
+                f"files mlx did not write appeared in the output folder {self.out} during the run: {shown}; nothing was replaced",
+                hint="move them away, then run again with --resume: the search's trials are not run again",
             )
+        raise UsageError(
+            f"the output folder {self.out} holds files mlx did not write, which this run would replace or delete: {shown}",
+            hint="set another output folder (-o runs/NAME, or output: in the spec), or move those files away",
+        )
 
     def earlier_results(self) -> bool:
         """Does the folder hold an earlier run's results (that this run replaces)?"""
@@ -164,12 +170,7 @@ class OutputFolder:
         """Move the staged results into place; the earlier run's results go (renames only: no space is needed)."""
         staged = [p.name for p in self.staging.iterdir()]
         old = [n for n in self.entries if n in RESULTS and n != self.reading and (n in staged or n not in KEPT)]
-        for name in staged:
-            if name not in self.entries and _exists(self.out / name):  # made while the run went on
-                raise UsageError(
-                    f"{self.out / name} appeared during the run: the results were left in {self.staging}",
-                    hint="move that file away, or set another output folder (-o)",
-                )
+        self.check([*staged, *old], ending=True)
         # a crash half-way leaves names claimed (mlx's, unlisted): the next run replaces them
         for name in staged:
             self.entries[name] = None

@@ -138,3 +138,26 @@ def test_a_run_that_fails_midway_leaves_the_earlier_results_and_resumes(project)
     assert sorted(t["number"] for t in trials if t.get("event") == "result") == [0, 1, 2, 3]
     assert json.loads((out / "summary.json").read_text())["trials"]["total"] == 4
     assert len(pd.read_csv(out / "leaderboard.csv")) == 4
+
+
+def test_a_file_put_in_the_output_folder_during_the_run_is_kept_and_resume_finishes(project, monkeypatch, capsys):
+    from automl_yaml import outputs
+
+    assert main(["run", str(project / "spec.yaml"), "-o", ".", "--set", "search.budget.trials=2", "--quiet"]) == 0
+    first = _snapshot(project, skip=("search", ".cache", ".lock", ".mlx-run.json"))
+    real_commit = outputs.OutputFolder.commit
+
+    def user_writes_then_commit(self):  # the user saves a note in model/ while the second run finishes
+        (project / "model" / "NOTES.md").write_text("written during the run")
+        return real_commit(self)
+
+    monkeypatch.setattr(outputs.OutputFolder, "commit", user_writes_then_commit)
+    capsys.readouterr()
+    assert main(["run", str(project / "spec.yaml"), "-o", ".", "--set", "search.budget.trials=3"]) == 2
+    err = capsys.readouterr().err
+    assert "files mlx did not write appeared in the output folder" in err and "model/NOTES.md" in err and "--resume" in err
+    assert _snapshot(project, skip=("search", ".cache", ".lock", ".mlx-run.json")) == {**first, "model/NOTES.md": b"written during the run"}
+    monkeypatch.setattr(outputs.OutputFolder, "commit", real_commit)
+    (project / "model" / "NOTES.md").unlink()
+    assert main(["run", str(project / "spec.yaml"), "-o", ".", "--set", "search.budget.trials=3", "--resume", "--quiet"]) == 0
+    assert len(pd.read_csv(project / "leaderboard.csv")) == 3

@@ -88,6 +88,7 @@ def test_a_run_refuses_a_folder_holding_files_it_did_not_write(project):
 
 def test_a_run_in_the_specs_folder_keeps_the_spec_and_replaces_only_its_own_results(project, capsys):
     (project / "notes.txt").write_text("my notes")
+    (project / ".lock").write_text("a lock file of mine")  # the run locks it, and does not empty it
     # `mlx profile` first (binary-missing's README says so): its profile/ is mlx's, and a run keeps it
     assert main(["profile", str(project / "spec.yaml"), "--set", "output=."]) == 0
     assert (project / "profile" / "profile.html").is_file()
@@ -98,6 +99,7 @@ def test_a_run_in_the_specs_folder_keeps_the_spec_and_replaces_only_its_own_resu
     summary = json.loads((project / "summary.json").read_text())
     assert summary["paths"]["spec"] == "spec.run.yaml"
     assert (project / "notes.txt").read_text() == "my notes"
+    assert (project / ".lock").read_text() == "a lock file of mine"
     assert (project / "profile" / "profile.html").is_file()
     assert not (project / ".mlx-next").exists()
     capsys.readouterr()
@@ -161,3 +163,19 @@ def test_a_file_put_in_the_output_folder_during_the_run_is_kept_and_resume_finis
     (project / "model" / "NOTES.md").unlink()
     assert main(["run", str(project / "spec.yaml"), "-o", ".", "--set", "search.budget.trials=3", "--resume", "--quiet"]) == 0
     assert len(pd.read_csv(project / "leaderboard.csv")) == 3
+
+
+def test_a_folder_an_earlier_version_wrote_is_mlxs(tmp_path):
+    """Before the manifest: the search state says the folder is mlx's (a second run replaces it, as it did)."""
+    from automl_yaml.outputs import OutputFolder
+
+    (tmp_path / "search").mkdir()
+    (tmp_path / "search" / "state.json").write_text(json.dumps({"spec_hash": "x", "search_id": "search", "complete": True}))
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "MLmodel").write_text("")
+    (tmp_path / "summary.json").write_text("{}")
+    folder = OutputFolder(tmp_path)
+    assert folder.foreign(folder.replaced(profile=True)) == [] and folder.earlier_results()
+    (tmp_path / "search" / "state.json").write_text("{}")  # not a search state: nothing here is known to be mlx's
+    folder = OutputFolder(tmp_path)
+    assert folder.foreign(folder.replaced(profile=True)) == ["search/", "model/", "summary.json"]

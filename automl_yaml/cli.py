@@ -278,10 +278,18 @@ def init(directory: str | None, template: str, list_: bool, force: bool) -> int:
         return EXIT_OK
     if not directory:
         raise UsageError("give the folder to create", hint=f"mlx init --template {template} my-project")
+    from .templates import first_steps
+
     dest = copy_template(template, Path(directory), force=force)
     click.echo(f"created {dest} from the '{template}' template")
-    spec = dest / "spec.yaml"
-    click.echo(f"next: read {dest / 'README.md'}, then: mlx validate {spec} && mlx run {spec}")
+    steps = first_steps(dest)
+    if steps:  # a template that needs a step before its first run (sql-source: python make_db.py) says so
+        click.echo(f"next, in {dest} (from its README.md):")
+        for line in steps:
+            click.echo(f"  {line}")
+    else:
+        spec = dest / "spec.yaml"
+        click.echo(f"next: read {dest / 'README.md'}, then: mlx validate {spec} && mlx run {spec}")
     return EXIT_OK
 
 

@@ -251,7 +251,7 @@ def _lock(folder: Path):
     import fcntl
 
     folder.mkdir(parents=True, exist_ok=True)
-    fh = open(folder / ".lock", "w")  # noqa: SIM115 - held for the whole run
+    fh = open(folder / ".lock", "a")  # noqa: SIM115 - held for the whole run; "a": a file of that name is not emptied
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -379,8 +379,6 @@ def _prepare_search_dir(out: Path, state: dict, resume: bool, display: Display) 
         old = json.loads(path.read_text()) if path.exists() else {}
         if old and not old.get("complete"):
             display.note(f"an unfinished search in {sdir} is discarded (use --resume to continue one)")
-        elif old:
-            display.note(f"the outputs of the last run in {out} are replaced (MLflow keeps every run; -o names another folder)")
         shutil.rmtree(sdir)
     sdir.mkdir(parents=True)
     from .io import atomic_write_json
@@ -495,15 +493,43 @@ def resume_command(path: Path | str | None, overrides=()) -> str:
 
 
 def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache: bool, overrides=()) -> RunResult:
-    """Execute the plan's steps in its (topological) order; see :class:`_Job`."""
+    """Execute the plan's steps in its (topological) order; see :class:`_Job`.
+
+    The results are written into a staging folder and moved into ``out`` at
+    the end (:mod:`automl_yaml.outputs`): a run that fails leaves the earlier ones.
+    """
     from .io import atomic_write_json
+    from .outputs import OutputFolder
     from .planner import plan as make_plan
 
     plan = make_plan(loaded)
-    job = _Job(loaded, display, out, plan, resume=resume, cache=cache)
+    folder = OutputFolder(out, loaded.path)
+    folder.check(folder.replaced(profile=plan.step("profile") is not None))  # before anything is written
+    if not resume and folder.earlier_results():
+        display.note(f"the outputs of the last run in {out} are replaced when this one ends (MLflow keeps every run; -o names another folder)")
+    try:
+        job = _Job(loaded, display, out, plan, resume=resume, cache=cache, folder=folder)
+        _execute(job, loaded, display, overrides)
+        job.summary["steps"] = job.executed
+        job.summary["serve"] = serve_command(job.summary.get("tracking") or {}, out / "model")  # for scripts: mlx run --json
+        from .report import run as report
+
+        report.write_summary(job.summary, job.stage / "summary.json")
+        atomic_write_json(job.stage / "plan.json", job.plan.to_dict())
+        folder.commit()  # the results in place, all at once
+    except BaseException:
+        folder.discard()  # the earlier run's results stay as they were
+        raise
+    if job.sdir is not None:
+        _mark_complete(job.sdir)
+    _final_display(display, job.summary, job.board, job.metrics, out)
+    return job.result()
+
+
+def _execute(job: _Job, loaded: LoadedSpec, display: Display, overrides) -> None:
     job.start()
     try:
-        for step in plan.steps:
+        for step in job.plan.steps:
             getattr(job, f"step_{step.kind}")(step)
             job.executed.append(step.id)
     except KeyboardInterrupt as exc:
@@ -524,16 +550,6 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
         raise
     finally:
         job.abandon_side_jobs()
-    job.summary["steps"] = job.executed
-    job.summary["serve"] = serve_command(job.summary.get("tracking") or {}, out / "model")  # for scripts: mlx run --json
-    from .report import run as report
-
-    report.write_summary(job.summary, out / "summary.json")
-    atomic_write_json(out / "plan.json", job.plan.to_dict())
-    if job.sdir is not None:
-        _mark_complete(job.sdir)
-    _final_display(display, job.summary, job.board, job.metrics, out)
-    return job.result()
 
 
 class _Job:
@@ -544,13 +560,16 @@ class _Job:
     attributes (the frames, the dataset, the search outcome, the model...).
     """
 
-    def __init__(self, loaded: LoadedSpec, display: Display, out: Path, plan, *, resume: bool, cache: bool):
+    def __init__(self, loaded: LoadedSpec, display: Display, out: Path, plan, *, resume: bool, cache: bool, folder=None):
+        from .outputs import OutputFolder
         from .tracking import make_tracker
 
         self.loaded = loaded
         self.spec = loaded.spec
         self.display = display
         self.out = out
+        self.folder = folder if folder is not None else OutputFolder(out, loaded.path)
+        self.stage = self.folder.stage()  # the results, moved into out when the run ends
         self.plan = plan
         self.resume = resume
         self.cache = cache
@@ -685,7 +704,7 @@ class _Job:
                 target=self.spec.data.target,
                 task=ds.task,
                 column_types=ds.column_types,
-                out_dir=self.out / "profile",
+                out_dir=self.stage / "profile",
                 options=self.spec.profile_spec,
                 console=None,
                 seed=self.spec.seed,
@@ -707,7 +726,7 @@ class _Job:
         # the plan again, now that the task and size are known (the zoo depends
         # on them); the steps and their ids are the same by construction
         self.plan = make_plan(self.loaded, task=ds.task, n_rows=n_rows, validation=ds.validation)
-        atomic_write_json(self.out / "plan.json", self.plan.to_dict())
+        atomic_write_json(self.stage / "plan.json", self.plan.to_dict())
         try:
             self.metrics = resolve(spec.search.metrics(), ds.task, n_classes=ds.n_classes)
         except DataError as exc:
@@ -743,6 +762,9 @@ class _Job:
         state = {"spec_hash": self.loaded.spec_hash(), "search_id": step.id, "fingerprints": ds.fingerprints}
         state["spec"] = json.loads(json.dumps(self.loaded.redacted(), default=str))  # as state.json keeps it: a --resume names what changed
         state["validation"] = ds.validation.to_dict()  # a --resume scores its trials the same way
+        from .outputs import SEARCH
+
+        self.folder.claim(SEARCH)  # mlx's, whatever the search writes into it
         self.sdir = _prepare_search_dir(self.out, state, self.resume, self.display)
         from .search.driver import _n_workers
         from .search.evaluator import fold_cache_bytes
@@ -891,12 +913,12 @@ class _Job:
         from . import sidecar
         from .tracking import example_rows
 
-        plot_args = (self.out, ds.task, ds.classes, self.outcome.results, self.metrics, self.importances, pipeline, ds.X_test, ds.y_test, spec.seed)
+        plot_args = (self.stage, ds.task, ds.classes, self.outcome.results, self.metrics, self.importances, pipeline, ds.X_test, ds.y_test, spec.seed)
         names = PLOTS_BY_TASK[ds.task]
         mine = ("roc", "feature_importance") if ds.task == "classification" else ("feature_importance",)
         if not sidecar.draws("model"):
             mine = ()
-        self.side_jobs["model"] = sidecar.submit("model", save_model_and_draw, self.model, example_rows(ds.X_train), self.out / "model", plot_args, mine)
+        self.side_jobs["model"] = sidecar.submit("model", save_model_and_draw, self.model, example_rows(ds.X_train), self.stage / "model", plot_args, mine)
         self.side_jobs["plots"] = sidecar.submit("plots", draw_plots, *plot_args, tuple(n for n in names if n not in mine))
 
     def _reference(self, holdout: dict[str, float]) -> dict:
@@ -932,7 +954,7 @@ class _Job:
         from .report import run as report
 
         t = time.perf_counter()
-        spec, ds, out, outcome = self.spec, self.dataset, self.out, self.outcome
+        spec, ds, out, outcome = self.spec, self.dataset, self.stage, self.outcome
         best = outcome.best
         key, params, options = self.space.split(best.config)
         self.board = report.leaderboard(outcome.results, self.metrics, best=best.number, pareto=outcome.pareto, space=self.space)
@@ -1000,18 +1022,19 @@ class _Job:
                 "leaderboard": "leaderboard.csv",
                 "plots": self.plots,
                 "report": "report.html",
+                "spec": self.folder.spec_copy,
                 "profile": "profile/profile.html" if self.profile_info is not None else None,
             },
             "param_importances": self.importances,
         }
-        atomic_write_text(out / "spec.yaml", _yaml.safe_dump(self.loaded.redacted(), sort_keys=False, allow_unicode=True))
+        atomic_write_text(out / self.folder.spec_copy, _yaml.safe_dump(self.loaded.redacted(), sort_keys=False, allow_unicode=True))
         report.write_summary(self.summary, out / "summary.json")
         _write_html(out, self.summary, self.board, self.plots, self.profile_info)
 
     # ------------------------------------------------------------- tracking
     def step_track(self, step) -> None:
-        out = self.out
-        artifacts = [out / "spec.yaml", out / "plan.json", out / "leaderboard.csv", out / "summary.json", out / "report.html", out / "plots"]
+        out = self.stage  # the results, not yet moved into place
+        artifacts = [out / self.folder.spec_copy, out / "plan.json", out / "leaderboard.csv", out / "summary.json", out / "report.html", out / "plots"]
         if (out / "profile").exists():
             artifacts.append(out / "profile")
         t = time.perf_counter()
@@ -1247,6 +1270,13 @@ def profile(source, *, overrides=(), frames=None, output: str | None = None, cac
     display = Display(quiet, not quiet)
     spec = loaded.spec
     out = Path(output) if output else loaded.output_dir / "profile"
+    folder = None
+    if not output:  # the run's folder: its profile/ is mlx's, or absent
+        from .outputs import OutputFolder
+
+        folder = OutputFolder(loaded.output_dir, loaded.path)
+        folder.check(["profile"])
+        folder.claim("profile")
     with display.data_progress() as prog:
         dataset = build_dataset(loaded, cache=cache, progress=prog)  # the same typing as a run
     from rich.markup import escape
@@ -1263,5 +1293,7 @@ def profile(source, *, overrides=(), frames=None, output: str | None = None, cac
         console=None if quiet else make_console(),
         seed=spec.seed,
     )
+    if folder is not None:
+        folder.record("profile")
     display.note(f"profile written to {out}")
     return result

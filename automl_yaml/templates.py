@@ -56,10 +56,61 @@ def _summary(folder: Path) -> str:
     return ""
 
 
+#: What running an example leaves in its folder (README's set-up runs the quickstart
+#: there): never copied. The tracking store with its WAL, journal and lock files,
+#: MLflow's folders, the outputs (``runs/``, or the spec's ``output:``), caches.
+RUN_ARTEFACTS = (
+    "runs",
+    "mlruns",
+    "mlartifacts",
+    "mlflow.db",
+    "mlflow.db[-.]*",
+    ".mlx-*",
+    ".cache",
+    ".lock",
+    "__pycache__",
+    "*.pyc",
+)
+
+
+def _artefacts(src: Path):
+    """An ignore function for :func:`shutil.copytree`: the run artefacts, and the spec's own output folder."""
+    patterns = list(RUN_ARTEFACTS)
+    try:  # a spec with `output: elsewhere` writes there
+        import yaml
+
+        output = (yaml.safe_load((src / "spec.yaml").read_text(encoding="utf-8")) or {}).get("output")
+    except Exception:  # noqa: BLE001 - the copy never fails on the spec; `mlx validate` says what is wrong with it
+        output = None
+    if isinstance(output, str) and output and not Path(output).is_absolute():
+        first = Path(output).parts[0]
+        if first not in (".", ".."):
+            patterns.append(first)
+    return shutil.ignore_patterns(*patterns)
+
+
+def first_steps(folder: Path) -> list[str]:
+    """What to do first in a copied template: its README's lines after the summary, up to a heading or a code block."""
+    readme = folder / "README.md"
+    if not readme.is_file():
+        return []
+    lines = readme.read_text(encoding="utf-8").splitlines()
+    text = [line.strip() for line in lines if line.strip()]
+    # the title, the summary (`mlx init --list` shows it), then the first steps
+    body = text[2:] if text and text[0].startswith("#") else text[1:]
+    steps = []
+    for line in body:
+        if line.startswith(("#", "```")):
+            break
+        steps.append(line)
+    return steps
+
+
 def copy_template(name: str, dest: Path, *, force: bool = False) -> Path:
     """Copy the example ``name`` into ``dest`` (which must be empty or new).
 
-    Besides the example's files, writes ``spec.schema.json`` and points the
+    The example's own files only: not what running it there left (:data:`RUN_ARTEFACTS`).
+    Besides them, writes ``spec.schema.json`` and points the
     spec's ``yaml-language-server`` comment at it, so editors validate and
     complete the copied spec.
 
@@ -79,7 +130,7 @@ def copy_template(name: str, dest: Path, *, force: bool = False) -> Path:
         src,
         dest,
         dirs_exist_ok=True,
-        ignore=shutil.ignore_patterns("runs", "mlruns", "mlartifacts", "mlflow.db", "mlflow.db-*", "__pycache__", "*.pyc", ".mlx-cache"),
+        ignore=_artefacts(src),
     )
     _point_at_local_schema(dest)
     return dest

@@ -220,8 +220,10 @@ def test_init_copies_a_template_that_validates_from_its_new_folder(template, tmp
     result = cli("init", "--template", template, "project")
     assert result.code == 0, result
     dest = tmp_path / "project"
-    copied = {p.name for p in (EXAMPLES / template).iterdir() if p.is_file()}
+    # the example's own files: not the store README's set-up command leaves there (mlx run examples/quickstart/spec.yaml)
+    copied = {p.name for p in (EXAMPLES / template).iterdir() if p.is_file() and not p.name.startswith("mlflow.db")}
     assert copied <= {p.name for p in dest.iterdir()}
+    assert not [p.name for p in dest.iterdir() if p.name.startswith("mlflow.db") or p.name in ("runs", "mlruns", "mlartifacts")]
     first = (dest / "spec.yaml").read_text().splitlines()[0]
     assert first == "# yaml-language-server: $schema=spec.schema.json"  # resolvable from the new folder
     assert json.loads((dest / "spec.schema.json").read_text()) == json_schema()
@@ -230,6 +232,42 @@ def test_init_copies_a_template_that_validates_from_its_new_folder(template, tmp
     validated = cli("validate", "spec.yaml")
     assert validated.code == 0, validated
     assert "spec.yaml: valid" in validated.out
+
+
+def test_init_copies_a_templates_own_files_not_what_a_run_left_there(tmp_path, cli, monkeypatch):
+    """README's set-up runs the quickstart in examples/: mlx init copied its store (and any run's outputs) too."""
+    examples = tmp_path / "examples"
+    shutil.copytree(EXAMPLES / "quickstart", examples / "quickstart", ignore=lambda d, names: [n for n in names if n.startswith("mlflow.db")])
+    template = examples / "quickstart"
+    own = sorted(p.relative_to(template).as_posix() for p in template.rglob("*") if p.is_file())
+    spec = template / "spec.yaml"
+    spec.write_text(spec.read_text().replace("output: runs/quickstart", "output: results/quickstart"))
+    left = [
+        "mlflow.db", "mlflow.db-wal", "mlflow.db-shm", "mlflow.db-journal", "mlflow.db.lock",
+        "mlruns/0/meta.yaml", "mlartifacts/1/abc/artifacts/summary.json",
+        "runs/quickstart/summary.json", "results/quickstart/model/MLmodel", "results/quickstart/.mlx-run.json",
+        "__pycache__/x.cpython-311.pyc",
+    ]  # fmt: skip
+    for name in left:
+        (template / name).parent.mkdir(parents=True, exist_ok=True)
+        (template / name).write_text("left by a run")
+    monkeypatch.setattr("automl_yaml.templates.examples_dir", lambda: examples)
+    result = cli("init", "--template", "quickstart", tmp_path / "project")
+    assert result.code == 0, result
+    dest = tmp_path / "project"
+    assert sorted(p.relative_to(dest).as_posix() for p in dest.rglob("*") if p.is_file()) == sorted([*own, "spec.schema.json"])
+
+
+def test_init_prints_the_first_steps_of_the_template(tmp_path, cli):
+    """sql-source failed on its first run until `python make_db.py`: mlx init says it (from the template's README)."""
+    result = cli("init", "--template", "sql-source", tmp_path / "zoo")
+    assert result.code == 0, result
+    assert f"next, in {tmp_path / 'zoo'} (from its README.md):" in result.out
+    assert "`python make_db.py`" in result.out and "`mlx run spec.yaml` trains" in result.out
+    # a README whose first steps are a code block: pointed at, with the commands to start with
+    result = cli("init", "--template", "serving", tmp_path / "serving")
+    assert result.code == 0, result
+    assert f"next: read {tmp_path / 'serving' / 'README.md'}, then: mlx validate" in result.out
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path, cli):

@@ -611,7 +611,7 @@ class _Job:
             warm_up()
 
     def _check_strategy_libraries(self) -> None:
-        """A strategy whose library is missing fails now, not after the data is read (validate only warns)."""
+        """A strategy whose library is missing fails now, not after the data is read (validate warns about torch, refuses hyperopt)."""
         from importlib.util import find_spec
 
         from .spec.semantic import needs_torch
@@ -622,6 +622,10 @@ class _Job:
             from .errors import TORCH_PIP
 
             raise MissingDependencyError("torch", purpose=f"the {s.strategy} strategy (Optuna's GPSampler)", pip=TORCH_PIP)
+        if s.strategy == "hyperopt" and find_spec("hyperopt") is None:
+            from .errors import HYPEROPT_PIP, MissingDependencyError
+
+            raise MissingDependencyError("hyperopt", extra="hyperopt", purpose="the hyperopt strategy", pip=HYPEROPT_PIP)
 
     # ----------------------------------------------------------------- data
     def step_load(self, step) -> None:

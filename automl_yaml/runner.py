@@ -270,7 +270,7 @@ def _versions() -> dict[str, str]:
     from . import __version__
 
     out = {"python": platform.python_version(), "automl-yaml": __version__}
-    for dist in ("scikit-learn", "pandas", "numpy", "optuna", "mlflow", "deap", "mlxtend", "lightgbm", "xgboost"):
+    for dist in ("scikit-learn", "pandas", "numpy", "optuna", "mlflow", "deap", "mlxtend", "lightgbm", "xgboost", "hyperopt"):
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:

@@ -794,7 +794,7 @@ RandomSearch = _strategy_model("random", RandomOptions, "Seeded random sampling.
 BayesianSearch = _strategy_model("bayesian", BayesianOptions, "Gaussian-process Bayesian optimisation (Optuna's GPSampler; needs PyTorch).")
 GeneticSearch = _strategy_model("genetic", GeneticOptions, "An evolutionary algorithm (DEAP).")
 OptunaSearch = _strategy_model("optuna", OptunaOptions, "Optuna with a chosen sampler and pruner.")
-HyperoptSearch = _strategy_model("hyperopt", HyperoptOptions, "Hyperopt: TPE, annealing or random search (needs the hyperopt extra).")
+HyperoptSearch = _strategy_model("hyperopt", HyperoptOptions, "Hyperopt: TPE, annealing or random search (needs the hyperopt extra); with several metrics, the first one steers the search.")
 _STRATEGIES = {
     "grid": GridSearch,
     "random": RandomSearch,

@@ -740,6 +740,12 @@ class Checker:
             )
         if search.strategy == "optuna" and len(search.metrics()) > 1 and search.options.pruner != "none":
             self.warn(("search", "options", "pruner"), "Optuna cannot prune multi-objective studies; pruning is off")
+        if search.strategy == "hyperopt" and len(search.metrics()) > 1:
+            self.warn(
+                ("search", "metric"),
+                f"Hyperopt minimises one loss: the first metric ({search.metrics()[0]}) steers the search; the others are recorded and the Pareto front is reported",
+                "use strategy: optuna (NSGA-II) to search for the front",
+            )
         if search.budget.trials is None and search.budget.time is None and search.strategy not in ("grid",):
             pass  # default budget applies; `mlx plan` shows it
 

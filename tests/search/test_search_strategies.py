@@ -568,6 +568,16 @@ def test_without_hyperopt_validate_and_run_refuse_before_anything_runs(tmp_path,
     assert not (tmp_path / "runs").exists()
 
 
+def test_hyperopt_with_several_metrics_warns_that_the_first_one_steers():
+    from automl_yaml.spec import load_spec
+
+    base = {"sources": {"d": {"kind": "sample", "name": "iris"}}, "data": {"target": "target"}}
+    loaded = load_spec({**base, "search": {"strategy": "hyperopt", "metric": ["accuracy", "fit_time"]}})
+    (w,) = [p for p in loaded.warnings if p.path == "search.metric"]
+    assert "the first metric (accuracy) steers the search" in w.message and "strategy: optuna" in w.hint
+    assert not [p for p in load_spec({**base, "search": {"strategy": "hyperopt", "metric": "accuracy"}}).warnings if p.path == "search.metric"]
+
+
 _NO_GREENLET = """
 import sys
 sys.modules["greenlet"] = None  # import greenlet -> ImportError, as where it is not installed

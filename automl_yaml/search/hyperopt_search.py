@@ -5,8 +5,10 @@ Hyperopt is driven the way ``fmin`` drives it, without ``fmin``: each
 trials, seed)`` for one new trial document, and the driver evaluates the
 configuration it stands for; :meth:`HyperoptSearcher.tell` writes the result
 into that document (``{"status": "ok", "loss": ...}``, or ``"fail"``). Trials
-still out are in ``trials`` with no loss, which Hyperopt's algorithms count
-as bad (an infinite loss), so parallel asks do not all propose the same point.
+still out (parallel workers) are in ``trials`` without a loss, which
+Hyperopt's algorithms count as an infinite loss, as with its own parallel
+workers. Each trial number has its own seed (from the spec's ``seed``): a
+sequential run repeats exactly.
 
 The space (:func:`hyperopt_space`) is one ``hp`` expression: the model is an
 ``hp.choice`` whose options hold each model's own parameters (a conditional
@@ -15,16 +17,15 @@ shared preprocessing and selection dimensions sit beside it. Each
 :class:`~automl_yaml.search.space.Dim` is one label, named like the
 dimension:
 
-========================  =========================================  ==================
-dimension                 ``hp`` expression                          value
-========================  =========================================  ==================
-choice (any YAML values)  ``hp.choice(name, [0, 1, ...])``           ``choices[index]``
-int / float with step     ``hp.quniform(name, -0.5, n - 0.5, 1)``    ``low + index * step``
-int                       ``hp.quniform(name, -0.5, n - 0.5, 1)``    ``low + index``
-int, log                  ``hp.loguniform(name, ln low, ln(high+1))`` ``floor(x)``
-float                     ``hp.uniform(name, low, high)``            ``x``
-float, log                ``hp.loguniform(name, ln low, ln high)``   ``x``
-========================  =========================================  ==================
+* a choice (any YAML values): ``hp.choice(name, [0, 1, ...])``, the value
+  ``choices[index]``;
+* an int, or an int or float with a step: ``hp.quniform(name, -0.5, n - 0.5, 1)``
+  over the index of the n values, the value ``low + index * step`` (every
+  value as likely, the ends included);
+* an int on a log scale: ``hp.loguniform(name, ln low, ln(high + 1))``, the
+  value ``floor(x)``;
+* a float: ``hp.uniform(name, low, high)``; on a log scale
+  ``hp.loguniform(name, ln low, ln high)``.
 
 Choices are indices (any YAML value, a list or a mapping included, is one
 option, never a nested space). A float range with ``low == high`` is a constant.

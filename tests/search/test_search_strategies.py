@@ -568,6 +568,27 @@ def test_without_hyperopt_validate_and_run_refuse_before_anything_runs(tmp_path,
     assert not (tmp_path / "runs").exists()
 
 
+def test_a_run_of_a_loaded_spec_without_hyperopt_fails_before_reading_its_data(tmp_path, monkeypatch):
+    """A spec loaded (validated) where hyperopt was found, then run without it: the run refuses before the data."""
+    from importlib import util
+
+    import automl_yaml.data.assemble as assemble
+    from automl_yaml.errors import MissingDependencyError
+    from automl_yaml.runner import run
+    from automl_yaml.spec import load_spec
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("sources: {d: {kind: sample, name: iris}}\ndata: {target: target}\nsearch: {strategy: hyperopt}\ntracking: false\n")
+    loaded = load_spec(spec)
+    real = util.find_spec
+    monkeypatch.setattr(util, "find_spec", lambda name, *a: None if name == "hyperopt" else real(name, *a))
+    monkeypatch.setattr(assemble, "load_source", lambda *a, **k: pytest.fail("the data was read"))
+    with pytest.raises(MissingDependencyError) as e:
+        run(loaded, quiet=True, progress=False)
+    assert e.value.exit_code == 2
+    assert "'hyperopt' is needed for the hyperopt strategy" in e.value.message and e.value.hint == 'pip install "automl-yaml[hyperopt]"'
+
+
 def test_hyperopt_with_several_metrics_warns_that_the_first_one_steers():
     from automl_yaml.spec import load_spec
 

@@ -214,6 +214,10 @@ TORCH_PIP = (
 )
 
 
+#: How to install the ``hyperopt`` strategy's library (an optional extra).
+HYPEROPT_PIP = 'pip install "automl-yaml[hyperopt]"'
+
+
 class MissingDependencyError(UsageError):
     """An optional library is needed for what the spec asks and is not installed."""
 

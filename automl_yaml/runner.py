@@ -270,7 +270,7 @@ def _versions() -> dict[str, str]:
     from . import __version__
 
     out = {"python": platform.python_version(), "automl-yaml": __version__}
-    for dist in ("scikit-learn", "pandas", "numpy", "optuna", "mlflow", "deap", "mlxtend", "lightgbm", "xgboost"):
+    for dist in ("scikit-learn", "pandas", "numpy", "optuna", "mlflow", "deap", "mlxtend", "lightgbm", "xgboost", "hyperopt"):
         try:
             out[dist] = version(dist)
         except PackageNotFoundError:
@@ -630,7 +630,7 @@ class _Job:
             warm_up()
 
     def _check_strategy_libraries(self) -> None:
-        """A strategy whose library is missing fails now, not after the data is read (validate only warns)."""
+        """A strategy whose library is missing fails now, not after the data is read (validate warns about torch, refuses hyperopt)."""
         from importlib.util import find_spec
 
         from .spec.semantic import needs_torch
@@ -641,6 +641,10 @@ class _Job:
             from .errors import TORCH_PIP
 
             raise MissingDependencyError("torch", purpose=f"the {s.strategy} strategy (Optuna's GPSampler)", pip=TORCH_PIP)
+        if s.strategy == "hyperopt" and find_spec("hyperopt") is None:
+            from .errors import HYPEROPT_PIP, MissingDependencyError
+
+            raise MissingDependencyError("hyperopt", extra="hyperopt", purpose="the hyperopt strategy", pip=HYPEROPT_PIP)
 
     # ----------------------------------------------------------------- data
     def step_load(self, step) -> None:

@@ -1,9 +1,10 @@
 """The search engine against the tools users compare it with, side by side.
 
-    python benchmarks/search.py                    # all three parts (about 30 minutes)
+    python benchmarks/search.py                    # all four parts (about 35 minutes)
     python benchmarks/search.py --overhead [--runs 5]
     python benchmarks/search.py --parallel [--runs 3]
     python benchmarks/search.py --quality [--budget 60] [--datasets fair,cars_mpg] [--quick]
+    python benchmarks/search.py --strategies [--runs 3] [--trials 40]
     python benchmarks/search.py --quick            # a smoke run of every part (about 3 minutes)
 
 1. **overhead**: the real CLI (``mlx run``, a subprocess, from start to exit)
@@ -46,6 +47,15 @@
    data set (ties share the mean rank) and the mean ranks. Target: a better
    mean rank than FLAML.
 
+4. **strategies** (``--strategies``; needs the ``hyperopt`` extra): the
+   ``hyperopt`` strategy (Hyperopt's TPE) against ``optuna`` (Optuna's TPE,
+   pruning off) on the same conditional space — three cheap models with their
+   own parameters and a searched scaling, on iris (fits take milliseconds
+   whatever the configuration), 40 trials x 3 folds, ``n_jobs: 1``. Per trial:
+   the strategy's own ``ask`` + ``tell`` (in a child process, a free
+   objective), and the search phase of ``mlx run``; also the whole process.
+   Interleaved runs, medians. Target: the search phase per trial <= 1.2x.
+
 Every contender and every ``mlx run`` is a fresh subprocess. The machine is
 shared and noisy: ratios, not seconds, and the load average next to each
 result. Data sets whose package is missing are skipped with a note
@@ -56,6 +66,7 @@ downloaded.
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import math
 import os
@@ -466,6 +477,126 @@ def parallel(runs: int, trials: int = 24, seed: int = SEED) -> dict:
     return out
 
 
+# =============================================================================== strategies
+
+# The same conditional space for both strategies: three cheap models with
+# their own parameters, and a searched scaling shared by them. On iris each
+# of these fits takes about as long whatever the configuration (a logistic
+# regression would not: its iterations grow with C, and the strategy that
+# prefers it pays for its fits), so what differs between the two runs is what
+# each strategy costs per trial; the table shows the mean fit time to check.
+STRATEGY_SPEC = """\
+version: 1
+name: strategy-{strategy}
+seed: {seed}
+sources:
+  d: {{kind: sample, name: iris}}
+data:
+  target: target
+preprocess: {{numeric: {{scale: {{choice: [standard, robust, minmax]}}}}}}
+models:
+  gaussian_nb:
+    params:
+      var_smoothing: {{float: [1.0e-12, 0.01], log: true}}
+  knn:
+    params:
+      n_neighbors: {{int: [1, 30]}}
+  decision_tree:
+    params:
+      max_depth: {{int: [1, 12]}}
+      min_samples_leaf: {{int: [1, 16], log: true}}
+search:
+  strategy: {strategy}
+  metric: accuracy
+  cv: {{folds: 3}}
+  options: {options}
+  budget: {{trials: {trials}}}
+tracking: false
+profile: false
+execution: {{n_jobs: 1}}
+output: out-{strategy}
+"""
+#: Both TPEs start after 10 random trials; Optuna's pruner is off (Hyperopt has none), so both run every fold.
+STRATEGY_OPTIONS = {"optuna": "{sampler: tpe, pruner: none, n_startup_trials: 10}", "hyperopt": "{algorithm: tpe, n_startup_trials: 10}"}
+TARGET_STRATEGY = 1.2
+
+
+def _ask_tell(strategy: str, spec_path: Path, trials: int, workdir: Path) -> float:
+    """Seconds per trial the strategy itself takes (ask + tell), on the spec's space, with a free objective."""
+    import zlib
+
+    from automl_yaml import registry as R
+    from automl_yaml.search.base import TrialResult, config_key
+    from automl_yaml.search.space import compile_space
+    from automl_yaml.spec import load_spec
+
+    spec = load_spec(spec_path).spec
+    space = compile_space(spec, "classification", 120)
+    cls = R.strategies.get(strategy).load()
+    searcher = cls(space, directions=["maximize"], seed=spec.seed, options=spec.search.options, budget_trials=trials, workdir=workdir)
+    spent = 0.0
+    for _ in range(trials):
+        t = time.perf_counter()
+        trial = searcher.ask()
+        spent += time.perf_counter() - t
+        score = zlib.crc32(config_key(trial.config).encode()) / 2**32
+        result = TrialResult(trial.number, trial.config, "ok", [score])
+        t = time.perf_counter()
+        searcher.tell(trial, result)
+        spent += time.perf_counter() - t
+    searcher.close()
+    return spent / trials
+
+
+def strategies(runs: int, trials: int = 40, seed: int = SEED) -> dict:
+    """Part 4: the hyperopt strategy's per-trial overhead against Optuna's TPE on the same space."""
+    names = ("optuna", "hyperopt")
+    print(f"\n== 4. strategies: hyperopt (Hyperopt's TPE) vs optuna (Optuna's TPE), {trials} trials ({runs} interleaved runs, medians)")
+    print("iris, 3 models with their own parameters + a searched scaling, 3 folds, n_jobs 1, tracking and profile off")
+    out: dict = {"load_before": os.getloadavg()}
+    with tempfile.TemporaryDirectory(prefix="mlx-bench-") as tmp:
+        work = Path(tmp)
+        for name in names:
+            (work / f"spec-{name}.yaml").write_text(STRATEGY_SPEC.format(strategy=name, seed=seed, trials=trials, options=STRATEGY_OPTIONS[name]))
+            _timed([str(MLX), "run", f"spec-{name}.yaml", "--json", "--set", "search.budget.trials=2"], work)  # warm-up
+        own: dict[str, list[float]] = {n: [] for n in names}
+        search: dict[str, list[float]] = {n: [] for n in names}
+        walls: dict[str, list[float]] = {n: [] for n in names}
+        fits: dict[str, list[float]] = {n: [] for n in names}
+        for i in range(runs):
+            for name in names:
+                own[name].append(_child("asktell", name, f"spec-{name}.yaml", str(trials), f"state-{name}-{i}", cwd=work)["per_trial"])
+                wall, stdout = _timed([str(MLX), "run", f"spec-{name}.yaml", "--json"], work)
+                summary = json.loads(stdout[stdout.index("{") :])
+                walls[name].append(wall)
+                search[name].append(summary["timings_s"]["search"] / summary["trials"]["ok"])
+                with open(work / f"out-{name}" / "leaderboard.csv", newline="") as f:
+                    fits[name].append(statistics.mean(float(row["fit_time_s"]) for row in csv.DictReader(f)))
+                print(
+                    f"run {i + 1}: {name:8s} ask+tell {1000 * own[name][-1]:6.1f} ms/trial, search phase {1000 * search[name][-1]:6.1f} ms/trial, "
+                    f"whole run {wall:5.2f} s; {_load()}",
+                    flush=True,
+                )
+    med = {k: {n: statistics.median(v[n]) for n in names} for k, v in (("own", own), ("search", search), ("wall", walls), ("fit", fits))}
+    ratios = {k: med[k]["hyperopt"] / med[k]["optuna"] for k in med}
+    rows = [
+        ["the strategy itself (ask + tell), per trial", f"{1000 * med['own']['optuna']:.1f} ms", f"{1000 * med['own']['hyperopt']:.1f} ms", f"{ratios['own']:.2f}x", ""],
+        [
+            "search phase of mlx run, per trial",
+            f"{1000 * med['search']['optuna']:.1f} ms",
+            f"{1000 * med['search']['hyperopt']:.1f} ms",
+            f"{ratios['search']:.2f}x",
+            "ok" if ratios["search"] <= TARGET_STRATEGY else "OVER",
+        ],
+        ["mlx run, whole process", f"{med['wall']['optuna']:.2f} s", f"{med['wall']['hyperopt']:.2f} s", f"{ratios['wall']:.2f}x", ""],
+        ["(the work: mean fit time of a fold, per trial)", f"{1000 * med['fit']['optuna']:.1f} ms", f"{1000 * med['fit']['hyperopt']:.1f} ms", f"{ratios['fit']:.2f}x", ""],
+    ]
+    print(_table(["", "optuna (TPE)", "hyperopt (TPE)", "ratio", f"<= {TARGET_STRATEGY}"], rows))
+    print(_load())
+    out.update(medians=med, ratios=ratios, runs={"own": own, "search": search, "wall": walls, "fit": fits}, load_after=os.getloadavg())
+    return out
+
+
 # =============================================================================== quality
 
 
@@ -726,9 +857,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--overhead", action="store_true", help="run part 1 (mlx run vs GridSearchCV)")
     ap.add_argument("--parallel", action="store_true", help="run part 2 (n_jobs 2 vs 1)")
     ap.add_argument("--quality", action="store_true", help="run part 3 (vs FLAML and HGB)")
+    ap.add_argument("--strategies", action="store_true", help="run part 4 (the hyperopt strategy's per-trial overhead vs Optuna's TPE; needs the hyperopt extra)")
     ap.add_argument("--quick", action="store_true", help=f"smoke run: 2 runs, 4 parallel trials, {len(QUICK)} data sets at 15 s")
     ap.add_argument("--runs", type=int, help="repetitions of parts 1 and 2 (default 5 and 3)")
-    ap.add_argument("--trials", type=int, help="part 2's random-forest trials (default 24: a 25-second search with one job)")
+    ap.add_argument("--trials", type=int, help="part 2's random-forest trials (default 24: a 25-second search with one job); part 4's trials (default 40)")
     ap.add_argument("--grids", default="tree,forest", help="part 1's grid sizes: tree (a 3-second job), forest (a 30-second job)")
     ap.add_argument("--budget", type=float, help="seconds per contender and data set (default 60; --quick: 15)")
     ap.add_argument("--datasets", help="comma-separated data sets: " + ", ".join(DATASETS))
@@ -738,7 +870,10 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     if a.child:
         kind, *rest = a.child
-        if kind == "phases":
+        if kind == "asktell":
+            strategy, spec_path, trials, workdir = rest
+            print(json.dumps({"per_trial": _ask_tell(strategy, Path(spec_path), int(trials), Path(workdir))}))
+        elif kind == "phases":
             print(json.dumps(_child_phases(rest[0])))
             from automl_yaml.cli import exit_now
 
@@ -747,7 +882,7 @@ def main(argv: list[str] | None = None) -> int:
             contender, name, work, budget, seed = rest
             print(json.dumps(_child_quality(contender, name, work, float(budget), int(seed))))
         return 0
-    every = not (a.overhead or a.parallel or a.quality)
+    every = not (a.overhead or a.parallel or a.quality or a.strategies)
     report: dict = {"started": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "load_start": os.getloadavg()}
     print(f"benchmarks/search.py — {report['started']}, {_load()}, Python {sys.version.split()[0]}")
     if every or a.overhead:
@@ -763,6 +898,8 @@ def main(argv: list[str] | None = None) -> int:
         if unknown:
             ap.error(f"unknown data set(s) {unknown}; choose from {', '.join(DATASETS)}")
         report["quality"] = quality(names, a.budget or (15.0 if a.quick else 60.0), a.seed)
+    if every or a.strategies:
+        report["strategies"] = strategies(a.runs or (2 if a.quick else 3), trials=a.trials or (10 if a.quick else 40), seed=a.seed)
     report["load_end"] = os.getloadavg()
     if a.json:
         a.json.write_text(json.dumps(report, indent=2, default=str))

@@ -101,6 +101,7 @@ for _name, _target, _help in (
     ("bayesian", "automl_yaml.search.optuna_search:BayesianSearcher", "Gaussian-process Bayesian optimisation"),
     ("genetic", "automl_yaml.search.genetic:GeneticSearcher", "an evolutionary algorithm on DEAP"),
     ("optuna", "automl_yaml.search.optuna_search:OptunaSearcher", "Optuna: TPE, CMA-ES, NSGA-II, QMC; pruning"),
+    ("hyperopt", "automl_yaml.search.hyperopt_search:HyperoptSearcher", "Hyperopt: TPE, annealing, random (the hyperopt extra)"),
 ):
     R.strategies.register(_name, _target, help=_help)
 
@@ -408,7 +409,6 @@ METRIC_SYNONYMS: dict[str, str] = {
 #: Search strategies of other tools, and what gives the same search here.
 STRATEGY_SYNONYMS: dict[str, str] = {
     "tpe": "strategy: optuna (its default sampler is TPE)",
-    "hyperopt": "strategy: optuna (TPE, the algorithm of hyperopt)",
     "cmaes": "strategy: optuna with options: {sampler: cmaes}",
     "cma-es": "strategy: optuna with options: {sampler: cmaes}",
     "nsga2": "strategy: optuna with options: {sampler: nsga2}",

@@ -376,7 +376,7 @@ def _one(path: tuple, errs: list[dict], data: Any, smap: SourceMap, root: type[B
             f"unknown search strategy {s!r}",
             path=dotted(sub),
             location=smap.locate(sub),
-            hint=f"use {other}" if other else suggestion_hint(str(s), ["grid", "random", "bayesian", "genetic", "optuna"], what="strategy"),
+            hint=f"use {other}" if other else suggestion_hint(str(s), ["grid", "random", "bayesian", "genetic", "optuna", "hyperopt"], what="strategy"),
         )
     if kind == "unknown_name":
         return Problem(

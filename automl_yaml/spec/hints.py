@@ -65,10 +65,10 @@ _SEARCH_KEYS: dict[str, str] = {
     "early_stopping": "stop after N trials without improvement: budget: {patience: N}",
     "early_stopping_rounds": "stop after N trials without improvement: budget: {patience: N}",
     "n_jobs": "parallel trials are set in execution: {n_jobs: N}",
-    "algorithm": "write strategy: grid | random | bayesian | genetic | optuna",
-    "method": "write strategy: grid | random | bayesian | genetic | optuna",
-    "search": "write strategy: grid | random | bayesian | genetic | optuna",
-    "type": "write strategy: grid | random | bayesian | genetic | optuna",
+    "algorithm": "write strategy: grid | random | bayesian | genetic | optuna | hyperopt",
+    "method": "write strategy: grid | random | bayesian | genetic | optuna | hyperopt",
+    "search": "write strategy: grid | random | bayesian | genetic | optuna | hyperopt",
+    "type": "write strategy: grid | random | bayesian | genetic | optuna | hyperopt",
 }
 
 _PREPROCESS_KEYS: dict[str, str] = {

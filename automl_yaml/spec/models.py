@@ -770,6 +770,11 @@ class OptunaOptions(StrictModel):
     multivariate: bool = Field(True, description="TPE: model parameters jointly.")
 
 
+class HyperoptOptions(StrictModel):
+    algorithm: Literal["tpe", "anneal", "rand"] = Field("tpe", description="Hyperopt's algorithm: tpe (tpe.suggest), anneal (anneal.suggest) or rand (rand.suggest).")
+    n_startup_trials: int = Field(20, ge=1, description="tpe: random trials before TPE takes over (Hyperopt's n_startup_jobs).")
+
+
 def _strategy_model(name: str, options: type, doc: str) -> type:
     return type(
         f"{name.capitalize()}Search",
@@ -789,7 +794,15 @@ RandomSearch = _strategy_model("random", RandomOptions, "Seeded random sampling.
 BayesianSearch = _strategy_model("bayesian", BayesianOptions, "Gaussian-process Bayesian optimisation (Optuna's GPSampler; needs PyTorch).")
 GeneticSearch = _strategy_model("genetic", GeneticOptions, "An evolutionary algorithm (DEAP).")
 OptunaSearch = _strategy_model("optuna", OptunaOptions, "Optuna with a chosen sampler and pruner.")
-_STRATEGIES = {"grid": GridSearch, "random": RandomSearch, "bayesian": BayesianSearch, "genetic": GeneticSearch, "optuna": OptunaSearch}
+HyperoptSearch = _strategy_model("hyperopt", HyperoptOptions, "Hyperopt: TPE, annealing or random search (needs the hyperopt extra); with several metrics, the first one steers the search.")
+_STRATEGIES = {
+    "grid": GridSearch,
+    "random": RandomSearch,
+    "bayesian": BayesianSearch,
+    "genetic": GeneticSearch,
+    "optuna": OptunaSearch,
+    "hyperopt": HyperoptSearch,
+}
 
 
 def _strategy_tag(value: Any) -> str | None:

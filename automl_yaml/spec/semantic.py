@@ -25,7 +25,7 @@ from urllib.parse import urlsplit
 from .. import registry as R
 from ..components import catalog, zoo
 from ..components.params import check_value, options_of, takes_int_only
-from ..errors import TORCH_PIP, Problem, suggestion_hint
+from ..errors import HYPEROPT_PIP, TORCH_PIP, Problem, suggestion_hint
 from .hints import value_hint
 from .loader import SourceMap, dotted
 from .models import Spec
@@ -740,6 +740,12 @@ class Checker:
             )
         if search.strategy == "optuna" and len(search.metrics()) > 1 and search.options.pruner != "none":
             self.warn(("search", "options", "pruner"), "Optuna cannot prune multi-objective studies; pruning is off")
+        if search.strategy == "hyperopt" and len(search.metrics()) > 1:
+            self.warn(
+                ("search", "metric"),
+                f"Hyperopt minimises one loss: the first metric ({search.metrics()[0]}) steers the search; the others are recorded and the Pareto front is reported",
+                "use strategy: optuna (NSGA-II) to search for the front",
+            )
         if search.budget.trials is None and search.budget.time is None and search.strategy not in ("grid",):
             pass  # default budget applies; `mlx plan` shows it
 
@@ -804,6 +810,9 @@ class Checker:
                     "the Gaussian-process sampler needs PyTorch, which is not installed",
                     TORCH_PIP,
                 )
+        if s is not None and s.strategy == "hyperopt" and find_spec("hyperopt") is None:
+            # an optional extra: nothing else can run this strategy, so the spec cannot run here
+            self.error(("search", "strategy"), "the hyperopt strategy needs the hyperopt package, which is not installed", HYPEROPT_PIP)
         if s is not None and s.strategy == "optuna" and s.options.sampler == "cmaes" and find_spec("cmaes") is None:
             self.warn(("search", "options", "sampler"), "the cmaes sampler needs the cmaes package, which is not installed", "pip install cmaes")
         for name, src in (spec.sources or {}).items():

@@ -58,8 +58,13 @@ def test_json_output(tmp_path, small_spec, capsys):
     assert summary["task_reason"]
 
 
-def test_same_seed_same_trials(tmp_path, small_spec):
-    spec = small_spec({"tracking": False})
+@pytest.mark.parametrize(
+    "search",
+    [{}, {"strategy": "hyperopt", "budget": {"trials": 6}, "options": {"n_startup_trials": 2}}],  # hyperopt: TPE from trial 2 on
+    ids=["random", "hyperopt"],
+)
+def test_same_seed_same_trials(tmp_path, small_spec, search):
+    spec = small_spec({"tracking": False, "search": search})
     a = automl_yaml.run(spec, quiet=True).leaderboard.sort_values("trial")
     b = automl_yaml.run(spec, quiet=True).leaderboard.sort_values("trial")
     cols = [c for c in a.columns if c.startswith("param.") or c in ("model", "accuracy_mean")]

@@ -273,17 +273,18 @@ def test_a_last_line_without_newline_is_kept_when_whole(tmp_path):
     assert [r.number for r in results] == [0, 1, 2, 3, 4] and pending == []
 
 
-@pytest.mark.parametrize("strategy", ["grid", "random", "genetic", "optuna"])
+@pytest.mark.parametrize("strategy", ["grid", "random", "genetic", "optuna", "hyperopt"])
 def test_a_finite_space_is_exhausted(strategy):
     from automl_yaml.search.genetic import GeneticSearcher
+    from automl_yaml.search.hyperopt_search import HyperoptSearcher
     from automl_yaml.search.space import Dim, ModelCandidate, SearchSpace
 
     space = SearchSpace({"m": ModelCandidate("m", "m", {}, (Dim("m.k", "categorical", choices=("x", "y")),))}, [SCALE_DIM])
-    cls = {"grid": GridSearcher, "random": RandomSearcher, "genetic": GeneticSearcher, "optuna": OptunaSearcher}[strategy]
+    cls = {"grid": GridSearcher, "random": RandomSearcher, "genetic": GeneticSearcher, "optuna": OptunaSearcher, "hyperopt": HyperoptSearcher}[strategy]
     out = search(cls(space, directions=MAX, seed=0), lambda t, report=None: TrialResult(t.number, t.config, "ok", [1.0]), n_trials=100)
     assert out.stopped == "exhausted"
     assert len({json.dumps(r.config, sort_keys=True) for r in out.results}) == 6
-    if strategy != "optuna":  # Optuna's samplers may repeat a configuration before they run out
+    if strategy not in ("optuna", "hyperopt"):  # their samplers may repeat a configuration before they run out
         assert len(out.results) == 6
 
 

@@ -94,7 +94,7 @@ def run_here(strategy: str, out: pathlib.Path, *, resume: bool, n_jobs: int):
     )
 
 
-@pytest.mark.parametrize("strategy", ["random", "genetic", "optuna"])
+@pytest.mark.parametrize("strategy", ["random", "genetic", "optuna", "hyperopt"])
 def test_sigkill_then_resume_loses_and_repeats_no_trial(tmp_path, strategy):
     out = tmp_path / "run"
     journal = out / "trials.jsonl"
@@ -118,7 +118,7 @@ def test_sigkill_then_resume_loses_and_repeats_no_trial(tmp_path, strategy):
     assert [r.to_dict() for r in after if r.number in {b.number for b in before}] == [b.to_dict() for b in before]
     for t in pending:
         assert after[t.number].config == t.config
-    if strategy != "optuna":  # deterministic strategies: the same trials as a run never killed
+    if strategy not in ("optuna", "hyperopt"):  # deterministic strategies: the same trials as a run never killed
         reference = run_here(strategy, tmp_path / "ref", resume=False, n_jobs=1)
         assert [(r.number, config_key(r.config)) for r in after] == [(r.number, config_key(r.config)) for r in reference.results]
 

@@ -18,10 +18,11 @@ from automl_yaml.search.base import TrialResult, config_key
 from automl_yaml.search.driver import run_search
 from automl_yaml.search.genetic import GeneticSearcher
 from automl_yaml.search.grid import GridSearcher, RandomSearcher
+from automl_yaml.search.hyperopt_search import HyperoptSearcher
 from automl_yaml.search.journal import read_journal
 from automl_yaml.search.optuna_search import BayesianSearcher, OptunaSearcher
 from automl_yaml.search.pareto import dominates
-from automl_yaml.spec.models import BayesianOptions, GeneticOptions, OptunaOptions
+from automl_yaml.spec.models import BayesianOptions, GeneticOptions, HyperoptOptions, OptunaOptions
 
 
 class SearcherContract:
@@ -405,6 +406,74 @@ class TestOptuna(SearcherContract):
         assert [r.config for r in again.results[:8]] == [r.config for r in out.results]
 
 
+class TestHyperopt(SearcherContract):
+    searcher_cls = HyperoptSearcher
+    options = HyperoptOptions(n_startup_trials=10)
+    budget = 50
+    tolerance = 0.03
+    same_set_in_parallel = False
+
+    @pytest.mark.parametrize("algorithm", ["tpe", "anneal", "rand"])
+    def test_each_algorithm_is_hyperopts_own(self, tmp_path, algorithm, monkeypatch):
+        import hyperopt
+
+        calls = []
+        real = getattr(hyperopt, algorithm).suggest
+
+        def spy(new_ids, domain, trials, seed, **kw):
+            calls.append(list(new_ids))
+            return real(new_ids, domain, trials, seed, **kw)
+
+        monkeypatch.setattr(getattr(hyperopt, algorithm), "suggest", spy)
+        searcher = self.make(tmp_path, options=HyperoptOptions(algorithm=algorithm, n_startup_trials=5))
+        out = run_search(
+            searcher, Peak(), directions=["maximize"], n_trials=15, time_budget=None, trial_timeout=None, patience=None, n_jobs=1, journal=None
+        )
+        assert len(out.results) == 15 and all(r.ok for r in out.results)
+        # every trial was proposed by the algorithm, one document per ask, numbered as the trials are
+        assert calls == [[n] for n in range(15)]
+        assert [t["tid"] for t in searcher.trials.trials] == list(range(15))
+        assert [t["result"]["loss"] for t in searcher.trials.trials] == [-r.values[0] for r in out.results]
+
+    def test_a_minimised_metric_is_hyperopts_loss_as_is(self, tmp_path):
+        searcher, out = self.run(tmp_path, Peak(second=True), n_trials=6, directions=("minimize", "maximize"))
+        assert [t["result"]["loss"] for t in searcher.trials.trials] == [r.values[0] for r in out.results]
+
+    def test_failed_trials_are_failures_to_hyperopt(self, tmp_path):
+        searcher, out = self.run(tmp_path, Peak(fail_scale="minmax"), n_trials=self.small)
+        statuses = {r.number: r.status for r in out.results}
+        for doc in searcher.trials.trials:
+            assert doc["result"]["status"] == ("fail" if statuses[doc["tid"]] == "failed" else "ok")
+
+    def test_different_seeds_search_differently(self, tmp_path):
+        _, a = self.run(tmp_path / "a", seed=1, n_trials=self.small)
+        _, b = self.run(tmp_path / "b", seed=2, n_trials=self.small)
+        assert [r.config for r in a.results] != [r.config for r in b.results]
+
+    def test_resume_rebuilds_hyperopts_history_from_the_journal(self, tmp_path):
+        half = self.small // 2
+        self.run(tmp_path, n_trials=half)
+        searcher, second = self.run(tmp_path, n_trials=self.small, resume=True)
+        docs = searcher.trials.trials
+        assert [d["tid"] for d in docs] == list(range(self.small))
+        # the journal's trials are in Hyperopt's history with their losses, as the new ones are
+        assert [d["result"]["loss"] for d in docs] == [-r.values[0] for r in second.results]
+        assert [searcher.to_config(d["misc"]["vals"]) for d in docs] == [r.config for r in second.results]
+        keys = [config_key(r.config) for r in second.results]
+        assert len(set(keys)) == len(keys)
+
+    def test_without_hyperopt_says_how_to_install_it(self, tmp_path, monkeypatch):
+        import sys
+
+        from automl_yaml.errors import MissingDependencyError
+
+        monkeypatch.setitem(sys.modules, "hyperopt", None)  # import hyperopt -> ImportError
+        with pytest.raises(MissingDependencyError) as e:
+            self.make(tmp_path)
+        assert "'hyperopt'" in e.value.message and "hyperopt strategy" in e.value.message
+        assert e.value.hint == 'pip install "automl-yaml[hyperopt]"'
+
+
 def _needs_torch():
     """The GP needs PyTorch: skip without it locally, fail on CI (a missing install step)."""
     import importlib.util
@@ -469,6 +538,65 @@ def test_a_run_without_torch_fails_before_reading_its_data(tmp_path, monkeypatch
     err = capsys.readouterr().err
     flat = " ".join(err.split())
     assert "'torch'" in err and "pip install torch --index-url https://download.pytorch.org/whl/cpu" in flat and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_without_hyperopt_validate_and_run_refuse_before_anything_runs(tmp_path, monkeypatch, capsys, command):
+    """The hyperopt strategy is an optional extra: the spec cannot run without it, so `mlx validate` says so (exit 2)."""
+    from importlib import util
+
+    import automl_yaml.data.assemble as assemble
+    from automl_yaml.cli import main
+
+    from automl_yaml.spec import semantic
+
+    real = util.find_spec
+    missing = lambda name, *a: None if name == "hyperopt" else real(name, *a)  # noqa: E731
+    monkeypatch.setattr(util, "find_spec", missing)
+    monkeypatch.setattr(semantic, "find_spec", missing)
+    monkeypatch.setattr(assemble, "load_source", lambda *a, **k: pytest.fail("the data was read"))
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "sources: {d: {kind: sample, name: iris}}\ndata: {target: target}\nmodels: [logistic_regression]\n"
+        "search:\n  strategy: hyperopt\n  budget: {trials: 3}\ntracking: false\n"
+    )
+    assert main([command, str(spec)]) == 2
+    err = capsys.readouterr().err
+    assert "spec.yaml:5" in err and "search.strategy" in err
+    assert "the hyperopt strategy needs the hyperopt package, which is not installed" in err
+    assert 'pip install "automl-yaml[hyperopt]"' in err and "Traceback" not in err
+    assert not (tmp_path / "runs").exists()
+
+
+def test_a_run_of_a_loaded_spec_without_hyperopt_fails_before_reading_its_data(tmp_path, monkeypatch):
+    """A spec loaded (validated) where hyperopt was found, then run without it: the run refuses before the data."""
+    from importlib import util
+
+    import automl_yaml.data.assemble as assemble
+    from automl_yaml.errors import MissingDependencyError
+    from automl_yaml.runner import run
+    from automl_yaml.spec import load_spec
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("sources: {d: {kind: sample, name: iris}}\ndata: {target: target}\nsearch: {strategy: hyperopt}\ntracking: false\n")
+    loaded = load_spec(spec)
+    real = util.find_spec
+    monkeypatch.setattr(util, "find_spec", lambda name, *a: None if name == "hyperopt" else real(name, *a))
+    monkeypatch.setattr(assemble, "load_source", lambda *a, **k: pytest.fail("the data was read"))
+    with pytest.raises(MissingDependencyError) as e:
+        run(loaded, quiet=True, progress=False)
+    assert e.value.exit_code == 2
+    assert "'hyperopt' is needed for the hyperopt strategy" in e.value.message and e.value.hint == 'pip install "automl-yaml[hyperopt]"'
+
+
+def test_hyperopt_with_several_metrics_warns_that_the_first_one_steers():
+    from automl_yaml.spec import load_spec
+
+    base = {"sources": {"d": {"kind": "sample", "name": "iris"}}, "data": {"target": "target"}}
+    loaded = load_spec({**base, "search": {"strategy": "hyperopt", "metric": ["accuracy", "fit_time"]}})
+    (w,) = [p for p in loaded.warnings if p.path == "search.metric"]
+    assert "the first metric (accuracy) steers the search" in w.message and "strategy: optuna" in w.hint
+    assert not [p for p in load_spec({**base, "search": {"strategy": "hyperopt", "metric": "accuracy"}}).warnings if p.path == "search.metric"]
 
 
 _NO_GREENLET = """

@@ -23,7 +23,8 @@ EXIT_OK = 0
 EXIT_RUNTIME = 1
 #: The user's input is wrong: the spec, a command-line option, a column name.
 EXIT_USAGE = 2
-#: Interrupted by the user (Ctrl+C); the conventional 128 + SIGINT.
+#: Interrupted by the user (Ctrl+C), or stopped by SIGTERM (``docker stop``,
+#: a scheduler's cancel), which is handled as Ctrl+C; the conventional 128 + SIGINT.
 EXIT_INTERRUPTED = 130
 
 
@@ -111,6 +112,38 @@ def _gh_escape_data(s: str) -> str:
 
 def _gh_escape_prop(s: str) -> str:
     return _gh_escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by the command line's handler.
+
+    A ``KeyboardInterrupt``: everything that stops cleanly on Ctrl+C (the
+    workers, the journal, the MLflow run, the resume command) does on SIGTERM.
+    """
+
+    def __init__(self, signum: int = 15):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        import signal
+
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:
+            return f"signal {self.signum}"
+
+
+def interrupt_name(exc: BaseException | None) -> str:
+    """``" (SIGTERM)"`` when ``exc`` (or what it was raised from) is a :class:`Terminated`, else ``""`` (Ctrl+C)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, Terminated):
+            return f" ({exc.name})"
+        exc = exc.__cause__ or exc.__context__
+    return ""
 
 
 class AutomlYamlError(Exception):

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import EXIT_USAGE, AutomlYamlError, DataError, SearchError, SpecError, UsageError
+from .errors import EXIT_USAGE, AutomlYamlError, DataError, SearchError, SpecError, UsageError, interrupt_name
 from .spec import LoadedSpec, load_spec
 
 SEARCH_DIR = "search"
@@ -501,7 +501,8 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
             again = resume_command(loaded.path, overrides) if not loaded.frames else "the same call with resume=True (and the same frames)"
             from rich.markup import escape
 
-            display.print(f"\n[yellow]interrupted.[/yellow] finished trials are kept; continue with:\n  {escape(again)}", soft_wrap=True)
+            how = interrupt_name(exc)  # " (SIGTERM)": stopped as Ctrl+C stops it
+            display.print(f"\n[yellow]interrupted{how}.[/yellow] finished trials are kept; continue with:\n  {escape(again)}", soft_wrap=True)
             exc.mlx_reported = True  # the command line says "interrupted" only once
         raise
     except AutomlYamlError as exc:

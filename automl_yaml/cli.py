@@ -19,7 +19,7 @@ from pathlib import Path
 
 import click
 
-from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, AutomlYamlError, Terminated, UsageError, interrupt_name
+from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, AutomlYamlError, Terminated, UsageError, interrupt_name, storage_error
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -360,6 +360,10 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         from .secrets import mask
 
+        failure = storage_error(exc)  # a full or read-only disk is the machine's, not a bug to report
+        if failure is not None:
+            click.echo(mask(failure.render()), err=True)
+            return failure.exit_code
         click.echo(mask(f"error: internal error: {type(exc).__name__}: {exc}"), err=True)
         if not debug:
             click.echo("  hint: run again with --debug for the traceback, and please report it", err=True)

@@ -12,7 +12,10 @@ carries a list of :class:`Problem`, each rendered compiler-style as
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
+import os
+import re
 from collections.abc import Iterable, Sequence
 
 from . import secrets
@@ -263,6 +266,80 @@ class SearchError(AutomlYamlError):
 
 class TrackingError(AutomlYamlError):
     """The tracking server cannot be used."""
+
+
+class StorageError(AutomlYamlError):
+    """A file or folder cannot be written: the disk is full, read-only, not ours.
+
+    The environment's failure, not the user's input nor a bug: exit 1, the
+    cause and the path named (see :func:`storage_error`).
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, code: int | None = None, path: str | None = None):
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.path = path
+
+
+#: What each errno of a storage failure means, in words.
+STORAGE_CAUSES = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EFBIG: "the file is larger than the file system allows",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+# "[Errno 28] No space left on device: '/out/model/x.pkl'", as a library that
+# wrapped the OSError kept it in its own message (MLflow's copy of the code
+# paths; shutil.copytree's Error lists its failures as text)
+_ERRNO_TEXT = re.compile(r"\[Errno (\d+)\][^:'\]]*(?::\s*'([^']+)')?")
+
+
+def storage_failure(exc: BaseException | None) -> tuple[int, str | None] | None:
+    """``(errno, file or None)`` of a storage failure in ``exc`` or the exceptions it was raised from, or None.
+
+    An ``OSError`` with one of :data:`STORAGE_CAUSES`' errnos, or one named in
+    the text of an exception that wrapped it, or SQLite's "database or disk is full".
+    """
+    seen: set[int] = set()
+    found: tuple[int, str | None] | None = None
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in STORAGE_CAUSES:
+            return exc.errno, None if exc.filename is None else str(exc.filename)
+        text = str(exc)
+        m = _ERRNO_TEXT.search(text)
+        if found is None and m is not None and int(m.group(1)) in STORAGE_CAUSES:
+            found = (int(m.group(1)), m.group(2))
+        elif found is None and "database or disk is full" in text:
+            found = (errno.ENOSPC, None)
+        exc = exc.__cause__ or exc.__context__
+    return found
+
+
+def storage_error(exc: BaseException, *, folder: str | None = None, resume: str | None = None) -> StorageError | None:
+    """A :class:`StorageError` naming the cause and the path of ``exc``'s storage failure, or None when it is not one.
+
+    Args:
+        folder: Named when the failure does not say its file (a write's ``flush``).
+        resume: The command that continues the work, when resuming would work.
+    """
+    failure = storage_failure(exc)
+    if failure is None:
+        return None
+    code, path = failure
+    where = path or folder
+    cause, said = STORAGE_CAUSES[code], os.strerror(code)
+    message = (cause if said.lower() in cause else f"{cause} ({said})") + (f": cannot write {where}" if where else "")
+    if code in _FULL:
+        hint = "free some space on that disk, or set another output folder with -o"
+    else:
+        hint = "make that folder writable, or set another output folder with -o"
+    if resume:
+        hint += f"; then continue with: {resume}"
+    return StorageError(message, hint=hint, code=code, path=where)
 
 
 def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> list[str]:

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import EXIT_USAGE, AutomlYamlError, DataError, SearchError, SpecError, UsageError, interrupt_name
+from .errors import EXIT_USAGE, AutomlYamlError, DataError, SearchError, SpecError, UsageError, interrupt_name, storage_error
 from .spec import LoadedSpec, load_spec
 
 SEARCH_DIR = "search"
@@ -250,8 +250,14 @@ def _lock(folder: Path):
     """One ``mlx run`` per output folder at a time."""
     import fcntl
 
-    folder.mkdir(parents=True, exist_ok=True)
-    fh = open(folder / ".lock", "w")  # noqa: SIM115 - held for the whole run
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fh = open(folder / ".lock", "w")  # noqa: SIM115 - held for the whole run
+    except OSError as exc:  # a read-only or full disk, a folder not ours: said so, not an internal error
+        failure = storage_error(exc, folder=str(folder))
+        if failure is None:
+            raise
+        raise failure from None
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -490,6 +496,22 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
 
     plan = make_plan(loaded)
     job = _Job(loaded, display, out, plan, resume=resume, cache=cache)
+
+    def again() -> str | None:
+        """The command that continues this run, once it has a search to resume (its folder is prepared)."""
+        if job.sdir is None:
+            return None
+        return resume_command(loaded.path, overrides) if not loaded.frames else "the same call with resume=True (and the same frames)"
+
+    def stored(exc: BaseException) -> None:
+        """A full or read-only disk: its cause and path, and the resume command when resuming would work."""
+        failure = storage_error(exc, folder=str(out), resume=again())
+        if failure is None:
+            return
+        with contextlib.suppress(Exception):  # on a full disk, MLflow's store may fail too
+            job.tracker.fail(failure.message)
+        raise failure from exc
+
     job.start()
     try:
         for step in plan.steps:
@@ -497,12 +519,11 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
             job.executed.append(step.id)
     except KeyboardInterrupt as exc:
         job.tracker.fail("interrupted", status="KILLED")
-        if job.searching:
-            again = resume_command(loaded.path, overrides) if not loaded.frames else "the same call with resume=True (and the same frames)"
+        if job.sdir is not None:  # the search's folder is there: finished trials are kept, after the search too
             from rich.markup import escape
 
             how = interrupt_name(exc)  # " (SIGTERM)": stopped as Ctrl+C stops it
-            display.print(f"\n[yellow]interrupted{how}.[/yellow] finished trials are kept; continue with:\n  {escape(again)}", soft_wrap=True)
+            display.print(f"\n[yellow]interrupted{how}.[/yellow] finished trials are kept; continue with:\n  {escape(again())}", soft_wrap=True)
             exc.mlx_reported = True  # the command line says "interrupted" only once
         raise
     except AutomlYamlError as exc:
@@ -510,6 +531,7 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
         job.tracker.fail(exc.message)
         raise
     except Exception as exc:
+        stored(exc)
         job.tracker.fail(f"{type(exc).__name__}: {exc}")
         raise
     finally:
@@ -518,10 +540,14 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
     job.summary["serve"] = serve_command(job.summary.get("tracking") or {}, out / "model")  # for scripts: mlx run --json
     from .report import run as report
 
-    report.write_summary(job.summary, out / "summary.json")
-    atomic_write_json(out / "plan.json", job.plan.to_dict())
-    if job.sdir is not None:
-        _mark_complete(job.sdir)
+    try:
+        report.write_summary(job.summary, out / "summary.json")
+        atomic_write_json(out / "plan.json", job.plan.to_dict())
+        if job.sdir is not None:
+            _mark_complete(job.sdir)
+    except OSError as exc:
+        stored(exc)
+        raise
     _final_display(display, job.summary, job.board, job.metrics, out)
     return job.result()
 

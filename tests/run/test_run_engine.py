@@ -131,6 +131,26 @@ def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path, small_spec):
     assert "--resume" in err and "Traceback" not in err
 
 
+def test_ctrl_c_after_the_search_prints_the_resume_command_and_no_trial_runs_again(tmp_path, small_spec, monkeypatch, capsys):
+    """The search was done and kept, but only an interrupt during the search said how to continue."""
+    from automl_yaml.runner import _Job
+
+    spec = small_spec({"tracking": False, "search": {"budget": {"trials": 3}}})
+
+    def ctrl_c(self, step):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_Job, "step_evaluate", ctrl_c)
+    assert main(["run", str(spec)]) == 130
+    err = capsys.readouterr().err
+    line = next(ln.strip() for ln in err.splitlines() if ln.strip().startswith("mlx run "))
+    assert line == f"mlx run {spec} --resume" and "interrupted. finished trials are kept; continue with:" in err
+    monkeypatch.undo()
+    assert main(shlex.split(line)[1:]) == 0
+    journal = tmp_path / "runs" / "small" / "search" / "trials.jsonl"
+    assert journal.read_text().count('"event":"result"') == 3
+
+
 @pytest.mark.parametrize("group", [False, True], ids=["process", "group"])
 def test_sigterm_stops_the_run_as_ctrl_c_does_and_resume_finishes(tmp_path, small_spec, group):
     """SIGTERM (what `docker stop`, `kill` and schedulers send), to the run's process alone or to its

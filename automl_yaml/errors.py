@@ -332,11 +332,15 @@ def storage_error(exc: BaseException, *, folder: str | None = None, resume: str 
     code, path = failure
     where = path or folder
     cause, said = STORAGE_CAUSES[code], os.strerror(code)
-    message = (cause if said.lower() in cause else f"{cause} ({said})") + (f": cannot write {where}" if where else "")
+    # a full or read-only disk fails a write; a permission may be a read's too
+    written = code in _FULL or code == errno.EROFS
+    message = (cause if said.lower() in cause else f"{cause} ({said})") + (f": {'cannot write ' if written else ''}{where}" if where else "")
     if code in _FULL:
         hint = "free some space on that disk, or set another output folder with -o"
+    elif written:
+        hint = "set an output folder on a writable disk with -o"
     else:
-        hint = "make that folder writable, or set another output folder with -o"
+        hint = "check that path's permissions (the output folder must be writable), or set another output folder with -o"
     if resume:
         hint += f"; then continue with: {resume}"
     return StorageError(message, hint=hint, code=code, path=where)

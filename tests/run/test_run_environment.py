@@ -139,9 +139,8 @@ def test_a_read_only_output_folder_is_named_not_an_internal_error(tmp_path, smal
     out = read_only(tmp_path / "runs" / "small")
     assert main(["run", str(spec)]) == 1
     err = capsys.readouterr().err
-    assert f": cannot write {out / '.lock'}" in err, err
-    assert ("permission denied" in err) or ("operation not permitted" in err)
-    assert "hint: make that folder writable, or set another output folder with -o" in err
+    assert f"error: permission denied: {out / '.lock'}\n" in err or f"error: operation not permitted: {out / '.lock'}\n" in err, err
+    assert "hint: check that path's permissions (the output folder must be writable), or set another output folder with -o" in err
     assert "internal error" not in err and "Traceback" not in err
 
 
@@ -149,4 +148,26 @@ def test_a_read_only_folder_for_another_command_is_named_not_an_internal_error(t
     folder = read_only(tmp_path / "schemas")
     assert main(["schema", "-o", str(folder / "spec.schema.json")]) == 1
     err = capsys.readouterr().err
-    assert f": cannot write {folder}" in err and "internal error" not in err, err
+    assert f": {folder}" in err and "internal error" not in err, err
+
+
+def test_a_storage_failure_is_found_where_a_library_wrapped_it():
+    import sqlite3
+
+    from automl_yaml.errors import storage_error
+
+    read_only = storage_error(OSError(errno.EROFS, os.strerror(errno.EROFS), "/data/out/summary.json"))
+    assert read_only.render() == (
+        "error: the file system is read-only (Read-only file system): cannot write /data/out/summary.json\n"
+        "  hint: set an output folder on a writable disk with -o"
+    )
+    try:
+        try:
+            raise sqlite3.OperationalError("database or disk is full")
+        except sqlite3.OperationalError as exc:
+            raise RuntimeError("(sqlite3.OperationalError) database or disk is full [SQL: INSERT ...]") from exc
+    except RuntimeError as exc:
+        full = storage_error(exc, folder="/data/out", resume="mlx run spec.yaml --resume")
+    assert full.message == "the disk is full (No space left on device): cannot write /data/out"
+    assert full.hint.endswith("; then continue with: mlx run spec.yaml --resume") and full.exit_code == 1
+    assert storage_error(ValueError("[Errno 2] No such file or directory: 'x'")) is None  # not the disk's failure

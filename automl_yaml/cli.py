@@ -8,15 +8,18 @@ Heavy libraries are imported inside the commands that need them, so
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
 import click
 
-from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, AutomlYamlError, UsageError
+from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, AutomlYamlError, Terminated, UsageError, interrupt_name, storage_error
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -339,7 +342,8 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
     debug = "--debug" in args or os.environ.get("MLX_DEBUG") == "1"
     try:
-        rv = cli.main(args=args, prog_name="mlx", standalone_mode=False)
+        with _sigterm_as_interrupt():
+            rv = cli.main(args=args, prog_name="mlx", standalone_mode=False)
         return rv if isinstance(rv, int) else EXIT_OK
     except click.exceptions.Exit as exc:
         return exc.exit_code
@@ -350,7 +354,7 @@ def main(argv: list[str] | None = None) -> int:
         # click turns a KeyboardInterrupt into Abort (the interrupt is its __context__)
         reported = any(getattr(e, "mlx_reported", False) for e in (exc, exc.__cause__, exc.__context__))
         if not reported:  # the run has said it, with the resume command
-            click.echo("\ninterrupted", err=True)
+            click.echo(f"\ninterrupted{interrupt_name(exc)}", err=True)
         return EXIT_INTERRUPTED
     except AutomlYamlError as exc:
         if debug:
@@ -364,10 +368,39 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         from .secrets import mask
 
+        failure = storage_error(exc)  # a full or read-only disk is the machine's, not a bug to report
+        if failure is not None:
+            click.echo(mask(failure.render()), err=True)
+            return failure.exit_code
         click.echo(mask(f"error: internal error: {type(exc).__name__}: {exc}"), err=True)
         if not debug:
             click.echo("  hint: run again with --debug for the traceback, and please report it", err=True)
         return EXIT_RUNTIME
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (``docker stop``, ``kill``, a scheduler's cancel) stops a command as Ctrl+C does.
+
+    Its default ends the process at once: exit 143, no message, the trial
+    workers left to notice alone, no resume command. Raised as
+    :class:`~automl_yaml.errors.Terminated` (a ``KeyboardInterrupt``) in the
+    main thread, it takes Ctrl+C's path: the workers are stopped, the journal
+    kept, the resume command printed, exit 130. Only where a handler can be
+    set (the main thread); the previous handler comes back after.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminated(signum, frame):
+        raise Terminated(signum)
+
+    old = signal.signal(signal.SIGTERM, terminated)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
 
 
 def entry() -> None:  # the console script (and ``python -m automl_yaml``)

@@ -683,8 +683,9 @@ def cli_reference(command: click.Command | None = None, prog: str = "mlx") -> st
         f"# Command line: `{prog}`",
         "",
         f"Every command, as `{prog} COMMAND --help` shows it. Exit codes: {EXIT_OK} success, {EXIT_RUNTIME} a runtime",
-        f"or data error, {EXIT_USAGE} a usage or spec error (`{prog} validate` exits {EXIT_USAGE} when a spec is",
-        f"invalid), {EXIT_INTERRUPTED} interrupted. `--debug` (before the command) shows tracebacks.",
+        f"or data error (a full or read-only disk too), {EXIT_USAGE} a usage or spec error (`{prog} validate` exits {EXIT_USAGE}",
+        f"when a spec is invalid), {EXIT_INTERRUPTED} interrupted (Ctrl+C, or SIGTERM: `docker stop`, a scheduler's cancel).",
+        "`--debug` (before the command) shows tracebacks.",
         "",
     ]
     for ctx in contexts[1:]:

@@ -12,7 +12,10 @@ carries a list of :class:`Problem`, each rendered compiler-style as
 from __future__ import annotations
 
 import dataclasses
+import errno
 import json
+import os
+import re
 from collections.abc import Iterable, Sequence
 
 from . import secrets
@@ -23,7 +26,8 @@ EXIT_OK = 0
 EXIT_RUNTIME = 1
 #: The user's input is wrong: the spec, a command-line option, a column name.
 EXIT_USAGE = 2
-#: Interrupted by the user (Ctrl+C); the conventional 128 + SIGINT.
+#: Interrupted by the user (Ctrl+C), or stopped by SIGTERM (``docker stop``,
+#: a scheduler's cancel), which is handled as Ctrl+C; the conventional 128 + SIGINT.
 EXIT_INTERRUPTED = 130
 
 
@@ -111,6 +115,38 @@ def _gh_escape_data(s: str) -> str:
 
 def _gh_escape_prop(s: str) -> str:
     return _gh_escape_data(s).replace(":", "%3A").replace(",", "%2C")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised in the main thread by the command line's handler.
+
+    A ``KeyboardInterrupt``: everything that stops cleanly on Ctrl+C (the
+    workers, the journal, the MLflow run, the resume command) does on SIGTERM.
+    """
+
+    def __init__(self, signum: int = 15):
+        super().__init__(signum)
+        self.signum = signum
+
+    @property
+    def name(self) -> str:
+        import signal
+
+        try:
+            return signal.Signals(self.signum).name
+        except ValueError:
+            return f"signal {self.signum}"
+
+
+def interrupt_name(exc: BaseException | None) -> str:
+    """``" (SIGTERM)"`` when ``exc`` (or what it was raised from) is a :class:`Terminated`, else ``""`` (Ctrl+C)."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, Terminated):
+            return f" ({exc.name})"
+        exc = exc.__cause__ or exc.__context__
+    return ""
 
 
 class AutomlYamlError(Exception):
@@ -234,6 +270,84 @@ class SearchError(AutomlYamlError):
 
 class TrackingError(AutomlYamlError):
     """The tracking server cannot be used."""
+
+
+class StorageError(AutomlYamlError):
+    """A file or folder cannot be written: the disk is full, read-only, not ours.
+
+    The environment's failure, not the user's input nor a bug: exit 1, the
+    cause and the path named (see :func:`storage_error`).
+    """
+
+    def __init__(self, message: str, *, hint: str | None = None, code: int | None = None, path: str | None = None):
+        super().__init__(message, hint=hint)
+        self.code = code
+        self.path = path
+
+
+#: What each errno of a storage failure means, in words.
+STORAGE_CAUSES = {
+    errno.ENOSPC: "the disk is full",
+    errno.EDQUOT: "the disk quota is exceeded",
+    errno.EFBIG: "the file is larger than the file system allows",
+    errno.EROFS: "the file system is read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "operation not permitted",
+}
+_FULL = (errno.ENOSPC, errno.EDQUOT, errno.EFBIG)
+# "[Errno 28] No space left on device: '/out/model/x.pkl'", as a library that
+# wrapped the OSError kept it in its own message (MLflow's copy of the code
+# paths; shutil.copytree's Error lists its failures as text)
+_ERRNO_TEXT = re.compile(r"\[Errno (\d+)\][^:'\]]*(?::\s*'([^']+)')?")
+
+
+def storage_failure(exc: BaseException | None) -> tuple[int, str | None] | None:
+    """``(errno, file or None)`` of a storage failure in ``exc`` or the exceptions it was raised from, or None.
+
+    An ``OSError`` with one of :data:`STORAGE_CAUSES`' errnos, or one named in
+    the text of an exception that wrapped it, or SQLite's "database or disk is full".
+    """
+    seen: set[int] = set()
+    found: tuple[int, str | None] | None = None
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, OSError) and exc.errno in STORAGE_CAUSES:
+            return exc.errno, None if exc.filename is None else str(exc.filename)
+        text = str(exc)
+        m = _ERRNO_TEXT.search(text)
+        if found is None and m is not None and int(m.group(1)) in STORAGE_CAUSES:
+            found = (int(m.group(1)), m.group(2))
+        elif found is None and "database or disk is full" in text:
+            found = (errno.ENOSPC, None)
+        exc = exc.__cause__ or exc.__context__
+    return found
+
+
+def storage_error(exc: BaseException, *, folder: str | None = None, resume: str | None = None) -> StorageError | None:
+    """A :class:`StorageError` naming the cause and the path of ``exc``'s storage failure, or None when it is not one.
+
+    Args:
+        folder: Named when the failure does not say its file (a write's ``flush``).
+        resume: The command that continues the work, when resuming would work.
+    """
+    failure = storage_failure(exc)
+    if failure is None:
+        return None
+    code, path = failure
+    where = path or folder
+    cause, said = STORAGE_CAUSES[code], os.strerror(code)
+    # a full or read-only disk fails a write; a permission may be a read's too
+    written = code in _FULL or code == errno.EROFS
+    message = (cause if said.lower() in cause else f"{cause} ({said})") + (f": {'cannot write ' if written else ''}{where}" if where else "")
+    if code in _FULL:
+        hint = "free some space on that disk, or set another output folder with -o"
+    elif written:
+        hint = "set an output folder on a writable disk with -o"
+    else:
+        hint = "check that path's permissions (the output folder must be writable), or set another output folder with -o"
+    if resume:
+        hint += f"; then continue with: {resume}"
+    return StorageError(message, hint=hint, code=code, path=where)
 
 
 def did_you_mean(word: str, choices: Iterable[str], n: int = 3) -> list[str]:

@@ -25,7 +25,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import EXIT_USAGE, AutomlYamlError, DataError, SearchError, SpecError, UsageError
+from .errors import EXIT_USAGE, AutomlYamlError, DataError, SearchError, SpecError, UsageError, interrupt_name, storage_error
 from .spec import LoadedSpec, load_spec
 
 SEARCH_DIR = "search"
@@ -152,7 +152,9 @@ class Display:
         self.best = None
         self.failed = 0
         self.timed_out = 0
+        self.cut = 0  # trials the search's time budget stopped (status timeout, as trial_timeout's)
         self.pruned = 0
+        self.metric = None
         self.model_name = "model"  # the model of a search over one model (its trials name none)
         self.done = 0
 
@@ -193,37 +195,51 @@ class Display:
 
     @contextlib.contextmanager
     def search(self, trials: int | None, time_budget: float | None, metric, done: int = 0, model_name: str = "model"):
+        """The search's bar; ``done``: the trials a resumed search already has (see :meth:`restored`)."""
         self.metric = metric
         self.done = done
         self.model_name = model_name
         if not self.show_progress:
             yield self
             return
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         total = trials
         self._time_budget = time_budget
         self._t0 = time.monotonic()
         columns = [TextColumn("[bold]search[/bold]"), BarColumn()]
         columns.append(MofNCompleteColumn() if total else TextColumn("{task.completed:.0f} trials"))
-        columns += [TextColumn("{task.fields[status]}"), TimeElapsedColumn(), TextColumn("eta"), TimeRemainingColumn()]
+        columns += [TextColumn("{task.fields[status]}"), TimeElapsedColumn(), _eta_column()]
         with Progress(*columns, console=self.console, transient=False, refresh_per_second=4, redirect_stdout=False, redirect_stderr=False) as p:
             self._progress = p
-            self._task = p.add_task("search", total=total, completed=done, status="")
+            self._task = p.add_task("search", total=total, completed=done, status=self._status(), ended="")
             try:
                 yield self
             finally:
                 self._progress = None
 
-    def trial(self, result) -> None:
-        self.done += 1
+    def restored(self, results) -> None:
+        """The finished trials a resumed search starts from: counted, and the best among them shown (before :meth:`search`)."""
+        for r in results:
+            self._count(r)
+
+    def ended(self, why: str) -> None:
+        """The search is over: why, in place of an estimate of the time left."""
+        if self._progress is not None:
+            self._progress.update(self._task, ended=why)
+
+    def _count(self, result) -> None:
+        from .search.driver import BUDGET_STOPPED
+
         if result.status == "pruned":  # stopped early on purpose: not a failure
             self.pruned += 1
+        elif result.status == "timeout" and result.error == BUDGET_STOPPED:
+            self.cut += 1  # still running when the search's time ran out: not search.budget.trial_timeout
         elif result.status == "timeout":  # as the leaderboard and the summary line name it
             self.timed_out += 1
         elif result.status != "ok":
             self.failed += 1
-        elif self.metric.name in (result.scores or {}):
+        elif self.metric is not None and self.metric.name in (result.scores or {}):
             v = result.scores[self.metric.name]["mean"]
             bigger = self.metric.greater_is_better and not self.metric.objective_only
             # a tie keeps the earlier trial, as the leaderboard does (parallel trials finish out of order)
@@ -231,15 +247,43 @@ class Display:
                 self.best is None or (v > self.best[0] if bigger else v < self.best[0]) or (v == self.best[0] and result.number < self.best[2])
             ):
                 self.best = (v, result.config.get("model", self.model_name), result.number)
+
+    def _status(self) -> str:
+        status = f"best {self.metric.name} {self.best[0]:.4f} ({self.best[1]}, #{self.best[2]})" if self.best else "no result yet"
+        if self.pruned:
+            status += f"  {self.pruned} pruned"
+        if self.failed:
+            status += f"  [yellow]{self.failed} failed[/yellow]"
+        if self.timed_out:
+            status += f"  [yellow]{self.timed_out} timed out[/yellow]"
+        if self.cut:
+            status += f"  {self.cut} cut by the time budget"
+        return status
+
+    def trial(self, result) -> None:
+        self.done += 1
+        self._count(result)
         if self._progress is not None:
-            status = f"best {self.metric.name} {self.best[0]:.4f} ({self.best[1]}, #{self.best[2]})" if self.best else "no result yet"
-            if self.pruned:
-                status += f"  {self.pruned} pruned"
-            if self.failed:
-                status += f"  [yellow]{self.failed} failed[/yellow]"
-            if self.timed_out:
-                status += f"  [yellow]{self.timed_out} timed out[/yellow]"
-            self._progress.update(self._task, advance=1, status=status)
+            self._progress.update(self._task, advance=1, status=self._status())
+
+
+def _eta_column():
+    """``eta 0:01:10`` while the search runs; once it ended, why it ended (an estimate then was stale)."""
+    from rich.progress import ProgressColumn, TimeRemainingColumn
+    from rich.text import Text
+
+    class Eta(ProgressColumn):
+        def __init__(self):
+            super().__init__()
+            self._remaining = TimeRemainingColumn()
+
+        def render(self, task):
+            ended = task.fields.get("ended")
+            if ended:
+                return Text(ended)
+            return Text("eta ") + self._remaining.render(task)
+
+    return Eta()
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -250,8 +294,14 @@ def _lock(folder: Path):
     """One ``mlx run`` per output folder at a time."""
     import fcntl
 
-    folder.mkdir(parents=True, exist_ok=True)
-    fh = open(folder / ".lock", "a")  # noqa: SIM115 - held for the whole run; "a": a file of that name is not emptied
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fh = open(folder / ".lock", "a")  # noqa: SIM115 - held for the whole run; "a": a file of that name is not emptied
+    except OSError as exc:  # a read-only or full disk, a folder not ours: said so, not an internal error
+        failure = storage_error(exc, folder=str(folder))
+        if failure is None:
+            raise
+        raise failure from None
     try:
         fcntl.flock(fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
@@ -507,16 +557,37 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
     folder.check(folder.replaced(profile=plan.step("profile") is not None))  # before anything is written
     if not resume and folder.earlier_results():
         display.note(f"the outputs of the last run in {out} are replaced when this one ends (MLflow keeps every run; -o names another folder)")
+    job: _Job | None = None
+
+    def again() -> str | None:
+        """The command that continues this run, once it has a search to resume (its folder is prepared)."""
+        if job is None or job.sdir is None:
+            return None
+        return resume_command(loaded.path, overrides) if not loaded.frames else "the same call with resume=True (and the same frames)"
+
+    def stored(exc: BaseException) -> None:
+        """A full or read-only disk: its cause and path, and the resume command when resuming would work."""
+        failure = storage_error(exc, folder=str(out), resume=again())
+        if failure is None:
+            return
+        with contextlib.suppress(Exception):  # on a full disk, MLflow's store may fail too
+            job.tracker.fail(failure.message)
+        raise failure from exc
+
     try:
         job = _Job(loaded, display, out, plan, resume=resume, cache=cache, folder=folder)
-        _execute(job, loaded, display, overrides)
+        _execute(job, loaded, display, again, stored)
         job.summary["steps"] = job.executed
         job.summary["serve"] = serve_command(job.summary.get("tracking") or {}, out / "model")  # for scripts: mlx run --json
         from .report import run as report
 
-        report.write_summary(job.summary, job.stage / "summary.json")
-        atomic_write_json(job.stage / "plan.json", job.plan.to_dict())
-        folder.commit()  # the results in place, all at once
+        try:
+            report.write_summary(job.summary, job.stage / "summary.json")
+            atomic_write_json(job.stage / "plan.json", job.plan.to_dict())
+            folder.commit()  # the results in place, all at once
+        except OSError as exc:
+            stored(exc)
+            raise
     except BaseException:
         folder.discard()  # the earlier run's results stay as they were
         raise
@@ -526,7 +597,8 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
     return job.result()
 
 
-def _execute(job: _Job, loaded: LoadedSpec, display: Display, overrides) -> None:
+def _execute(job: _Job, loaded: LoadedSpec, display: Display, again, stored) -> None:
+    """The plan's steps, in order; an interrupt or a failure is said once, with the resume command when it helps."""
     job.start()
     try:
         for step in job.plan.steps:
@@ -534,11 +606,11 @@ def _execute(job: _Job, loaded: LoadedSpec, display: Display, overrides) -> None
             job.executed.append(step.id)
     except KeyboardInterrupt as exc:
         job.tracker.fail("interrupted", status="KILLED")
-        if job.searching:
-            again = resume_command(loaded.path, overrides) if not loaded.frames else "the same call with resume=True (and the same frames)"
+        if job.sdir is not None:  # the search's folder is there: finished trials are kept, after the search too
             from rich.markup import escape
 
-            display.print(f"\n[yellow]interrupted.[/yellow] finished trials are kept; continue with:\n  {escape(again)}", soft_wrap=True)
+            how = interrupt_name(exc)  # " (SIGTERM)": stopped as Ctrl+C stops it
+            display.print(f"\n[yellow]interrupted{how}.[/yellow] finished trials are kept; continue with:\n  {escape(again())}", soft_wrap=True)
             exc.mlx_reported = True  # the command line says "interrupted" only once
         raise
     except AutomlYamlError as exc:
@@ -546,6 +618,7 @@ def _execute(job: _Job, loaded: LoadedSpec, display: Display, overrides) -> None
         job.tracker.fail(exc.message)
         raise
     except Exception as exc:
+        stored(exc)
         job.tracker.fail(f"{type(exc).__name__}: {exc}")
         raise
     finally:
@@ -678,6 +751,8 @@ class _Job:
         self._timed("load", t)
 
     def step_split(self, step) -> None:
+        import sklearn.model_selection  # noqa: F401 - its import (1-7 s on a busy machine) is not the data's loading time
+
         from .data.assemble import split
 
         t = time.perf_counter()
@@ -692,9 +767,9 @@ class _Job:
         d = self.display
         # Notes quote the data (column names, values such as "[10-20)"): not rich markup.
         d.note(f"task: [bold]{ds.task}[/bold] — {escape(ds.task_reason)}")
-        d.note(f"train {len(ds.X_train):,} rows / test {len(ds.X_test):,} row{'' if len(ds.X_test) == 1 else 's'}, {ds.X_train.shape[1]} feature{'' if ds.X_train.shape[1] == 1 else 's'}")
-        for n in ds.notes:
+        for n in ds.notes:  # what was done to the rows and columns (dropped targets...) before the sizes it led to
             d.note(escape(n))
+        d.note(f"train {len(ds.X_train):,} rows / test {len(ds.X_test):,} row{'' if len(ds.X_test) == 1 else 's'}, {ds.X_train.shape[1]} feature{'' if ds.X_train.shape[1] == 1 else 's'}")
         d.note(f"validation: {ds.validation.describe()} — {escape(ds.validation.reason)}")
 
     def step_profile(self, step) -> None:
@@ -800,22 +875,42 @@ class _Job:
 
         t = time.perf_counter()
         self.searching = True
+        model_name = next(iter(self.space.models))
+        restored = []
+        if self.resume:
+            from .search.journal import read_journal
+
+            # the bar starts at the trials done before (a resumed 60-trial search ended at 56/60), with their best
+            restored, _ = read_journal(self.sdir / "trials.jsonl", self.space)
+            self.display.model_name, self.display.metric = model_name, metrics[0]
+            self.display.restored(restored)
         try:
-            with self.display.search(plan.trials, budget.time, metrics[0], model_name=next(iter(self.space.models))):
-                self.outcome = run_search(
-                    searcher,
-                    evaluator,
-                    directions=directions,
-                    n_trials=plan.trials,
-                    time_budget=budget.time,
-                    trial_timeout=budget.trial_timeout,
-                    patience=budget.patience,
-                    n_jobs=spec.execution.n_jobs,
-                    journal=self.sdir / "trials.jsonl",
-                    resume=self.resume,
-                    on_result=on_result,
-                    on_draining=self._start_sides_late if self.sides_late else None,
-                )
+            with self.display.search(plan.trials, budget.time, metrics[0], done=len(restored), model_name=model_name):
+                from .search.driver import describe_stop
+
+                try:
+                    self.outcome = run_search(
+                        searcher,
+                        evaluator,
+                        directions=directions,
+                        n_trials=plan.trials,
+                        time_budget=budget.time,
+                        trial_timeout=budget.trial_timeout,
+                        patience=budget.patience,
+                        n_jobs=spec.execution.n_jobs,
+                        journal=self.sdir / "trials.jsonl",
+                        resume=self.resume,
+                        on_result=on_result,
+                        on_draining=self._start_sides_late if self.sides_late else None,
+                    )
+                except SearchError as exc:  # no trial succeeded: the bar says why the search ended all the same
+                    if getattr(exc, "outcome", None) is not None:
+                        self.display.ended(describe_stop(exc.outcome.stopped, spec.search.strategy))
+                    raise
+                except KeyboardInterrupt:
+                    self.display.ended("interrupted")
+                    raise
+                self.display.ended(describe_stop(self.outcome.stopped, spec.search.strategy))
         except SearchError as exc:
             _locate_failing_model(exc, self.loaded, next(iter(self.space.models)))
             raise
@@ -1220,9 +1315,17 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
     if summary.get("validation"):
         v = summary["validation"]
         display.print(f"[bold]validation[/bold]: {escape(v['description'])} — {escape(v['reason'])}")
-    t = summary["trials"]
+    from .search.driver import BUDGET_STOPPED
+
+    t = dict(summary["trials"])
+    # a trial still running when the search's time ran out is a timeout, but not search.budget.trial_timeout's
+    cut = int((board["error"] == BUDGET_STOPPED).sum()) if "error" in board.columns else 0
+    t["timeout"] -= cut
     display.print(
-        f"trials: {t['ok']} ok" + "".join(f", {t[k]} {k}" for k in ("failed", "timeout", "pruned") if t[k]) + f" — {describe_stop(summary['stopped'], summary['strategy'])}"
+        f"trials: {t['ok']} ok"
+        + "".join(f", {t[k]} {k}" for k in ("failed", "timeout", "pruned") if t[k])
+        + (f", {cut} cut by the time budget" if cut else "")
+        + f" — {describe_stop(summary['stopped'], summary['strategy'])}"
     )
     display.print(f"outputs: {out}  (model/, leaderboard.csv, summary.json, report.html)")
     tr = summary.get("tracking") or {}

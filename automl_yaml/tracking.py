@@ -843,8 +843,13 @@ def save_model(model, X_example, path: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
         else:
             os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         shutil.rmtree(tmp, ignore_errors=True)  # no half-written folder left beside the model
+        from .errors import storage_failure
+
+        failure = storage_failure(exc) if isinstance(exc, Exception) else None
+        if failure is not None:  # a full disk, said as such (MLflow's words were "cannot be copied"), at the model's folder
+            raise OSError(failure[0], os.strerror(failure[0]), str(path)) from exc
         raise
 
 

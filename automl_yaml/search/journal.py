@@ -49,10 +49,15 @@ class Journal:
     def _write(self, record: dict, *, sync: bool) -> None:
         if self._file is None:
             raise RuntimeError("the journal is not open")
-        self._file.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
-        self._file.flush()
-        if sync:
-            os.fsync(self._file.fileno())
+        try:
+            self._file.write(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
+            self._file.flush()
+            if sync:
+                os.fsync(self._file.fileno())
+        except OSError as exc:
+            if exc.filename is None:  # a full disk: the error names the journal (a flush names no file)
+                exc.filename = str(self.path)
+            raise
 
     def started(self, trial: Trial) -> None:
         self._write({"event": "start", "number": trial.number, "config": encode_config(trial.config), "time": time.time()}, sync=False)
@@ -62,8 +67,13 @@ class Journal:
 
     def close(self) -> None:
         if self._file is not None:
-            self._file.close()
-            self._file = None
+            f, self._file = self._file, None
+            try:
+                f.close()  # flushes what a full disk refused, and may refuse it again
+            except OSError as exc:
+                if exc.filename is None:
+                    exc.filename = str(self.path)
+                raise
 
     def __enter__(self) -> Journal:
         return self

@@ -18,6 +18,7 @@ import hashlib
 import json
 import os
 import re
+import stat
 import sys
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -26,7 +27,7 @@ from typing import Any
 from .. import secrets
 from ..errors import Location, Problem, SpecError, UsageError, did_you_mean
 from .env import apply_overrides, interpolate, shell_style_variables
-from .loader import SourceMap, dotted, load_yaml
+from .loader import MAX_BYTES, TOO_BIG_HINT, SourceMap, dotted, load_yaml
 
 __all__ = ["LoadedSpec", "ValidationReport", "load_spec", "validate", "json_schema", "redact", "dotted", "missing_frame"]
 
@@ -260,23 +261,62 @@ def _missing_spec_hint(path: Path) -> str:
     return "check the path of the spec"
 
 
+#: What a path that is not a regular file is (``stat``'s file types), for the message.
+_NOT_REGULAR = (
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
 def _read(path: Path) -> bytes:
     """The spec's bytes; a file that cannot be read is a :class:`SpecError` located at the file.
 
     A problem, not a bare usage error: ``mlx validate a.yaml missing.yaml`` still
     reports ``a.yaml``, and ``--format json`` / ``github`` still print what they promise.
+    Only a regular file is read, and at most :data:`~.loader.MAX_BYTES` + 1 of
+    its bytes: ``/dev/zero`` was read until memory ran out, a 3 GB file was
+    read whole before being refused, and a FIFO blocked for ever (opened
+    without waiting for a writer here, then refused).
     """
     where = Location(str(path))
     try:
-        return path.read_bytes()
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))  # a FIFO opens at once, even with no writer
     except FileNotFoundError:
         raise SpecError.single("no such file", location=where, hint=_missing_spec_hint(path)) from None
-    except IsADirectoryError:
-        candidates = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
-        hint = f"did you mean {candidates[0]}?" if candidates else "give the path of a .yaml file"
-        raise SpecError.single("is a folder, not a spec file", location=where, hint=hint) from None
+    except IsADirectoryError:  # where a folder cannot be opened (Linux opens it: see S_ISDIR below)
+        raise _folder_problem(path, where) from None
     except OSError as exc:
         raise SpecError.single(f"cannot read: {exc.strerror}", location=where) from None
+    try:
+        st = os.fstat(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise _folder_problem(path, where)
+        if not stat.S_ISREG(st.st_mode):
+            what = next((name for test, name in _NOT_REGULAR if test(st.st_mode)), "not a regular file")
+            raise SpecError.single(
+                f"is {what}, not a spec file",
+                location=where,
+                hint="give the path of a .yaml file (a spec is read from a regular file: save it to one first)",
+            )
+        if st.st_size > MAX_BYTES:
+            raise SpecError.single(f"file is {st.st_size:,} bytes; a spec may be at most {MAX_BYTES:,}", location=where, hint=TOO_BIG_HINT)
+        with open(fd, "rb", closefd=False) as f:
+            data = f.read(MAX_BYTES + 1)  # the file may have grown since the stat
+    except OSError as exc:
+        raise SpecError.single(f"cannot read: {exc.strerror}", location=where) from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_BYTES:
+        raise SpecError.single(f"file is more than {MAX_BYTES:,} bytes; a spec may be at most {MAX_BYTES:,}", location=where, hint=TOO_BIG_HINT)
+    return data
+
+
+def _folder_problem(path: Path, where: Location) -> SpecError:
+    candidates = sorted(path.glob("*.yaml")) + sorted(path.glob("*.yml"))
+    hint = f"did you mean {candidates[0]}?" if candidates else "give the path of a .yaml file"
+    return SpecError.single("is a folder, not a spec file", location=where, hint=hint)
 
 
 def _default_name(path: Path | None) -> str:

@@ -28,6 +28,7 @@ from ..errors import Location, Problem, SpecError
 
 #: Larger files are refused before parsing: a spec is a page or two of text.
 MAX_BYTES = 1_000_000
+TOO_BIG_HINT = "keep data out of the spec: put it in a file and name it in 'sources'"
 #: Deeper nesting is refused while composing (PyYAML's composer recurses).
 MAX_DEPTH = 64
 #: Nodes constructed, alias expansions included: bounds time and memory.
@@ -189,7 +190,7 @@ def decode(data: bytes, file: str) -> str:
         raise SpecError.single(
             f"file is {len(data):,} bytes; a spec may be at most {MAX_BYTES:,}",
             location=Location(file),
-            hint="keep data out of the spec: put it in a file and name it in 'sources'",
+            hint=TOO_BIG_HINT,
         )
     kind = next((name for magic, name in _MAGIC if data.startswith(magic)), None)
     sample = data[:8192]

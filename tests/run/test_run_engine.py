@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from fixtures.runs import session_processes
 
 import automl_yaml
 from automl_yaml.cli import main
@@ -132,6 +134,65 @@ def test_ctrl_c_exits_130_with_a_resume_hint(tmp_path, small_spec):
     _, err = proc.communicate(timeout=120)
     assert proc.returncode == 130, err
     assert "--resume" in err and "Traceback" not in err
+
+
+def test_ctrl_c_after_the_search_prints_the_resume_command_and_no_trial_runs_again(tmp_path, small_spec, monkeypatch, capsys):
+    """The search was done and kept, but only an interrupt during the search said how to continue."""
+    from automl_yaml.runner import _Job
+
+    spec = small_spec({"tracking": False, "search": {"budget": {"trials": 3}}})
+
+    def ctrl_c(self, step):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(_Job, "step_evaluate", ctrl_c)
+    assert main(["run", str(spec)]) == 130
+    err = capsys.readouterr().err
+    line = next(ln.strip() for ln in err.splitlines() if ln.strip().startswith("mlx run "))
+    assert line == f"mlx run {spec} --resume" and "interrupted. finished trials are kept; continue with:" in err
+    monkeypatch.undo()
+    assert main(shlex.split(line)[1:]) == 0
+    journal = tmp_path / "runs" / "small" / "search" / "trials.jsonl"
+    assert journal.read_text().count('"event":"result"') == 3
+
+
+@pytest.mark.parametrize("group", [False, True], ids=["process", "group"])
+def test_sigterm_stops_the_run_as_ctrl_c_does_and_resume_finishes(tmp_path, small_spec, group):
+    """SIGTERM (what `docker stop`, `kill` and schedulers send), to the run's process alone or to its
+    whole group (a scheduler's cancel): exit 130, the message and the resume command, no process of the
+    run left, no trial recorded as failed, and that command finishes the search.
+    It used to end the process at once: exit 143, nothing said."""
+    models = {"random_forest": {"params": {"n_estimators": {"int": [60, 120]}}}}
+    spec = small_spec({"tracking": False, "models": models, "search": {"budget": {"trials": 8}}, "execution": {"n_jobs": 2}})
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    cmd = [sys.executable, "-m", "automl_yaml", "run", str(spec), "--set", "search.budget.trials=8"]
+    # its own session: every process the run starts (fork server, workers, side processes) can be found after
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    journal = tmp_path / "runs" / "small" / "search" / "trials.jsonl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not (journal.exists() and journal.read_text().count('"result"') >= 1):
+        if proc.poll() is not None:
+            pytest.fail(f"the run ended before it could be stopped:\n{proc.communicate()[1]}")
+        time.sleep(0.1)
+    if group:
+        os.killpg(proc.pid, signal.SIGTERM)
+    else:
+        proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted (SIGTERM). finished trials are kept; continue with:" in err and "Traceback" not in err
+    line = next(ln.strip() for ln in err.splitlines() if ln.strip().startswith("mlx run "))
+    assert line == f"mlx run {spec} --set search.budget.trials=8 --resume"
+    deadline = time.monotonic() + 30
+    while session_processes(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert session_processes(proc.pid) == [], "processes of the run were left behind"
+    done = journal.read_text().count('"result"')
+    assert 1 <= done < 8
+    resumed = subprocess.run([sys.executable, "-m", "automl_yaml", *shlex.split(line)[1:]], capture_output=True, text=True, env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    summary = json.loads((tmp_path / "runs" / "small" / "summary.json").read_text())
+    assert summary["trials"]["total"] == summary["trials"]["ok"] == 8  # the trials the signal cut ran again
 
 
 @pytest.mark.parametrize(

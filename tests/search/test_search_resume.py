@@ -13,6 +13,7 @@ import time
 
 import pytest
 from fixtures._search_run import STRATEGIES
+from fixtures.runs import session_processes
 from fixtures.search import Peak, mixed_space
 
 from automl_yaml.search.base import config_key
@@ -34,19 +35,6 @@ def start(strategy: str, out: pathlib.Path, *extra: str) -> subprocess.Popen:
         text=True,
         start_new_session=True,  # its own process group, as a terminal's foreground job
     )
-
-
-def session_processes(sid: int) -> list[int]:
-    """Processes still alive in a session (the search, its forkserver, its workers)."""
-    pids = []
-    for stat in pathlib.Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == sid and fields[0] != "Z":
-            pids.append(int(stat.parent.name))
-    return pids
 
 
 def events(journal: pathlib.Path) -> list[dict]:

@@ -8,6 +8,10 @@ tables the static checks use.
 from __future__ import annotations
 
 import json
+import os
+import resource
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,6 +67,55 @@ def test_plan_and_run_of_a_folder_exit_2(tmp_path, capsys, command):
     assert main([command, str(tmp_path)]) == 2
     err = capsys.readouterr().err
     assert f"{tmp_path}: is a folder, not a spec file" in err and "Traceback" not in err
+
+
+def _validate_bounded(path: Path) -> subprocess.CompletedProcess:
+    """``mlx validate path`` in a process of at most 1 GB of memory and a minute: a spec read whole, or a
+    read that waits for ever, fails the test instead of the machine."""
+
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+    cmd = [sys.executable, "-m", "automl_yaml", "validate", str(path)]
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, timeout=60, preexec_fn=limit)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"mlx validate {path} did not return")
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda tmp: Path("/dev/zero"), "/dev/zero: is a character device, not a spec file"),  # was read until MemoryError
+        (lambda tmp: (os.mkfifo(tmp / "spec.yaml"), tmp / "spec.yaml")[1], "spec.yaml: is a named pipe (FIFO), not a spec file"),  # blocked for ever
+    ],
+    ids=["device", "fifo"],
+)
+def test_only_a_regular_file_is_read_as_a_spec(tmp_path, make, message):
+    r = _validate_bounded(make(tmp_path))
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and "hint: give the path of a .yaml file" in r.stderr and "internal error" not in r.stderr
+
+
+def test_a_huge_spec_is_refused_without_being_read(tmp_path):
+    big = tmp_path / "spec.yaml"
+    with open(big, "wb") as f:
+        f.truncate(3 << 30)  # 3 GB, sparse: read whole it took 3.2 GB of memory before being refused
+    r = _validate_bounded(big)
+    assert r.returncode == 2, r.stderr
+    assert f"{big}: file is 3,221,225,472 bytes; a spec may be at most 1,000,000" in r.stderr
+
+
+def test_a_spec_of_the_largest_size_is_read(tmp_path, capsys):
+    from automl_yaml.spec.loader import MAX_BYTES
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(MINIMAL + "#" * (MAX_BYTES - len(MINIMAL) - 1) + "\n")
+    assert spec.stat().st_size == MAX_BYTES
+    assert main(["validate", str(spec)]) == 0
+    spec.write_text(MINIMAL + "#" * (MAX_BYTES - len(MINIMAL)) + "\n")
+    assert main(["validate", str(spec)]) == 2
+    assert "file is 1,000,001 bytes; a spec may be at most 1,000,000" in capsys.readouterr().err
 
 
 # ------------------------------------------------------------------ --set paths not in the file

@@ -101,7 +101,8 @@ def test_a_full_disk_during_the_model_save_says_so_and_resume_finishes(tmp_path,
     monkeypatch.setattr(shutil, "copyfile", copyfile)
     assert main(["run", str(spec)]) == 1
     err = capsys.readouterr().err
-    assert f"error: the disk is full (No space left on device): cannot write {out / 'model'}\n" in err, err
+    # the model is written aside (the output folder's .mlx-next) and moved in when the run ends
+    assert f"error: the disk is full (No space left on device): cannot write {out / '.mlx-next' / 'model'}\n" in err, err
     assert "internal error" not in err and "Failed to copy" not in err
     line = _resume_line(err)
     assert line == f"mlx run {spec} --resume"

@@ -18,6 +18,7 @@ def _bar(err: str) -> str:
 
 def test_a_resumed_search_counts_its_earlier_trials_and_ends_saying_why_not_an_eta(tmp_path, small_spec, monkeypatch, capsys):
     spec = str(small_spec({"tracking": False, "search": {"budget": {"trials": 5}}}))
+    monkeypatch.setenv("COLUMNS", "300")  # the whole bar on one line, whatever width the tests before left
     real = Display.trial
     seen = []
 
@@ -32,6 +33,7 @@ def test_a_resumed_search_counts_its_earlier_trials_and_ends_saying_why_not_an_e
     bar = _bar(capsys.readouterr().err)
     assert " 3/5 " in bar and bar.rstrip().endswith("interrupted") and "eta" not in bar
     monkeypatch.undo()
+    monkeypatch.setenv("COLUMNS", "300")
     assert main(["run", spec, "--resume"]) == 0
     bar = _bar(capsys.readouterr().err)
     # it ended at 2/5 with the 3 trials before not counted, and a stale "eta"

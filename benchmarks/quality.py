@@ -715,7 +715,8 @@ def markdown(report: dict) -> str:
                     cells.append(f"**{v}**" if r == min(rk) else v)
                 out.append(f"| {name} | {e['kind']} | {e['n_train']:,}/{e['n_test']:,} | {e['metric']} | " + " | ".join(cells) + " |")
             mr = mean_ranks(rows, systems)
-            out.append("| **mean rank** | | | | " + " | ".join(f"**{mr[s]:.2f}**" for s in systems) + " |")
+            best = min(mr.values())
+            out.append("| **mean rank** | | | | " + " | ".join(f"**{mr[s]:.2f}**" if mr[s] == best else f"{mr[s]:.2f}" for s in systems) + " |")
             out.append("")
             out.append("⚠ worse than untuned HGB beyond noise (the 95 % paired bootstrap interval of the difference is below 0); "
                        f"⏱ wall time above {b} s x {WALL_SLACK:.2f}.\n")
@@ -790,7 +791,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--systems", help="comma-separated systems (default: all installed): " + ", ".join(SYSTEMS))
 
 
-def from_arguments(ap: argparse.ArgumentParser, a: argparse.Namespace, quick: bool) -> dict:
+def options(ap: argparse.ArgumentParser, a: argparse.Namespace, quick: bool) -> dict:
+    """The arguments of :func:`run` from the command line (a usage error exits 2 before anything runs)."""
     panels = ["test", "dev"] if a.panel == "both" else [a.panel]
     names = a.tasks.split(",") if a.tasks else (QUICK if quick else None)
     if quick and not a.tasks:
@@ -807,7 +809,7 @@ def from_arguments(ap: argparse.ArgumentParser, a: argparse.Namespace, quick: bo
     systems = a.systems.split(",") if a.systems else None
     if systems and set(systems) - set(SYSTEMS):
         ap.error(f"unknown system(s) {sorted(set(systems) - set(SYSTEMS))}; choose from {', '.join(SYSTEMS)}")
-    return run(panels, budgets, names, a.seed, systems)
+    return {"panels": panels, "budgets": budgets, "names": names, "seed": a.seed, "systems": systems}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -822,11 +824,12 @@ def main(argv: list[str] | None = None) -> int:
         system, name, work, budget, seed = a.child
         print(json.dumps(child(system, name, work, float(budget), int(seed)), default=str))
         return 0
+    opts = options(ap, a, a.quick)
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     one, five, _ = os.getloadavg()
     print(f"benchmarks/quality.py — {started}, load {one:.1f} (5 min {five:.1f}) on {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
     print("command: python benchmarks/quality.py " + " ".join(sys.argv[1:] if argv is None else argv))
-    report = from_arguments(ap, a, a.quick)
+    report = run(**opts)
     report.update(started=started, command=sys.argv if argv is None else argv)
     if a.json:
         a.json.write_text(json.dumps(report, indent=2, default=str))

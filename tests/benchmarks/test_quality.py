@@ -120,3 +120,32 @@ def test_a_run_scores_every_system_on_the_same_rows(tmp_path):
     assert ours["vs_hgb"]["ci95"][0] <= ours["vs_hgb"]["diff"] <= ours["vs_hgb"]["ci95"][1]
     assert isinstance(ours["over_budget"], bool) and ours["wall"] > 0
     assert "automl-yaml" in ours["version"]
+
+
+def _row(score, **extra):
+    return {"score": score, "wall": 1.0, "version": "v", **extra}
+
+
+def test_the_report_puts_the_test_panel_first_and_names_the_flags():
+    systems = ["automl-yaml", "HGB"]
+    ours = dict(trials={"ok": 3, "failed": 0, "timeout": 1, "pruned": 0, "total": 4}, stopped="budget: time",
+                validation={"cv": {"folds": 5, "repeats": 1}}, timings_s={"search": 10.0})
+
+    def panel(name, with_summary_keys):
+        extra = {"fidelity": {"shares": [0.2, 0.8]}, "ensemble": {"gain": 0.01}} if with_summary_keys else {}
+        worse = {"diff": -0.05, "ci95": [-0.08, -0.02], "worse_beyond_noise": True}
+        row = {"automl-yaml": _row(0.80, over_budget=True, vs_hgb=worse, **ours, **extra), "HGB": _row(0.85)}
+        return {"tasks": {name: {"kind": "binary", "metric": "roc_auc", "n_train": 30, "n_test": 10, "budgets": {"10": row}}}, "skipped": {}}
+
+    report = {"systems": systems, "budgets": [10.0], "skipped_systems": ["AutoGluon"],
+              "panels": {"dev": panel("wine", False), "test": panel("hdma", True)}}
+    text = quality.markdown(report)
+    assert text.index("TEST panel — the evidence") < text.index("DEV panel")
+    test_part = text[: text.index("DEV panel")]
+    assert "| hdma | binary | 30/10 | roc_auc | 0.8000 (2) ⚠ ⏱ | **0.8500 (1)** |" in test_part
+    assert "Worse than untuned HGB beyond noise: automl-yaml on hdma (-0.0500" in test_part
+    assert "Over budget + 10 %: automl-yaml on hdma" in test_part
+    # summary.json's fidelity and ensemble fields are shown where it has them, n/a where not
+    assert '"shares": [0.2, 0.8]' in test_part and '"gain": 0.01' in test_part
+    assert "| wine | 3 / 0 / 1 / 0 (4) | budget: time | 5-fold x 1 | 10.0 | n/a | n/a |" in text
+    assert "Not installed (skipped): AutoGluon." in text

@@ -414,8 +414,6 @@ def _run_automl_yaml(task: Task, ds, work: Path, budget: float, seed: int):
     else:
         pred = np.asarray(model.predict(ds.X_test), dtype=float)
     s = result.summary
-    from automl_yaml.spec import load_spec
-
     # summary.json's own account of the search; keys it may not have yet are read only if present
     extra = {
         "best": result.best_model,
@@ -424,14 +422,21 @@ def _run_automl_yaml(task: Task, ds, work: Path, budget: float, seed: int):
         "trials": s.get("trials"),
         "stopped": s.get("stopped"),
         "strategy": s.get("strategy"),
-        "validation": s.get("validation")
-        or {"from": "the spec (summary.json has no 'validation')", "cv": load_spec(spec).spec.search.cv.model_dump(), "cv_folds_used": ds.cv_folds},
+        "validation": s.get("validation") or _spec_validation(spec, ds),
         "timings_s": s.get("timings_s"),
     }
     for key in ("fidelity", "fidelities", "ensemble"):
         if key in s:
             extra[key] = s[key]
     return pred, extra
+
+
+def _spec_validation(spec: dict, ds) -> dict:
+    """The validation as the spec configures it, for a summary.json without its own ``validation``."""
+    from automl_yaml.spec import load_spec
+
+    cv = getattr(load_spec(spec).spec.search, "cv", None)
+    return {"from": "the spec (summary.json has no 'validation')", "cv": cv.model_dump() if cv is not None else None, "cv_folds_used": getattr(ds, "cv_folds", None)}
 
 
 def _run_flaml(task: Task, ds, budget: float, seed: int):
@@ -762,9 +767,12 @@ def _automl_yaml_counts(rows: dict, budget: str) -> str:
         trials = " / ".join(str(t.get(k, "?")) for k in ("ok", "failed", "timeout", "pruned")) + f" ({t.get('total', '?')})"
         v = x.get("validation") or {}
         cv = v.get("cv") if isinstance(v, dict) else None
-        val = f"{cv.get('folds')}-fold x {cv.get('repeats')}" if isinstance(cv, dict) else json.dumps(v, default=str)[:60]
-        if isinstance(v, dict) and v.get("cv_folds_used"):
-            val += f" (used {v['cv_folds_used']})"
+        if isinstance(v, dict) and v.get("description"):  # summary.json's own (Validation.to_dict)
+            val = v["description"] + (f", by {v['chosen_by']}" if v.get("chosen_by") else "")
+        elif isinstance(cv, dict):
+            val = f"{cv.get('folds')}-fold x {cv.get('repeats')}" + (f" (used {v['cv_folds_used']})" if v.get("cv_folds_used") else "")
+        else:
+            val = json.dumps(v, default=str)[:60]
         search = (x.get("timings_s") or {}).get("search")
         fid = json.dumps(x.get("fidelity", x.get("fidelities")), default=str)[:80] if ("fidelity" in x or "fidelities" in x) else "n/a"
         ens = json.dumps(x["ensemble"], default=str)[:80] if "ensemble" in x else "n/a"

@@ -134,7 +134,8 @@ def test_the_report_puts_the_test_panel_first_and_names_the_flags():
     def panel(name, with_summary_keys):
         extra = {"fidelity": {"shares": [0.2, 0.8]}, "ensemble": {"gain": 0.01}} if with_summary_keys else {}
         worse = {"diff": -0.05, "ci95": [-0.08, -0.02], "worse_beyond_noise": True}
-        row = {"automl-yaml": _row(0.80, over_budget=True, vs_hgb=worse, **ours, **extra), "HGB": _row(0.85)}
+        own = dict(ours, validation={"method": "holdout", "description": "holdout (20% of the training rows)", "chosen_by": "rule"}) if with_summary_keys else ours
+        row = {"automl-yaml": _row(0.80, over_budget=True, vs_hgb=worse, **own, **extra), "HGB": _row(0.85)}
         return {"tasks": {name: {"kind": "binary", "metric": "roc_auc", "n_train": 30, "n_test": 10, "budgets": {"10": row}}}, "skipped": {}}
 
     report = {"systems": systems, "budgets": [10.0], "skipped_systems": ["AutoGluon"],
@@ -146,6 +147,7 @@ def test_the_report_puts_the_test_panel_first_and_names_the_flags():
     assert "Worse than untuned HGB beyond noise: automl-yaml on hdma (-0.0500" in test_part
     assert "Over budget + 10 %: automl-yaml on hdma" in test_part
     # summary.json's fidelity and ensemble fields are shown where it has them, n/a where not
+    assert "| hdma | 3 / 0 / 1 / 0 (4) | budget: time | holdout (20% of the training rows), by rule | 10.0 |" in test_part
     assert '"shares": [0.2, 0.8]' in test_part and '"gain": 0.01' in test_part
     assert "| wine | 3 / 0 / 1 / 0 (4) | budget: time | 5-fold x 1 | 10.0 | n/a | n/a |" in text
     assert "Not installed (skipped): AutoGluon." in text

@@ -1,9 +1,9 @@
 """The search engine against the tools users compare it with, side by side.
 
-    python benchmarks/search.py                    # all four parts (about 35 minutes)
+    python benchmarks/search.py                    # parts 1, 2 and 4 (about 35 minutes); part 3 only with --quality
     python benchmarks/search.py --overhead [--runs 5]
     python benchmarks/search.py --parallel [--runs 3]
-    python benchmarks/search.py --quality [--budget 60] [--datasets fair,cars_mpg] [--quick]
+    python benchmarks/search.py --quality [--panel test|dev|both] [--budget 30,120] [--tasks diamonds,hdma] [--quick]
     python benchmarks/search.py --strategies [--runs 3] [--trials 40]
     python benchmarks/search.py --quick            # a smoke run of every part (about 3 minutes)
 
@@ -28,24 +28,13 @@
 2. **parallel**: ``mlx run`` of a CPU-bound random search (random forests on
    digits, 24 trials x 3 folds) with ``n_jobs: 2`` against ``n_jobs: 1``,
    whole process; also the search phase alone. Target: >= 1.7x on 2 cores.
-3. **quality**: a panel of tabular data sets that ship inside installed
-   packages (scikit-learn, palmerpenguins, vega_datasets, statsmodels),
-   classification and regression, with categoricals and missing values. For
-   each, one seeded train/test split — automl-yaml's own
-   (``automl_yaml.data.assemble.build_dataset``), handed to the other
-   contenders as is — and, one after the other on the same machine:
-
-   * **automl-yaml**: the default spec (no ``models``, default search) with
-     ``search.budget.time`` = the budget, tracking and profile off;
-   * **FLAML**: ``AutoML().fit(time_budget=budget, metric=..., task=..., seed=...)``;
-   * **HGB**: an untuned ``HistGradientBoostingClassifier/Regressor`` with
-     ``categorical_features="from_dtype"``.
-
-   The same metric for all, on the held-out test set: roc_auc (binary),
-   accuracy (multiclass), r2 (regression) — automl-yaml's defaults, given to
-   FLAML as its ``metric``. Prints the scores, the rank of each contender per
-   data set (ties share the mean rank) and the mean ranks. Target: a better
-   mean rank than FLAML.
+3. **quality**: automl-yaml against FLAML, AutoGluon, an Optuna-tuned and an
+   untuned HistGradientBoosting on two panels of tasks, the test panel (the
+   evidence: never used during development) and the dev panel; it lives in
+   ``benchmarks/quality.py`` (see there), and ``--quality`` runs it with the
+   options ``--panel``, ``--budget``, ``--tasks``, ``--systems``. It takes
+   hours: a run without a part's flag leaves it out (``--quick`` runs its
+   smoke run).
 
 4. **strategies** (``--strategies``; needs the ``hyperopt`` extra): the
    ``hyperopt`` strategy (Hyperopt's TPE) against ``optuna`` (Optuna's TPE,
@@ -58,9 +47,7 @@
 
 Every contender and every ``mlx run`` is a fresh subprocess. The machine is
 shared and noisy: ratios, not seconds, and the load average next to each
-result. Data sets whose package is missing are skipped with a note
-(``pip install vega_datasets statsmodels`` adds three of them). Nothing is
-downloaded.
+result. Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -76,6 +63,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+import quality  # benchmarks/quality.py (this script's folder is on sys.path)
 
 ROOT = Path(__file__).resolve().parents[1]
 MLX = Path(sys.executable).with_name("mlx")
@@ -597,258 +586,6 @@ def strategies(runs: int, trials: int = 40, seed: int = SEED) -> dict:
     return out
 
 
-# =============================================================================== quality
-
-
-def _sample(name: str, target: str) -> dict:
-    return {"sources": {"d": {"kind": "sample", "name": name}}, "data": {"target": target}}
-
-
-def _frame_cars():
-    from vega_datasets import local_data
-
-    df = local_data.cars()
-    df["Year"] = df["Year"].dt.year  # a number for every contender
-    return df.drop(columns=["Name"])  # a car's name identifies it: not a feature
-
-
-def _frame_seattle():
-    from vega_datasets import local_data
-
-    df = local_data.seattle_weather()
-    df["month"] = df["date"].dt.month
-    return df.drop(columns=["date"])
-
-
-def _frame_fair():
-    from statsmodels.datasets import fair
-
-    df = fair.load_pandas().data
-    df["affair"] = (df.pop("affairs") > 0).map({True: "yes", False: "no"})
-    return df
-
-
-def _frame_anes96():
-    from statsmodels.datasets import anes96
-
-    df = anes96.load_pandas().data.drop(columns=["logpopul"])
-    df["vote"] = df["vote"].map({0.0: "Clinton", 1.0: "Dole"})
-    return df
-
-
-def _frame_randhie():
-    from statsmodels.datasets import randhie
-
-    return randhie.load_pandas().data
-
-
-#: name -> (description, package, source: "sample:<name>" or a frame function, target)
-DATASETS: dict[str, tuple] = {
-    "breast_cancer": ("binary, 569 x 30", "sklearn", "sample:breast_cancer", "target"),
-    "wine": ("3 classes, 178 x 13", "sklearn", "sample:wine", "target"),
-    "digits": ("10 classes, 1,797 x 64", "sklearn", "sample:digits", "target"),
-    "diabetes": ("regression, 442 x 10", "sklearn", "sample:diabetes", "target"),
-    "penguins": ("3 classes, 344 x 7, categoricals, missing", "palmerpenguins", "sample:penguins", "species"),
-    "penguins_mass": ("regression, 342 x 7, categoricals, missing", "palmerpenguins", "sample:penguins", "body_mass_g"),
-    "cars_mpg": ("regression, 398 x 7, a categorical, missing", "vega_datasets", _frame_cars, "Miles_per_Gallon"),
-    "seattle_weather": ("5 classes (imbalanced), 1,461 x 5", "vega_datasets", _frame_seattle, "weather"),
-    "fair": ("binary, 6,366 x 8", "statsmodels", _frame_fair, "affair"),
-    "anes96": ("binary, 944 x 9", "statsmodels", _frame_anes96, "vote"),
-    "randhie": ("regression, 20,190 x 9", "statsmodels", _frame_randhie, "mdvis"),
-}
-QUICK = ["breast_cancer", "penguins_mass", "wine"]
-CONTENDERS = ["automl-yaml", "FLAML", "HGB"]
-
-
-def _available(name: str) -> bool:
-    from importlib.util import find_spec
-
-    return find_spec(DATASETS[name][1]) is not None
-
-
-def _spec(name: str, work: Path, budget: float, seed: int) -> dict:
-    """automl-yaml's spec for a data set: the defaults, a time budget, no tracking or profile."""
-    _, _, source, target = DATASETS[name]
-    if isinstance(source, str):
-        spec = _sample(source.split(":", 1)[1], target)
-    else:
-        path = work / f"{name}.parquet"
-        if not path.exists():
-            source().to_parquet(path)
-        spec = {"sources": {"d": str(path)}, "data": {"target": target}}
-    spec.update(
-        name=name.replace("_", "-"),
-        seed=seed,
-        search={"budget": {"time": f"{budget:g}s"}},
-        tracking=False,
-        profile=False,
-        output=str(work / f"out-{name}"),
-    )
-    return spec
-
-
-def _metric(task: str, n_classes: int | None) -> str:
-    return "r2" if task == "regression" else ("roc_auc" if n_classes == 2 else "accuracy")
-
-
-def _score(metric: str, y_true, model, X) -> float:
-    from sklearn.metrics import accuracy_score, r2_score, roc_auc_score
-
-    if metric == "roc_auc":
-        return float(roc_auc_score(y_true, model.predict_proba(X)[:, 1]))
-    if metric == "accuracy":
-        return float(accuracy_score(y_true, model.predict(X)))
-    return float(r2_score(y_true, model.predict(X)))
-
-
-def _child_quality(contender: str, name: str, work: str, budget: float, seed: int) -> dict:
-    """One contender on one data set, in a fresh process; prints its test score."""
-    import warnings
-
-    warnings.filterwarnings("ignore")
-    from automl_yaml.data.assemble import build_dataset
-    from automl_yaml.spec import load_spec
-
-    spec = _spec(name, Path(work), budget, seed)
-    if contender == "automl-yaml":
-        import automl_yaml
-
-        metric = spec["search"]["metric"] = _metric(*_task_of(spec))
-        t0 = time.perf_counter()
-        result = automl_yaml.run(spec, quiet=True)
-        wall = time.perf_counter() - t0
-        s = result.summary
-        return {
-            "score": result.holdout[metric],
-            "metric": metric,
-            "wall": wall,
-            "n_train": s["data"]["rows_train"],
-            "n_test": s["data"]["rows_test"],
-            "best": result.best_model,
-            "trials": s["trials"]["total"],
-            "search_s": s["timings_s"]["search"],
-        }
-    ds = build_dataset(load_spec(spec))
-    metric = _metric(ds.task, ds.n_classes)
-    X_train, X_test = _typed(ds.X_train, ds.column_types), _typed(ds.X_test, ds.column_types)
-    t0 = time.perf_counter()
-    if contender == "FLAML":
-        from flaml import AutoML
-
-        model = AutoML()
-        model.fit(X_train, ds.y_train, task=ds.task, metric=metric, time_budget=budget, seed=seed, verbose=0)
-        # FLAML has no public count of its trials (its log keeps the improvements only).
-        best, trials = model.best_estimator, None
-    else:
-        from sklearn.ensemble import HistGradientBoostingClassifier, HistGradientBoostingRegressor
-
-        cls = HistGradientBoostingRegressor if ds.task == "regression" else HistGradientBoostingClassifier
-        model = cls(categorical_features="from_dtype", random_state=seed).fit(X_train, ds.y_train)
-        best, trials = "untuned", 1
-    wall = time.perf_counter() - t0
-    return {
-        "score": _score(metric, ds.y_test, model, X_test),
-        "metric": metric,
-        "wall": wall,
-        "n_train": len(X_train),
-        "n_test": len(X_test),
-        "best": best,
-        "trials": trials,
-    }
-
-
-def _task_of(spec: dict) -> tuple[str, int | None]:
-    from automl_yaml.data.assemble import build_dataset
-    from automl_yaml.spec import load_spec
-
-    ds = build_dataset(load_spec(spec))
-    return ds.task, ds.n_classes
-
-
-def _typed(X, column_types: dict):
-    """Categorical and boolean columns as pandas ``category`` (what FLAML and HGB expect)."""
-    X = X.copy()
-    for col, kind in column_types.items():
-        if kind in ("categorical", "boolean"):
-            X[col] = X[col].astype("category")
-        elif kind == "text":
-            X = X.drop(columns=[col])
-    return X
-
-
-def _ranks(scores: list[float]) -> list[float]:
-    """Rank 1 = best (highest score); ties share the mean of their ranks."""
-    order = sorted(range(len(scores)), key=lambda i: -scores[i])
-    ranks = [0.0] * len(scores)
-    i = 0
-    while i < len(order):
-        j = i
-        while j + 1 < len(order) and abs(scores[order[j + 1]] - scores[order[i]]) < 1e-12:
-            j += 1
-        for k in range(i, j + 1):
-            ranks[order[k]] = (i + j) / 2 + 1
-        i = j + 1
-    return ranks
-
-
-def quality(names: list[str], budget: float, seed: int = SEED) -> dict:
-    print(f"\n== 3. quality: automl-yaml (default spec) vs FLAML vs untuned HGB; {budget:g} s budgets, one after the other")
-    results: dict[str, dict] = {}
-    with tempfile.TemporaryDirectory(prefix="mlx-bench-") as tmp:
-        work = Path(tmp)
-        for name in names:
-            if not _available(name):
-                print(f"{name}: skipped ({DATASETS[name][1]} is not installed)")
-                continue
-            row = {}
-            for contender in CONTENDERS:
-                load = os.getloadavg()[0]
-                row[contender] = _child("quality", contender, name, str(work), str(budget), str(seed), cwd=work)
-                row[contender]["load"] = load
-            n_test = {r["n_test"] for r in row.values()}
-            assert len(n_test) == 1, f"{name}: the contenders were tested on different rows: {n_test}"
-            results[name] = row
-            a, f, h = (row[c] for c in CONTENDERS)
-            print(
-                f"{name:<16} {a['metric']:<8} automl-yaml {a['score']:.4f} ({a['best']}, {a['trials']} trials, {a['wall']:.0f} s)"
-                f"  FLAML {f['score']:.4f} ({f['best']}, {f['wall']:.0f} s)  HGB {h['score']:.4f}  load {load:.1f}",
-                flush=True,
-            )
-    if not results:
-        return {}
-    print()
-    print(quality_markdown(results, budget))
-    return {"budget": budget, "seed": seed, "results": results, "mean_ranks": _mean_ranks(results)}
-
-
-def _mean_ranks(results: dict) -> dict[str, float]:
-    ranks = {c: [] for c in CONTENDERS}
-    for row in results.values():
-        for c, r in zip(CONTENDERS, _ranks([row[c]["score"] for c in CONTENDERS])):
-            ranks[c].append(r)
-    return {c: statistics.fmean(v) for c, v in ranks.items()}
-
-
-def quality_markdown(results: dict, budget: float) -> str:
-    """The quality table in Markdown: test scores per data set (rank in brackets), then mean ranks."""
-    lines = [
-        f"| data set | rows (train/test) | metric | automl-yaml ({budget:g} s) | FLAML ({budget:g} s) | HGB (untuned) | load |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name, row in results.items():
-        ranks = _ranks([row[c]["score"] for c in CONTENDERS])
-        cells = []
-        for c, r in zip(CONTENDERS, ranks):
-            v = f"{row[c]['score']:.4f} ({r:g})"
-            cells.append(f"**{v}**" if r == min(ranks) else v)
-        a = row["automl-yaml"]
-        load = max(row[c]["load"] for c in CONTENDERS)
-        lines.append(f"| {name} | {a['n_train']:,}/{a['n_test']:,} | {a['metric']} | " + " | ".join(cells) + f" | {load:.1f} |")
-    mean = _mean_ranks(results)
-    lines.append("| **mean rank** | | | " + " | ".join(f"**{mean[c]:.2f}**" for c in CONTENDERS) + " | |")
-    return "\n".join(lines)
-
-
 # =============================================================================== main
 
 
@@ -856,14 +593,13 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--overhead", action="store_true", help="run part 1 (mlx run vs GridSearchCV)")
     ap.add_argument("--parallel", action="store_true", help="run part 2 (n_jobs 2 vs 1)")
-    ap.add_argument("--quality", action="store_true", help="run part 3 (vs FLAML and HGB)")
+    ap.add_argument("--quality", action="store_true", help="run part 3 (benchmarks/quality.py: vs FLAML, AutoGluon, tuned and untuned HGB)")
     ap.add_argument("--strategies", action="store_true", help="run part 4 (the hyperopt strategy's per-trial overhead vs Optuna's TPE; needs the hyperopt extra)")
-    ap.add_argument("--quick", action="store_true", help=f"smoke run: 2 runs, 4 parallel trials, {len(QUICK)} data sets at 15 s")
+    ap.add_argument("--quick", action="store_true", help=f"smoke run: 2 runs, 4 parallel trials, {len(quality.QUICK)} test tasks at {quality.QUICK_BUDGET:g} s")
     ap.add_argument("--runs", type=int, help="repetitions of parts 1 and 2 (default 5 and 3)")
     ap.add_argument("--trials", type=int, help="part 2's random-forest trials (default 24: a 25-second search with one job); part 4's trials (default 40)")
     ap.add_argument("--grids", default="tree,forest", help="part 1's grid sizes: tree (a 3-second job), forest (a 30-second job)")
-    ap.add_argument("--budget", type=float, help="seconds per contender and data set (default 60; --quick: 15)")
-    ap.add_argument("--datasets", help="comma-separated data sets: " + ", ".join(DATASETS))
+    quality.add_arguments(ap)  # --panel, --budget, --tasks, --systems
     ap.add_argument("--seed", type=int, default=SEED)
     ap.add_argument("--json", type=Path, help="also write every number to this JSON file")
     ap.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -878,11 +614,9 @@ def main(argv: list[str] | None = None) -> int:
             from automl_yaml.cli import exit_now
 
             exit_now(0)  # as the mlx command ends
-        else:
-            contender, name, work, budget, seed = rest
-            print(json.dumps(_child_quality(contender, name, work, float(budget), int(seed))))
         return 0
     every = not (a.overhead or a.parallel or a.quality or a.strategies)
+    quality_options = quality.options(ap, a, a.quick) if a.quality or (every and a.quick) else None
     report: dict = {"started": time.strftime("%Y-%m-%d %H:%M"), "cpus": os.cpu_count(), "load_start": os.getloadavg()}
     print(f"benchmarks/search.py — {report['started']}, {_load()}, Python {sys.version.split()[0]}")
     if every or a.overhead:
@@ -892,12 +626,8 @@ def main(argv: list[str] | None = None) -> int:
         report["overhead"] = overhead(a.runs or (2 if a.quick else 5), a.seed, ("tree",) if a.quick else cases)
     if every or a.parallel:
         report["parallel"] = parallel(a.runs or (2 if a.quick else 3), trials=a.trials or (4 if a.quick else 24), seed=a.seed)
-    if every or a.quality:
-        names = a.datasets.split(",") if a.datasets else (QUICK if a.quick else list(DATASETS))
-        unknown = [n for n in names if n not in DATASETS]
-        if unknown:
-            ap.error(f"unknown data set(s) {unknown}; choose from {', '.join(DATASETS)}")
-        report["quality"] = quality(names, a.budget or (15.0 if a.quick else 60.0), a.seed)
+    if quality_options is not None:  # a full quality run takes hours: only when asked for
+        report["quality"] = quality.run(**quality_options)
     if every or a.strategies:
         report["strategies"] = strategies(a.runs or (2 if a.quick else 3), trials=a.trials or (10 if a.quick else 40), seed=a.seed)
     report["load_end"] = os.getloadavg()

@@ -182,6 +182,57 @@ def _fast_sqlite(path: str) -> None:
             cur.close()
 
 
+def _sqlite_path(uri: str) -> str | None:
+    """The file of a ``sqlite:///`` store, or None (another store, or an in-memory one)."""
+    if not uri.startswith("sqlite:///"):
+        return None
+    path = uri[len("sqlite:///") :].split("?", 1)[0]
+    return None if not path or path.startswith(":memory:") else path
+
+
+@contextlib.contextmanager
+def _store_lock(uri: str):
+    """Hold ``<database>.lock`` (a file lock beside a SQLite store) for a block.
+
+    MLflow creates a new store's tables, and runs its schema migrations, the
+    first time a process opens it, with nothing to stop another process doing
+    the same at once: two first ``mlx run`` in one folder failed with
+    ``duplicate column name`` or ``table _alembic_tmp_... already exists``,
+    and could leave the database half-migrated for good. Every process of a
+    run opens the store under this lock, so one creates it and the others
+    find it made. A folder where the lock cannot be created (read-only)
+    cannot hold a new store either: the store's own error says so.
+    """
+    path = _sqlite_path(uri)
+    if path is None:
+        yield
+        return
+    from filelock import FileLock, Timeout
+
+    lock = FileLock(path + ".lock", timeout=300)
+    try:
+        lock.acquire()
+    except (OSError, Timeout):  # no lock to be had: open it as MLflow would
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def open_client(uri: str):
+    """An :class:`mlflow.MlflowClient` on ``uri`` whose store is created (or found made), under :func:`_store_lock`."""
+    _quiet_mlflow()
+    path = _sqlite_path(uri)
+    if path is not None:
+        _fast_sqlite(path)
+    from mlflow import MlflowClient
+
+    with _store_lock(uri):
+        return MlflowClient(tracking_uri=uri)  # MLflow opens the store here: creates its tables, migrates them
+
+
 @contextlib.contextmanager
 def using_uri(uri: str | None):
     """Point MLflow's fluent API at ``uri`` for a block, then put back what was there.
@@ -382,7 +433,6 @@ def _writer_main() -> int:
     logged: list[int] = []
     errors: list[str] = []
     _quiet_mlflow()  # the slow part (importing MLflow), while the parent reads the data
-    from mlflow import MlflowClient
 
     try:
         config = pickle.load(stdin)
@@ -397,10 +447,7 @@ def _writer_main() -> int:
             break
         try:
             if client is None:
-                uri = config["uri"]
-                if uri.startswith("sqlite:///"):
-                    _fast_sqlite(uri[len("sqlite:///") :])
-                client = MlflowClient(tracking_uri=uri)
+                client = open_client(config["uri"])
             write_trial(client, config["experiment_id"], config["parent_run_id"], rec)
             logged.append(rec["number"])
         except Exception as exc:
@@ -463,12 +510,7 @@ class MlflowTracker:
     @property
     def client(self):
         if self._client is None:
-            _quiet_mlflow()
-            if self.uri.startswith("sqlite:///"):
-                _fast_sqlite(self.uri[len("sqlite:///") :])
-            from mlflow import MlflowClient
-
-            self._client = MlflowClient(tracking_uri=self.uri)
+            self._client = open_client(self.uri)
         return self._client
 
     def check(self) -> None:
@@ -493,7 +535,14 @@ class MlflowTracker:
         try:
             self.client.search_experiments(max_results=1)
         except Exception as exc:
-            raise TrackingError(f"cannot use the tracking store {shown}: {type(exc).__name__}: {mask_url(str(exc)).splitlines()[0]}") from None
+            text = mask_url(str(exc)).splitlines()[0] if str(exc) else ""
+            hint = None
+            if "_alembic_tmp_" in text or "duplicate column" in text:
+                hint = (
+                    "the database was left half-made by an interrupted first run (or by two first runs at once, before"
+                    " automl-yaml serialised them): if it holds no run you need, move it aside and run again"
+                )
+            raise TrackingError(f"cannot use the tracking store {shown}: {type(exc).__name__}: {text}", hint=hint) from None
 
     @classmethod
     def _check_without_mlflow(cls, uri: str) -> None:

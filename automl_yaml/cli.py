@@ -176,11 +176,19 @@ def run(spec: str, overrides: tuple[str, ...], resume: bool, no_cache: bool, out
 
     if output:
         overrides = overrides + (f"output={output}",)
+    from .runner import tracking_warning
+
     result = _run(spec, overrides=overrides, resume=resume, cache=not no_cache, quiet=quiet or as_json, progress=not (quiet or as_json))
     if as_json:
         click.echo(json.dumps(result.summary, indent=2, default=str))
     elif quiet:
         click.echo(result.one_line())
+    warning = tracking_warning(result.tracking or {})
+    if warning:
+        # trials missing from MLflow: a script must notice (the outputs are complete; summary.json says it too)
+        if quiet or as_json:
+            click.echo(f"warning: {warning}", err=True)
+        return EXIT_RUNTIME
     return EXIT_OK
 
 

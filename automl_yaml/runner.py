@@ -1333,6 +1333,9 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
         display.print(f"MLflow: run {tr['run_id']} in {tr['tracking_uri']}" + (f"; registered {tr['registered_model']} v{tr['registered_version']}" if tr.get("registered_model") else ""))
         if str(tr["tracking_uri"]).startswith("sqlite:"):
             display.print(f"  browse it: mlflow ui --backend-store-uri {tr['tracking_uri']}")
+    warning = tracking_warning(tr)
+    if warning:
+        display.print(f"[yellow]warning:[/yellow] {escape(warning)}", soft_wrap=True)
     display.print(f"serve it: {summary.get('serve') or serve_command(tr, out / 'model')}", markup=False, soft_wrap=True)  # one line to copy
     from .predict import pickle_refused
 
@@ -1342,6 +1345,24 @@ def _final_display(display: Display, summary: dict, board, metrics, out: Path) -
             "for a model you trust, start the server with MLFLOW_ALLOW_PICKLE_DESERIALIZATION=true",
             markup=False,
         )
+
+
+def tracking_warning(tracking: Mapping) -> str | None:
+    """What a finished run says when some trials could not be logged to MLflow (``mlx run`` then exits 1), else None.
+
+    The run's outputs hold every trial; the experiment in MLflow lacks some,
+    which nobody would notice in a run that ends as a success.
+    """
+    missing = tracking.get("trials_not_logged") or 0
+    if not missing:
+        return None
+    total = missing + (tracking.get("trials_logged") or 0)
+    errors = tracking.get("tracking_errors") or []
+    why = f" ({errors[0]})" if errors else ""
+    return (
+        f"{missing} of {total} trial{'' if total == 1 else 's'} could not be logged to MLflow{why}; "
+        "the run's outputs are complete (every trial is in leaderboard.csv), its MLflow run is not"
+    )
 
 
 def serve_command(tracking: dict, model_dir: Path) -> str:

@@ -31,6 +31,7 @@ import logging
 import math
 import os
 import queue
+import re
 import subprocess
 import sys
 import threading
@@ -60,8 +61,42 @@ def resolve_uri(loaded: LoadedSpec) -> str:
     return uri
 
 
+_INDEX = re.compile(r"\[(\d+)\]")
+_NOT_IN_NAMES = re.compile(r"[^\w.\- /]")
+
+
+def mlflow_name(key: str) -> str:
+    """``key`` as a param, metric or tag name MLflow accepts (the same key, the same name).
+
+    MLflow takes letters, digits, ``_ - . /`` and spaces (a colon too, but not
+    on Windows), and refuses a name a path would read otherwise (``a//b``,
+    ``/a``, ``..``). A searched option of a selection step is
+    ``select[1].univariate.k``: its index becomes a part, ``select.1.univariate.k``;
+    any other character is ``_``.
+    """
+    name = _NOT_IN_NAMES.sub("_", _INDEX.sub(r".\1", str(key)))
+    name = "/".join(part if part not in ("", ".", "..") else "_" for part in name.split("/"))
+    return name[:MAX_KEY]
+
+
 def flatten(data: Any, prefix: str = "") -> dict[str, str]:
-    """``{"a": {"b": 1}}`` -> ``{"a.b": "1"}``; lists are kept as JSON-ish text."""
+    """``{"a": {"b": 1}}`` -> ``{"a.b": "1"}``; lists are kept as JSON-ish text.
+
+    The names are MLflow's (:func:`mlflow_name`); two keys that would get the
+    same name (``a[1]`` and ``a.1``) are told apart by a suffix (``a.1_2``).
+    """
+    out: dict[str, str] = {}
+    for key, value in _flat(data, prefix).items():
+        name = mlflow_name(key)
+        n = 1
+        while name in out:
+            n += 1
+            name = f"{mlflow_name(key)[: MAX_KEY - len(str(n)) - 1]}_{n}"
+        out[name] = value if len(value) <= MAX_PARAM else value[: MAX_PARAM - 1] + "…"
+    return out
+
+
+def _flat(data: Any, prefix: str = "") -> dict[str, str]:
     import json
 
     out: dict[str, str] = {}
@@ -69,12 +104,12 @@ def flatten(data: Any, prefix: str = "") -> dict[str, str]:
         for k, v in data.items():
             key = f"{prefix}.{k}" if prefix else str(k)
             if isinstance(v, dict) and v and not _is_space(v):
-                out.update(flatten(v, key))
+                out.update(_flat(v, key))
             else:
                 out[key] = v if isinstance(v, str) else json.dumps(v, default=str)
     else:
         out[prefix or "value"] = json.dumps(data, default=str)
-    return {k[:MAX_KEY]: (v if len(v) <= MAX_PARAM else v[: MAX_PARAM - 1] + "…") for k, v in out.items()}
+    return out
 
 
 def _is_space(d: dict) -> bool:
@@ -295,13 +330,19 @@ def write_trial(client, experiment_id: str, parent_run_id: str, rec: dict[str, A
         tags["trial.error"] = rec["error"][:4000]
     run = client.create_run(experiment_id, start_time=rec["start"], tags=tags)
     end = rec["end"]
-    metrics = [Metric(f"cv_{name}_{stat}", v, end, 0) for name, s in rec["scores"].items() for stat, v in s.items()]
+    metrics = [Metric(mlflow_name(f"cv_{name}_{stat}"), v, end, 0) for name, s in rec["scores"].items() for stat, v in s.items()]
     metrics.append(Metric("fit_time", rec["fit_time"], end, 0))
     metrics.append(Metric("duration", rec["duration"], end, 0))
-    params = [Param(k, v) for k, v in rec["params"].items()][:100]
-    client.log_batch(run.info.run_id, metrics=metrics, params=params, tags=[RunTag("trial.duration", f"{rec['duration']:.3f}")])
+    params = [Param(mlflow_name(k), v) for k, v in rec["params"].items()][:100]
     status = "FINISHED" if rec["status"] == "ok" else ("KILLED" if rec["status"] in ("pruned", "timeout") else "FAILED")
-    client.set_terminated(run.info.run_id, status, end_time=end)
+    try:
+        client.log_batch(run.info.run_id, metrics=metrics, params=params, tags=[RunTag("trial.duration", f"{rec['duration']:.3f}")])
+        client.set_terminated(run.info.run_id, status, end_time=end)
+    except BaseException:
+        # no half-written trial left RUNNING under the parent (the trial is reported as not logged)
+        with contextlib.suppress(Exception):
+            client.delete_run(run.info.run_id)
+        raise
 
 
 class TrialWriter:
@@ -328,6 +369,7 @@ class TrialWriter:
         self.client = None
         self.sent: list[dict[str, Any]] = []
         self.logged: set[int] = set()  # by this process
+        self.attempted: set[int] = set()  # by this process: a trial it could not write is not tried again (no second half-run)
         self.errors: list[str] = []
         self._queue: queue.Queue = queue.Queue()
         self.proc: subprocess.Popen | None = None
@@ -383,6 +425,7 @@ class TrialWriter:
                 pipe.close()
 
     def _write(self, rec: dict[str, Any]) -> None:
+        self.attempted.add(rec["number"])
         try:
             write_trial(self.client, self.config["experiment_id"], self.config["parent_run_id"], rec)
             self.logged.add(rec["number"])
@@ -416,9 +459,9 @@ class TrialWriter:
                 if self.sent:
                     errors.append(f"the MLflow writer process ended with code {self.proc.returncode}; its trials were written here")
         for rec in self.sent:  # anything the child did not log
-            if rec["number"] not in logged:
+            if rec["number"] not in logged and rec["number"] not in self.attempted:
                 self._write(rec)
-        return len(logged), errors
+        return len(logged), list(dict.fromkeys(errors))  # one line per cause, not per trial
 
 
 def _writer_main() -> int:
@@ -505,6 +548,7 @@ class MlflowTracker:
         self._errors: list[str] = []
         self._client = None
         self.trials_logged = 0
+        self.trials_not_logged = 0  # sent to the writer, not in the store: said at the end of the run (exit 1)
 
     # ------------------------------------------------------------------ set-up
     @property
@@ -611,13 +655,13 @@ class MlflowTracker:
             "automl_yaml.task": dataset.task,
         }
         for name, fp in dataset.fingerprints.items():
-            tags[f"data.fingerprint.{name}"] = str(fp)
+            tags[mlflow_name(f"data.fingerprint.{name}")] = str(fp)
         if self.loaded.path is not None:
             sha, dirty = git_commit(self.loaded.path.resolve().parent)
             if sha:
                 tags["mlflow.source.git.commit"] = sha
                 tags["automl_yaml.git_dirty"] = str(dirty).lower()
-        tags.update(self.spec.tracking.tags)
+        tags.update({mlflow_name(k): v for k, v in self.spec.tracking.tags.items()})
         run = self.client.create_run(self.experiment_id, tags=tags)
         self.run_id = run.info.run_id
         params = flatten(self.loaded.redacted(), "spec")
@@ -647,7 +691,8 @@ class MlflowTracker:
             writer, self._writer = self._writer, None
             logged, errors = writer.close()
             self.trials_logged += logged
-            self._errors += errors
+            self.trials_not_logged += len({rec["number"] for rec in writer.sent}) - logged
+            self._errors += [e for e in errors if e not in self._errors]
 
     def finish(
         self,
@@ -666,8 +711,8 @@ class MlflowTracker:
 
         self.drain()
         now = int(time.time() * 1000)
-        metrics = [Metric(f"holdout_{k}", float(v), now, 0) for k, v in holdout.items() if v is not None and math.isfinite(v)]
-        metrics += [Metric(f"cv_{k}", float(v), now, 0) for k, v in best_cv.items() if v is not None and math.isfinite(v)]
+        metrics = [Metric(mlflow_name(f"holdout_{k}"), float(v), now, 0) for k, v in holdout.items() if v is not None and math.isfinite(v)]
+        metrics += [Metric(mlflow_name(f"cv_{k}"), float(v), now, 0) for k, v in best_cv.items() if v is not None and math.isfinite(v)]
         trials = summary.get("trials", {})
         metrics += [Metric(f"trials_{k}", float(v), now, 0) for k, v in trials.items() if isinstance(v, (int, float))]
         self.client.log_batch(self.run_id, metrics=metrics)
@@ -684,6 +729,10 @@ class MlflowTracker:
                 info["model_uri"] = f"runs:/{self.run_id}/model"
                 info["logged_model_uri"] = model_info.model_uri
                 self._logged_model_uri = model_info.model_uri
+        if self.spec.tracking.log_trials is True:
+            info["trials_logged"] = self.trials_logged
+            if self.trials_not_logged:
+                info["trials_not_logged"] = self.trials_not_logged
         if self._errors:
             info["tracking_errors"] = self._errors[:5]
         return info

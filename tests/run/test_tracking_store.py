@@ -6,12 +6,14 @@ Real processes on a real SQLite store: MLflow creates a new store's tables
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 pytestmark = pytest.mark.slow
@@ -69,3 +71,71 @@ def test_processes_opening_a_new_store_together_make_it_once(tmp_path: Path) -> 
     client = MlflowClient(f"sqlite:///{spec.parent / 'mlflow.db'}")  # complete: usable by anyone after them
     experiment = client.create_experiment("after")
     assert client.create_run(experiment).info.status == "RUNNING"
+
+
+def _trial_runs(uri: str, experiment: str):
+    from mlflow import MlflowClient
+
+    client = MlflowClient(tracking_uri=uri)
+    exp = client.get_experiment_by_name(experiment)
+    runs = client.search_runs([exp.experiment_id], max_results=1000)
+    parents = [r for r in runs if "mlflow.parentRunId" not in r.data.tags]
+    return parents, [r for r in runs if "mlflow.parentRunId" in r.data.tags]
+
+
+def test_a_searched_selection_option_is_logged_under_a_name_mlflow_accepts(tmp_path, small_spec, capsys) -> None:
+    """``select[1].univariate.k`` (the README's spec searches it) has brackets, which MLflow refuses:
+    every trial's run stayed RUNNING twice, without params or metrics, and the run said nothing."""
+    from automl_yaml.cli import main
+
+    spec = small_spec(
+        {
+            "select": [{"variance": {"threshold": 0.0}}, {"univariate": {"k": {"int": [2, 4]}}}],
+            "search": {"budget": {"trials": 4}},
+            "tracking": {"experiment": "select"},
+        }
+    )
+    assert main(["run", str(spec), "--quiet"]) == 0
+    assert "could not be logged" not in capsys.readouterr().err
+    parents, trials = _trial_runs(f"sqlite:///{tmp_path / 'mlflow.db'}", "select")
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert sorted(int(r.data.tags["trial.number"]) for r in trials) == [0, 1, 2, 3]  # each once
+    for run in trials:
+        assert run.info.status in ("FINISHED", "FAILED")
+        assert int(run.data.params["select.1.univariate.k"]) in (2, 3, 4)
+        assert "duration" in run.data.metrics
+    summary = json.loads((tmp_path / "runs" / "small" / "summary.json").read_text())
+    assert summary["tracking"]["trials_logged"] == 4 and "trials_not_logged" not in summary["tracking"]
+
+
+def test_trials_mlflow_refuses_are_said_and_fail_the_command(tmp_path, small_spec, capsys, monkeypatch) -> None:
+    """A store that refuses the trials' runs: no half-written run is left RUNNING, the terminal and
+    summary.json say how many are missing and why, and ``mlx run`` exits 1 (its outputs are complete)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    from automl_yaml.cli import main
+
+    monkeypatch.setenv("MLX_TRACKING_SERVICE", "0")  # MLflow in this process, where the refusal is set
+    monkeypatch.setenv("MLX_TRACKING_WRITER", "thread")
+    real = MlflowClient.log_batch
+
+    def log_batch(self, run_id, metrics=(), params=(), tags=(), *args, **kw):
+        if any(p.key == "model" for p in params or ()):  # a trial's params (the parent's are spec.*)
+            raise MlflowException("the store refused this batch")
+        return real(self, run_id, metrics, params, tags, *args, **kw)
+
+    monkeypatch.setattr(MlflowClient, "log_batch", log_batch)
+    spec = small_spec({"tracking": {"experiment": "refused"}, "search": {"budget": {"trials": 3}}})
+    assert main(["run", str(spec)]) == 1
+    err = capsys.readouterr().err
+    assert "3 of 3 trials could not be logged to MLflow" in err and "the store refused this batch" in err
+    assert "Traceback" not in err
+    out = tmp_path / "runs" / "small"
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["tracking"]["trials_not_logged"] == 3
+    assert any("the store refused this batch" in e for e in summary["tracking"]["tracking_errors"])
+    assert (out / "model").is_dir() and len(pd.read_csv(out / "leaderboard.csv")) == 3
+    parents, trials = _trial_runs(f"sqlite:///{tmp_path / 'mlflow.db'}", "refused")
+    assert len(parents) == 1 and parents[0].info.status == "FINISHED"
+    assert trials == []  # the half-written runs are deleted, not left RUNNING (twice)

@@ -421,7 +421,8 @@ def _prepare_search_dir(out: Path, state: dict, resume: bool, display: Display) 
             from .io import atomic_write_json
 
             display.note(f"resuming the search in {sdir} with {', '.join(keys)} changed")
-            atomic_write_json(path, {**state, "resumed_from": old.get("spec_hash")})
+            kept = {"tracking": old["tracking"]} if "tracking" in old else {}  # the parent run the search continues
+            atomic_write_json(path, {**state, "resumed_from": old.get("spec_hash"), **kept})
         elif old.get("complete"):
             display.note(f"the search in {sdir} was complete: no trial is run again; the best one is refitted and tracked anew")
         return sdir
@@ -445,6 +446,26 @@ def _changed_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
             out += _changed_keys(old.get(k), new.get(k), f"{prefix}.{k}" if prefix else str(k))
         return out
     return [] if old == new else [prefix or "the spec"]
+
+
+def _read_state(sdir: Path) -> dict:
+    try:
+        state = json.loads((sdir / STATE).read_text())
+    except (OSError, ValueError):
+        return {}
+    return state if isinstance(state, dict) else {}
+
+
+def _remember_parent(sdir: Path, tracker) -> None:
+    """The search's MLflow parent run, in its state: ``--resume`` continues it (the URI as shown: no secret)."""
+    from .io import atomic_write_json
+    from .spec import mask_url
+
+    if not tracker.run_id:
+        return
+    state = _read_state(sdir)
+    state["tracking"] = {"run_id": tracker.run_id, "uri": mask_url(tracker.uri)}
+    atomic_write_json(sdir / STATE, state)
 
 
 def _mark_complete(sdir: Path) -> None:
@@ -844,6 +865,7 @@ class _Job:
         from .outputs import SEARCH
 
         self.folder.claim(SEARCH)  # mlx's, whatever the search writes into it
+        previous = _read_state(self.out / SEARCH_DIR)  # before a new search replaces it: its MLflow parent run
         self.sdir = _prepare_search_dir(self.out, state, self.resume, self.display)
         from .search.driver import _n_workers
         from .search.evaluator import fold_cache_bytes
@@ -860,7 +882,8 @@ class _Job:
         strategy_cls = R.strategies.get(spec.search.strategy).load()
         searcher = strategy_cls(self.space, directions=directions, seed=spec.seed, options=spec.search.options, budget_trials=plan.trials, workdir=self.sdir)
         if self.tracker.enabled:
-            self.tracker.start(plan=plan, dataset=ds, strategy=spec.search.strategy, version=__version__)
+            self.tracker.start(plan=plan, dataset=ds, strategy=spec.search.strategy, version=__version__, **self._parent_run(previous))
+            _remember_parent(self.sdir, self.tracker)
         budget = spec.search.budget
         self.display.print(
             f"[bold]searching[/bold] {len(self.space.models)} model(s) with {spec.search.strategy}"
@@ -932,6 +955,31 @@ class _Job:
             )
         if self.sides_late:
             self._start_sides_late()  # if the search did not (it ended with no worker idle)
+
+    def _parent_run(self, previous: dict) -> dict[str, Any]:
+        """What the tracker continues or ends of the last search in this folder (see :meth:`MlflowTracker.start`).
+
+        ``--resume`` of an unfinished search continues its parent run, with the
+        finished trials its journal holds (those missing in MLflow are written):
+        one search is one parent run. A new search ends the discarded one's
+        parent run, left ``RUNNING`` when its process was killed. Only in the
+        same store (a resume under another ``MLFLOW_TRACKING_URI`` starts a
+        parent run that holds every trial).
+        """
+        from .spec import mask_url
+
+        old = previous.get("tracking") or {}
+        if not old.get("run_id") or previous.get("complete") or old.get("uri") != mask_url(self.tracker.uri):
+            return {}
+        if not self.resume:
+            return {"abandoned": old["run_id"]}
+        from .search.journal import read_journal
+        from .tracking import trial_record
+
+        done: list = []
+        with contextlib.suppress(Exception):  # the search reads the journal again, and says what is wrong with it
+            done = [trial_record(r) for r in read_journal(self.sdir / "trials.jsonl", self.space)[0]]
+        return {"reopen": old["run_id"], "done": done}
 
     def _start_sides_late(self) -> None:
         """With workers on every core, what follows the search starts as it ends (see start()).

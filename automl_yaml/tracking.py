@@ -471,7 +471,8 @@ def _writer_main() -> int:
     import pickle
     import signal
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C and SIGTERM are the parent's to handle
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # (it ends when the pipe closes)
     stdin = sys.stdin.buffer
     logged: list[int] = []
     errors: list[str] = []
@@ -640,11 +641,32 @@ class MlflowTracker:
             return exp.experiment_id
 
     # -------------------------------------------------------------------- run
-    def start(self, *, plan, dataset, strategy: str, version: str) -> None:
-        """Open the parent run: spec params, tags, the redacted spec and the plan."""
+    def start(
+        self,
+        *,
+        plan,
+        dataset,
+        strategy: str,
+        version: str,
+        reopen: str | None = None,
+        done: list[dict[str, Any]] | None = None,
+        abandoned: str | None = None,
+    ) -> None:
+        """Open the parent run: spec params, tags, the redacted spec and the plan.
+
+        ``reopen``: the parent run of the interrupted search this run resumes
+        (``--resume``): it is continued, so that one search is one parent
+        run; ``done`` are that search's finished trials (from its journal),
+        written under the parent where they are missing (the process that
+        was writing them was killed). ``abandoned``: the parent run of an
+        unfinished search this run discards; left ``RUNNING`` by a killed
+        process, it is marked ``KILLED``.
+        """
         from mlflow.entities import Param, RunTag
 
         self.experiment_id = self._experiment()
+        if abandoned:
+            self._end_if_running(abandoned, "KILLED")
         tags = {
             "mlflow.runName": f"{self.spec.name}",
             "mlflow.source.type": "LOCAL",
@@ -662,9 +684,20 @@ class MlflowTracker:
                 tags["mlflow.source.git.commit"] = sha
                 tags["automl_yaml.git_dirty"] = str(dirty).lower()
         tags.update({mlflow_name(k): v for k, v in self.spec.tracking.tags.items()})
-        run = self.client.create_run(self.experiment_id, tags=tags)
-        self.run_id = run.info.run_id
         params = flatten(self.loaded.redacted(), "spec")
+        old = self._reopen(reopen) if reopen else None
+        if old is None:
+            run = self.client.create_run(self.experiment_id, tags=tags)
+            self.run_id = run.info.run_id
+        else:
+            self.run_id = old.info.run_id
+            # a param cannot change in MLflow: a value --resume changed (search.budget) is a tag
+            changed = {k: v for k, v in params.items() if k in old.data.params and old.data.params[k] != v}
+            params = {k: v for k, v in params.items() if k not in old.data.params}
+            tags.pop("mlflow.runName")
+            tags.update({mlflow_name(f"resumed.{k}")[:MAX_KEY]: v for k, v in changed.items()})
+            tags["automl_yaml.resumed"] = str(int(old.data.tags.get("automl_yaml.resumed", "0")) + 1)
+            self.client.log_batch(self.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
         items = [Param(k, v) for k, v in params.items()]
         for i in range(0, len(items), 100):  # log_batch takes at most 100 params
             self.client.log_batch(self.run_id, params=items[i : i + 100])
@@ -673,6 +706,49 @@ class MlflowTracker:
             if self._writer is None:
                 self._writer = TrialWriter()
             self._writer.begin(self.uri, self.experiment_id, self.run_id, self.client)
+            for rec in self.missing_trials(done or []):
+                self._writer.put(rec)
+
+    def _reopen(self, run_id: str):
+        """The interrupted search's parent run, ``RUNNING`` again; None if it cannot be continued
+        (deleted, in another experiment or store): the run then gets a new parent holding every trial."""
+        try:
+            old = self.client.get_run(run_id)
+        except Exception:  # noqa: BLE001 - not in this store
+            return None
+        if old.info.experiment_id != self.experiment_id or old.info.lifecycle_stage != "active":
+            return None
+        self.client.update_run(run_id, status="RUNNING")  # as mlflow.start_run(run_id=...) reopens a run
+        return old
+
+    def _end_if_running(self, run_id: str, status: str) -> None:
+        with contextlib.suppress(Exception):  # a run that is gone has nothing to end
+            if self.client.get_run(run_id).info.status == "RUNNING":
+                self.client.log_batch(run_id, tags=[_tag("automl_yaml.error", "the process was killed; its search was discarded by a later run")])
+                self.client.set_terminated(run_id, status)
+
+    def missing_trials(self, recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Of ``recs``, the trials not complete under the parent run: a trial half-written
+        (``RUNNING``, its writer killed) is deleted and written again; a complete one is kept."""
+        if not recs:
+            return recs
+        try:
+            runs = self.client.search_runs(
+                [self.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{self.run_id}'", max_results=50000
+            )
+        except Exception:  # noqa: BLE001 - write them all rather than lose any
+            return recs
+        done: set[int] = set()
+        for run in runs:
+            number = run.data.tags.get("trial.number")
+            if number is None:
+                continue
+            if run.info.status == "RUNNING":  # half-written
+                with contextlib.suppress(Exception):
+                    self.client.delete_run(run.info.run_id)
+            else:
+                done.add(int(number))
+        return [rec for rec in recs if rec["number"] not in done]
 
     def wait_checked(self) -> None:
         """The store was checked by :meth:`check` already (in this process)."""
@@ -778,6 +854,12 @@ class MlflowTracker:
                 self.client.set_terminated(self.run_id, status)
         except Exception:
             pass
+
+
+def _tag(key: str, value: str):
+    from mlflow.entities import RunTag
+
+    return RunTag(key, value)
 
 
 def _checkpoint(uri: str) -> None:
@@ -1114,6 +1196,7 @@ class ServiceTracker:
         self._pending_check = False
         self._check_seq = 0
         self._started = False
+        self._start_sent = False  # the child may have opened the parent run, even if its answer never came (Ctrl+C)
 
     @property
     def proc(self) -> subprocess.Popen | None:
@@ -1178,25 +1261,7 @@ class ServiceTracker:
     def _not_in_store(self, local: MlflowTracker, recs: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """The trials to write again: a child killed between writing a trial and acknowledging it
         left it complete (kept) or half-written (deleted, written again)."""
-        if not recs:
-            return recs
-        try:
-            runs = local.client.search_runs(
-                [self.experiment_id], filter_string=f"tags.`mlflow.parentRunId` = '{self.run_id}'", max_results=50000
-            )
-        except Exception:  # noqa: BLE001 - write them all rather than lose any
-            return recs
-        done: set[int] = set()
-        for run in runs:
-            number = run.data.tags.get("trial.number")
-            if number is None:
-                continue
-            if run.info.status == "RUNNING":  # half-written
-                with contextlib.suppress(Exception):
-                    local.client.delete_run(run.info.run_id)
-            else:
-                done.add(int(number))
-        return [rec for rec in recs if rec["number"] not in done]
+        return local.missing_trials(recs)
 
     # ----------------------------------------------------------- the tracker
     def check(self) -> None:
@@ -1223,19 +1288,23 @@ class ServiceTracker:
             self._stop()
             raise
 
-    def start(self, *, plan, dataset, strategy: str, version: str) -> None:
+    def start(self, *, plan, dataset, strategy: str, version: str, **resumed: Any) -> None:
+        """See :meth:`MlflowTracker.start` (``resumed``: its ``reopen``, ``done`` and ``abandoned``)."""
         self.wait_checked()
         facts = _DatasetFacts(dataset.task, dict(dataset.fingerprints), len(dataset.X_train))
+        if self.spec.tracking.log_trials is True:
+            self._sent.extend(resumed.get("done") or [])  # the child writes those missing; if it dies, the take-over does
         if self._local is None:
             try:
-                self.run_id, self.experiment_id = self._call("start", plan=None, dataset=facts, strategy=strategy, version=version)
+                self._start_sent = True
+                self.run_id, self.experiment_id = self._call("start", plan=None, dataset=facts, strategy=strategy, version=version, **resumed)
                 self._started = True
                 return
             except _ServiceDied:
                 pass
         local = self._take_over()
         if local.run_id is None:
-            local.start(plan=plan, dataset=facts, strategy=strategy, version=version)
+            local.start(plan=plan, dataset=facts, strategy=strategy, version=version, **resumed)
             self.run_id, self.experiment_id = local.run_id, local.experiment_id
 
     def log_trial(self, result, *, params: dict[str, Any] | None = None) -> None:
@@ -1276,10 +1345,17 @@ class ServiceTracker:
         self._stop()
 
     def fail(self, error: str, status: str = "FAILED") -> None:
+        """End the parent run ``FAILED`` (``KILLED`` on Ctrl+C or SIGTERM), never leave it ``RUNNING``."""
         try:
             if self._local is None and self._svc is not None:
-                if self._started:  # else there is no run to mark (its late answers are told apart by number)
-                    self._call("fail", error, status, timeout=30)
+                # A start that was sent may have opened the run even if Ctrl+C cut the wait for its answer:
+                # the child does the calls in order, so its fail ends that run (it has none otherwise).
+                if self._start_sent:
+                    try:
+                        self._call("fail", error, status, timeout=30)
+                    except _ServiceDied:  # the child is gone (killed with the run's group): end the run from here
+                        if self.run_id is not None:
+                            self._take_over().fail(error, status)
             elif self._local is not None:
                 self._local.fail(error, status)
         except Exception:  # noqa: BLE001 - failing to mark a failed run must not hide its error
@@ -1329,7 +1405,10 @@ def _service_main() -> int:
 
     from .errors import AutomlYamlError
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl+C is the parent's to handle; it tells us
+    # Ctrl+C and SIGTERM are the parent's to handle (sent to the whole process group, they reach
+    # us too): it tells us to end the run; if it is killed, the pipe closes and we finish what it sent
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     os.environ["MLX_TRACKING_WRITER"] = "thread"  # the trials' writer thread runs here, off the search
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     lock = threading.Lock()

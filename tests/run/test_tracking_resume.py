@@ -94,15 +94,19 @@ def test_resume_after_sigkill_continues_and_finishes_the_same_parent_run(tmp_pat
     client.update_run(logged[0].info.run_id, status="RUNNING")
     client.delete_run(logged[1].info.run_id)
 
-    assert main(["run", str(spec), "--resume", "--quiet"]) == 0
+    # resumed with a larger budget (a param MLflow will not change: the new value is a tag)
+    assert main(["run", str(spec), "--resume", "--quiet", "--set", "search.budget.trials=9"]) == 0
     parents, trials = _runs(tmp_path)
     assert list(parents) == [parent_id], "the resumed search continued its parent run"
-    assert parents[parent_id].info.status == "FINISHED"
+    parent = parents[parent_id]
+    assert parent.info.status == "FINISHED"
     assert json.loads((out / "summary.json").read_text())["tracking"]["run_id"] == parent_id
     assert all(t.data.tags["mlflow.parentRunId"] == parent_id for t in trials)
-    assert sorted(int(t.data.tags["trial.number"]) for t in trials) == list(range(8)), "every trial once, from both halves"
+    assert sorted(int(t.data.tags["trial.number"]) for t in trials) == list(range(9)), "every trial once, from both halves"
     assert {t.info.status for t in trials} == {"FINISHED"}
-    assert "holdout_accuracy" in parents[parent_id].data.metrics
+    assert "holdout_accuracy" in parent.data.metrics
+    assert parent.data.params["spec.search.budget.trials"] == "8"
+    assert parent.data.tags["resumed.spec.search.budget.trials"] == "9" and parent.data.tags["automl_yaml.resumed"] == "1"
 
 
 def test_a_new_search_ends_the_parent_run_a_killed_one_left_running(tmp_path, small_spec) -> None:

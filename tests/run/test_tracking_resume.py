@@ -134,11 +134,12 @@ def _tracking_process(sid: int) -> int:
     raise AssertionError("no tracking process")
 
 
-@pytest.mark.parametrize("child_signal", [signal.SIGTERM, signal.SIGKILL])
-def test_ctrl_c_ends_the_parent_run_killed_whatever_became_of_the_tracking_process(tmp_path, small_spec, child_signal) -> None:
-    """SIGTERM sent to the whole group reaches the tracking process too: it leaves the run to the
-    command (which stops as on Ctrl+C); killed, the command ends the parent run itself. Either way
-    the parent run is KILLED, not RUNNING, and ``--resume`` finishes it."""
+@pytest.mark.parametrize("how", ["sigterm", "tracking-process-killed"])
+def test_a_stopped_run_ends_its_parent_run_killed_and_resume_finishes_it(tmp_path, small_spec, how) -> None:
+    """SIGTERM sent to the whole group (``timeout``, a scheduler) reaches the tracking process too: it
+    leaves the run to the command, which stops as on Ctrl+C. With the tracking process killed, Ctrl+C
+    ends the parent run from the command itself. Either way the parent run is KILLED, not RUNNING,
+    and ``--resume`` finishes it."""
     spec = _spec(small_spec, trials=6)
     out = tmp_path / "runs" / "small"
     env = {**os.environ, "MPLBACKEND": "Agg"}
@@ -149,10 +150,12 @@ def test_ctrl_c_ends_the_parent_run_killed_whatever_became_of_the_tracking_proce
     while time.monotonic() < deadline and proc.poll() is None and len(_finished(out)) < 2:
         time.sleep(0.1)
     assert proc.poll() is None, f"the run ended before it could be stopped:\n{proc.communicate()[1]}"
-    child = _tracking_process(proc.pid)
-    os.kill(child, child_signal)
-    time.sleep(1)  # the signal has done what it does
-    os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C
+    if how == "sigterm":
+        os.killpg(proc.pid, signal.SIGTERM)
+    else:
+        os.kill(_tracking_process(proc.pid), signal.SIGKILL)
+        time.sleep(1)  # it is gone
+        os.killpg(proc.pid, signal.SIGINT)  # Ctrl+C
     _, err = proc.communicate(timeout=180)
     assert proc.returncode == 130, err
     parents, _ = _runs(tmp_path)

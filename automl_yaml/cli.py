@@ -170,7 +170,13 @@ def plan(spec: str, fmt: str, overrides: tuple[str, ...]) -> int:
 @click.option("--output", "-o", type=click.Path(path_type=str), help="The output folder (overrides `output:`).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress display; print only the result line.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON on stdout.")
-def run(spec: str, overrides: tuple[str, ...], resume: bool, no_cache: bool, output: str | None, quiet: bool, as_json: bool) -> int:
+@click.option(
+    "--challenge",
+    metavar="MODEL",
+    help="Retrain against a registered model (models:/NAME@champion): both are scored on this run's held-out rows,"
+    " and the new version takes tracking.alias only if it wins under tracking.promote.",
+)
+def run(spec: str, overrides: tuple[str, ...], resume: bool, no_cache: bool, output: str | None, quiet: bool, as_json: bool, challenge: str | None) -> int:
     """Run the whole job: load, search, evaluate on the held-out test set, track."""
     from .runner import run as _run
 
@@ -178,7 +184,7 @@ def run(spec: str, overrides: tuple[str, ...], resume: bool, no_cache: bool, out
         overrides = overrides + (f"output={output}",)
     from .runner import tracking_warning
 
-    result = _run(spec, overrides=overrides, resume=resume, cache=not no_cache, quiet=quiet or as_json, progress=not (quiet or as_json))
+    result = _run(spec, overrides=overrides, resume=resume, cache=not no_cache, quiet=quiet or as_json, progress=not (quiet or as_json), challenge=challenge)
     if as_json:
         click.echo(json.dumps(result.summary, indent=2, default=str))
     elif quiet:

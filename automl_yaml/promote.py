@@ -25,6 +25,24 @@ from typing import Any
 
 
 @dataclasses.dataclass(frozen=True)
+class GateInput:
+    """What the tracker needs to decide (picklable: it may cross to the tracking process).
+
+    ``X`` and ``y`` are the rows both models are scored on (the held-out test
+    rows, labels as in the data); ``challenger`` is the new model's score on
+    them; ``champion_uri`` is ``mlx run --challenge``'s model, else the alias's holder.
+    """
+
+    rule: Any
+    metric: dict[str, Any]
+    X: Any
+    y: Any
+    challenger: float | None
+    rows: int
+    champion_uri: str | None = None
+
+
+@dataclasses.dataclass(frozen=True)
 class Decision:
     """What the gate decided, and why; written to ``summary.json`` and to the version's tags."""
 
@@ -73,7 +91,7 @@ def decide(
         return Decision(False, f"the champion (version {champion_version}) could not be scored on the same rows: {champion_error}", **common)
     if challenger is None or champion is None or not (math.isfinite(challenger) and math.isfinite(champion)):
         return Decision(False, f"{metric} could not be computed for both models on the same rows", **common)
-    min_delta = float(getattr(rule, "min_delta", 0.0) or 0.0)
+    min_delta = float((rule.get("min_delta") if isinstance(rule, dict) else getattr(rule, "min_delta", 0.0)) or 0.0)
     gain = (challenger - champion) if greater_is_better else (champion - challenger)
     direction = "higher" if greater_is_better else "lower"
     versus = f"{metric} {challenger:.6g} against the champion's {champion:.6g} (version {champion_version}) on the same {rows or ''} rows".replace("  ", " ")

@@ -490,6 +490,7 @@ def run(
     quiet: bool = False,
     progress: bool = True,
     environ=None,
+    challenge: str | None = None,
 ) -> RunResult:
     """Run a spec end to end.
 
@@ -503,6 +504,8 @@ def run(
         cache: Use the Parquet cache of loaded sources.
         quiet: Print nothing (results come back in the :class:`RunResult`).
         progress: Show progress bars (on stderr).
+        challenge: A registered model (``models:/NAME@champion``) the new one must beat on the
+            same held-out rows to take ``tracking.alias`` (:mod:`automl_yaml.promote`).
 
     Returns:
         A :class:`RunResult`.
@@ -516,6 +519,13 @@ def run(
     else:
         loaded = load_spec(source, overrides=overrides, environ=environ, frames=frames)
     loaded.require_frames()  # before the output folder is made
+    if challenge is not None:
+        t = loaded.spec.tracking
+        if not (t.enabled and t.register_as and t.alias):
+            raise UsageError(
+                "--challenge needs a registered model: the new version takes the alias only if it beats the one named",
+                hint="set tracking.register (and keep tracking.alias) in the spec",
+            )
     display = Display(quiet, progress)
     from rich.markup import escape
 
@@ -523,7 +533,7 @@ def run(
         display.print(f"[yellow]{escape(w.render())}[/yellow]")  # a hint such as pip install "automl-yaml[s3]" is not markup
     out = loaded.output_dir
     with _lock(out), _quiet_warnings():
-        return _run(loaded, display, out, resume=resume, cache=cache, overrides=overrides)
+        return _run(loaded, display, out, resume=resume, cache=cache, overrides=overrides, challenge=challenge)
 
 
 @contextlib.contextmanager
@@ -563,7 +573,7 @@ def resume_command(path: Path | str | None, overrides=()) -> str:
     return " ".join(["mlx run", shlex.quote(str(path or "SPEC")), *sets, "--resume"])
 
 
-def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache: bool, overrides=()) -> RunResult:
+def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache: bool, overrides=(), challenge: str | None = None) -> RunResult:
     """Execute the plan's steps in its (topological) order; see :class:`_Job`.
 
     The results are written into a staging folder and moved into ``out`` at
@@ -596,7 +606,7 @@ def _run(loaded: LoadedSpec, display: Display, out: Path, *, resume: bool, cache
         raise failure from exc
 
     try:
-        job = _Job(loaded, display, out, plan, resume=resume, cache=cache, folder=folder)
+        job = _Job(loaded, display, out, plan, resume=resume, cache=cache, folder=folder, challenge=challenge)
         _execute(job, loaded, display, again, stored)
         job.summary["steps"] = job.executed
         job.summary["serve"] = serve_command(job.summary.get("tracking") or {}, out / "model")  # for scripts: mlx run --json
@@ -654,7 +664,7 @@ class _Job:
     attributes (the frames, the dataset, the search outcome, the model...).
     """
 
-    def __init__(self, loaded: LoadedSpec, display: Display, out: Path, plan, *, resume: bool, cache: bool, folder=None):
+    def __init__(self, loaded: LoadedSpec, display: Display, out: Path, plan, *, resume: bool, cache: bool, folder=None, challenge=None):
         from .outputs import OutputFolder
         from .tracking import make_tracker
 
@@ -667,6 +677,7 @@ class _Job:
         self.plan = plan
         self.resume = resume
         self.cache = cache
+        self.challenge = challenge  # mlx run --challenge: the model the new one must beat
         self.tracker = make_tracker(loaded)
         self.t_start = time.perf_counter()
         self.timings: dict[str, float] = {}
@@ -716,6 +727,9 @@ class _Job:
             # fail fast: a tracking server that does not answer before any data is
             # read; the store itself is checked meanwhile, and awaited before the search
             self.tracker.check()
+            if self.challenge:
+                version = self.tracker.check_champion(self.challenge)  # a typo is said before any training
+                self.display.note(f"challenging {self.challenge} (version {version}): the new model takes the alias only if it beats it")
         if workers:
             # trials will run in worker processes: start their fork server now,
             # so that its imports (about a second) overlap the data loading
@@ -1203,10 +1217,60 @@ class _Job:
     def step_register(self, step) -> None:
         t = time.perf_counter()
         with self.display.phase(f"registering '{step.config['name']}'"):
-            self.tracking_info.update(self.tracker.register(self.holdout))
+            self.tracking_info.update(self.tracker.register(self.holdout, self._gate_input()))
         self.tracker.close()
         self._timed("track", t)
         self.summary["tracking"] = self.tracking_info
+        promotion = self.tracking_info.get("promotion")
+        if promotion:
+            self.summary["promotion"] = promotion
+            from rich.markup import escape
+
+            name, alias = self.tracking_info["registered_model"], promotion["alias"]
+            if promotion["promote"]:
+                head = f"[green]promoted[/green]: version {promotion['version']} of {escape(name)} is @{escape(alias)}"
+            else:
+                head = f"[yellow]kept the champion[/yellow]: version {promotion['version']} of {escape(name)} is @{escape(self.tracking_info['registered_alias'])}"
+            self.display.print(f"{head} — {escape(promotion['reason'])}", soft_wrap=True)
+
+    def _gate_input(self):
+        """The rows and rule of the promotion gate: both models scored on this run's held-out test rows."""
+        from .components.metrics import resolve
+        from .promote import GateInput, score_on
+
+        spec, ds = self.spec, self.dataset
+        rule = spec.tracking.promote
+        name = (None if isinstance(rule, str) else rule.metric) or self.metrics[0].name
+        metric = next((m for m in self.metrics if m.name == name), None) or resolve([name], ds.task, n_classes=ds.n_classes)[0]
+        if metric.objective_only:  # fit_time, model_size: not a score of the rows
+            metric = next((m for m in self.metrics if not m.objective_only), None)
+            if metric is None:
+                return None
+        m = {"name": metric.name, "scorer": metric.scorer_name, "sign": metric.sign}
+        y = ds.y_test
+        if ds.task == "classification" and ds.classes is not None:
+            import numpy as np
+
+            y = np.asarray(ds.classes, dtype=object)[np.asarray(y, dtype=int)]
+        # the test rows with every column of the table: the champion may read columns this model does not
+        X = ds.X_test
+        frame = getattr(ds, "frame", None)
+        if frame is not None and X.index.isin(frame.index).all():
+            X = frame.loc[X.index].drop(columns=[ds.target], errors="ignore")
+        import warnings
+
+        with warnings.catch_warnings():  # columns one model ignores: expected here
+            warnings.simplefilter("ignore", UserWarning)
+            scores, rows = score_on(self.model, X, y, [m])
+        return GateInput(
+            rule=rule if isinstance(rule, str) else rule.model_dump(),
+            metric=m,
+            X=X,
+            y=y,
+            challenger=scores.get(metric.name),
+            rows=rows,
+            champion_uri=self.challenge,
+        )
 
     # --------------------------------------------------------------- result
     def result(self) -> RunResult:

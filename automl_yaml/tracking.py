@@ -42,7 +42,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from .errors import TrackingError
+from .errors import TrackingError, UsageError
 from .spec import LoadedSpec, mask_url
 
 MAX_PARAM = 6000  # MLflow's limit on a param value
@@ -524,8 +524,11 @@ class NullTracker:
     def finish(self, **_: Any) -> dict[str, Any]:
         return {}
 
-    def register(self, holdout: Any) -> dict[str, Any]:
+    def register(self, holdout: Any, gate: Any = None) -> dict[str, Any]:
         return {}
+
+    def check_champion(self, uri: str) -> str:
+        return ""
 
     def close(self) -> None:
         pass
@@ -819,8 +822,13 @@ class MlflowTracker:
         _checkpoint(self.uri)
 
 
-    def register(self, holdout: dict[str, float]) -> dict[str, Any]:
-        """A new version of ``tracking.register`` from the logged model, with the alias."""
+    def register(self, holdout: dict[str, float], gate: Any = None) -> dict[str, Any]:
+        """A new version of ``tracking.register`` from the logged model; it takes the alias if the gate says so.
+
+        ``gate`` (:class:`automl_yaml.promote.GateInput`) holds the rows both
+        models are scored on and the rule; without it the alias moves, as before
+        the gate. See :mod:`automl_yaml.promote`.
+        """
         import mlflow
         from mlflow.exceptions import MlflowException
 
@@ -828,20 +836,80 @@ class MlflowTracker:
         if model_uri is None:
             raise TrackingError("there is no logged model to register", hint="keep tracking.log_model: true to register")
         name = self.spec.tracking.register_as
+        alias = self.spec.tracking.alias
+        decision = self._decide(name, alias, gate) if alias and gate is not None else None
         sink = io.StringIO()
         with using_uri(self.uri), contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):  # MLflow prints its progress
             mv = mlflow.register_model(model_uri, name, tags={f"holdout_{k}": f"{v:.6g}" for k, v in holdout.items() if v is not None})
-        alias = self.spec.tracking.alias
+        out: dict[str, Any] = {"registered_model": name, "registered_version": int(mv.version)}
         if alias:
+            promoted = decision is None or decision.promote
+            taken = alias if promoted else CHALLENGER_ALIAS
             try:
-                self.client.set_registered_model_alias(name, alias, mv.version)
+                self.client.set_registered_model_alias(name, taken, mv.version)
             except MlflowException as exc:
                 self._errors.append(f"alias: {exc}")
-        out = {"registered_model": name, "registered_version": int(mv.version)}
-        if alias:
-            out["registered_alias"] = alias
-            out["registered_uri"] = f"models:/{name}@{alias}"
+            out["registered_alias"] = taken
+            out["registered_uri"] = f"models:/{name}@{taken}"
+            if decision is not None:
+                out["promotion"] = {**decision.as_dict(), "alias": alias, "version": int(mv.version)}
+                tags = {
+                    "mlx.promotion": "promoted" if promoted else "kept",
+                    "mlx.promotion_reason": decision.reason[:4000],
+                    **({"mlx.challenger_score": f"{decision.challenger:.6g}"} if decision.challenger is not None else {}),
+                    **({"mlx.champion_score": f"{decision.champion:.6g}"} if decision.champion is not None else {}),
+                    **({"mlx.champion_version": decision.champion_version} if decision.champion_version else {}),
+                }
+                from mlflow.entities import RunTag
+
+                for key, value in tags.items():
+                    self.client.set_model_version_tag(name, mv.version, key, value)
+                self.client.log_batch(self.run_id, tags=[RunTag(k, v) for k, v in tags.items()])
         return out
+
+    def check_champion(self, uri: str) -> str:
+        """The version ``mlx run --challenge URI`` names, before the run trains (a typo is said at once)."""
+        from mlflow.exceptions import MlflowException
+
+        hint = "name an existing version: models:/NAME@ALIAS or models:/NAME/VERSION"
+        try:
+            version = _version_of(self.client, uri)
+        except MlflowException as exc:
+            raise UsageError(f"--challenge {uri}: {exc.message.splitlines()[0]}", hint=hint) from None
+        if version is None:
+            raise UsageError(f"--challenge {uri}: no registered version has that alias", hint=hint)
+        return version
+
+    def _decide(self, name: str, alias: str, gate: Any):
+        """The gate's decision: the champion (the alias's holder, or ``--challenge``) scored on the gate's rows."""
+        from mlflow.exceptions import MlflowException
+
+        from .promote import decide, score_on
+        from .predict import load_model
+
+        champion_uri = gate.champion_uri or f"models:/{name}@{alias}"
+        hint = "name an existing version: models:/NAME@ALIAS or models:/NAME/VERSION"
+        try:
+            version = _version_of(self.client, champion_uri)
+        except MlflowException as exc:
+            raise TrackingError(f"--challenge {champion_uri}: {exc.message.splitlines()[0]}", hint=hint) from None
+        if version is None and gate.champion_uri is not None:  # the user named it: a typo must not promote
+            raise TrackingError(f"--challenge {champion_uri}: no registered version has that alias", hint=hint)
+        common = {"metric": gate.metric["name"], "greater_is_better": gate.metric["sign"] > 0, "challenger": gate.challenger, "rows": gate.rows}
+        if version is None or gate.rule in ("always", "never"):
+            return decide(gate.rule, champion_version=version, **common)
+        try:
+            import warnings
+
+            champion = load_model(champion_uri, tracking_uri=self.uri)
+            with warnings.catch_warnings():  # columns the champion ignores: expected here
+                warnings.simplefilter("ignore", UserWarning)
+                scores, _ = score_on(champion, gate.X, gate.y, [gate.metric])
+            score = scores.get(gate.metric["name"])
+            error = None if score is not None else f"{gate.metric['name']} could not be computed for it"
+        except Exception as exc:  # noqa: BLE001 - an unscorable champion keeps the alias, with the reason
+            score, error = None, str(getattr(exc, "message", exc)).splitlines()[0]
+        return decide(gate.rule, champion_version=version, champion=score, champion_error=error, **common)
 
     def fail(self, error: str, status: str = "FAILED") -> None:
         """Mark the parent run failed (or KILLED on Ctrl+C), keeping what was logged."""
@@ -860,6 +928,31 @@ def _tag(key: str, value: str):
     from mlflow.entities import RunTag
 
     return RunTag(key, value)
+
+
+#: The alias a registered version gets when the gate keeps the champion (a person can still promote it).
+CHALLENGER_ALIAS = "challenger"
+
+
+def _version_of(client, uri: str) -> str | None:
+    """The registered version a ``models:/NAME@ALIAS`` or ``models:/NAME/VERSION`` URI names; None when no version holds the alias.
+
+    Raises:
+        MlflowException: a version that does not exist, or a URI that names no registered model.
+    """
+    from mlflow.exceptions import MlflowException
+
+    if not uri.startswith("models:/"):
+        raise MlflowException(f"'{uri}' is not a registered model (models:/NAME@ALIAS or models:/NAME/VERSION)")
+    ref = uri[len("models:/") :]
+    if "@" in ref:
+        name, alias = ref.split("@", 1)
+        try:
+            return str(client.get_model_version_by_alias(name, alias).version)
+        except MlflowException:  # no such model or alias: no champion yet
+            return None
+    name, _, number = ref.rpartition("/")
+    return str(client.get_model_version(name, number).version)
 
 
 def _checkpoint(uri: str) -> None:
@@ -1326,13 +1419,22 @@ class ServiceTracker:
                 pass
         return self._take_over().finish(**kw)
 
-    def register(self, holdout: dict[str, float]) -> dict[str, Any]:
+    def register(self, holdout: dict[str, float], gate: Any = None) -> dict[str, Any]:
         if self._local is None:
             try:
-                return self._call("register", holdout)
+                return self._call("register", holdout, gate)
             except _ServiceDied:
                 pass
-        return self._take_over().register(holdout)
+        return self._take_over().register(holdout, gate)
+
+    def check_champion(self, uri: str) -> str:
+        self.wait_checked()  # its answer first: _reply drops answers it does not wait for
+        if self._local is None:
+            try:
+                return self._call("check_champion", uri)
+            except _ServiceDied:
+                pass
+        return self._take_over().check_champion(uri)
 
     def close(self) -> None:
         if self._local is None:

@@ -243,13 +243,15 @@ def predict(model: str, input_: str, output: str, proba: bool, keep: tuple[str, 
     help="The current data: a file or URL, SPEC.yaml:SOURCE, or with --spec the name of one of its sources; default: the spec's monitor.current.",
 )
 @click.option("--spec", "spec", type=click.Path(path_type=str), help="A spec: its monitor: thresholds, its sources and its tracking URI.")
-@click.option("--output", "-o", default="monitor", show_default=True, type=click.Path(path_type=str), help="Folder for monitor.json, monitor.html and plots/.")
+@click.option(
+    "--output", "-o", type=click.Path(path_type=str), help="Folder for monitor.json, monitor.html and plots/; default: monitor/ beside the spec, else here."
+)
 @click.option("--prometheus", type=click.Path(dir_okay=False, path_type=str), help="Also write the figures as Prometheus metrics (node-exporter's textfile collector: *.prom).")
 @click.option("--tracking-uri", help="The MLflow tracking URI (for runs:/ and models:/).")
 @click.option("--no-plots", is_flag=True, help="Skip the reference-against-current plots.")
 @click.option("--json", "as_json", is_flag=True, help="Print monitor.json on stdout.")
 @click.option("--quiet", "-q", is_flag=True, help="Print only the verdict line.")
-def monitor(model: str, current: str | None, spec: str | None, output: str, prometheus: str | None, tracking_uri: str | None, no_plots: bool, as_json: bool, quiet: bool) -> int:
+def monitor(model: str, current: str | None, spec: str | None, output: str | None, prometheus: str | None, tracking_uri: str | None, no_plots: bool, as_json: bool, quiet: bool) -> int:
     """Check current data for drift against a model's training profile (exit 3 on drift)."""
     from .monitor.command import monitor_cli
 

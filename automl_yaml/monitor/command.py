@@ -80,13 +80,15 @@ def monitor(
     *,
     spec: str | None = None,
     tracking_uri: str | None = None,
-    output: str | Path | None = "monitor",
+    output: str | Path | bool | None = None,
     prometheus: str | Path | None = None,
     plots: bool = True,
 ) -> dict[str, Any]:
     """Compare ``current`` with the profile of ``model``; write the outputs; return the report.
 
-    ``report["drift"]`` says whether anything crossed a threshold; ``mlx monitor``
+    ``output`` is the folder of ``monitor.json``, ``monitor.html`` and the plots
+    (default: ``monitor/`` beside the spec, else in the working folder; False:
+    none). ``report["drift"]`` says whether anything crossed a threshold; ``mlx monitor``
     exits with :data:`EXIT_DRIFT` then.
     """
     from ..predict import load_model
@@ -94,6 +96,10 @@ def monitor(
     from .outputs import write_outputs, write_prometheus
 
     thresholds, loaded = thresholds_of(spec)
+    if output is False:  # nothing written: the report only
+        output = None
+    elif output is None:  # beside the spec (a scheduler's working folder is anywhere), else here
+        output = (loaded.base_dir / "monitor") if loaded is not None else Path("monitor")
     if current is None:
         current = loaded.spec.monitor.current if loaded is not None else None
         if current is None:
@@ -213,7 +219,7 @@ def _spec_uri(loaded) -> str | None:
     return resolve_uri(loaded)
 
 
-def monitor_cli(*, model: str, current: str | None, spec: str | None, tracking_uri: str | None, output: str, prometheus: str | None, as_json: bool, quiet: bool, plots: bool) -> int:
+def monitor_cli(*, model: str, current: str | None, spec: str | None, tracking_uri: str | None, output: str | None, prometheus: str | None, as_json: bool, quiet: bool, plots: bool) -> int:
     import json
 
     from rich.markup import escape

@@ -120,3 +120,11 @@ def test_the_spec_names_the_current_source(cli, trained):
     (trained / "bad.yaml").write_text(yaml.safe_dump(spec))
     r = cli("validate", trained / "bad.yaml")
     assert r.code == 2 and "monitor.current" in r.err and "there is no source 'weak'" in r.err and "did you mean 'week'" in r.err, r
+
+
+def test_the_outputs_go_beside_the_spec_not_where_a_scheduler_runs(cli, trained, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a scheduler's working folder
+    _rows(1).to_csv(trained / "current.csv", index=False)
+    r = cli("monitor", "-m", trained / "runs" / "drifty", "--current", trained / "current.csv", "--spec", trained / "spec.yaml", "-q")
+    assert r.code == 0, r
+    assert (trained / "monitor" / "monitor.json").is_file() and not (tmp_path / "monitor").exists()

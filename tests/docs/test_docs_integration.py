@@ -109,7 +109,7 @@ def test_workflow_trains_after_validating_but_not_on_pull_requests(workflow):
     assert any("mlx run" in step.get("run", "") for step in train["steps"])
     assert any(step.get("uses", "").startswith("actions/upload-artifact@") for step in train["steps"])
     commands = {m.group(1) for step in _steps(workflow) for m in re.finditer(r"\bmlx (\w+)", step.get("run", ""))}
-    assert commands == {"validate", "run"}  # only commands mlx has
+    assert commands == {"validate", "run", "monitor"}  # only commands mlx has
     for command in commands:
         assert subprocess.run(["mlx", command, "--help"], env=_env(), capture_output=True, timeout=60).returncode == 0, command
 
@@ -177,6 +177,38 @@ def test_workflow_train_step_runs_every_spec(workflow, tmp_path):
 
     none = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env={**env, "SPECS": "nothing/*.yaml"}, capture_output=True, text=True, timeout=60)
     assert none.returncode == 1 and "::error::no spec matches" in none.stdout
+
+
+@pytest.mark.slow
+def test_workflow_continuous_training_step_retrains_only_on_drift(workflow, tmp_path):
+    """The continuous-training step's script on examples/monitoring: no drift keeps the champion; drift retrains behind the gate."""
+    import pandas as pd
+    from mlflow import MlflowClient
+
+    job = workflow["jobs"]["continuous-training"]
+    assert job["if"] == "github.event_name == 'schedule' || github.event_name == 'workflow_dispatch'"
+    step = next(s for s in job["steps"] if "mlx monitor" in s.get("run", ""))
+    shutil.copytree(EXAMPLES / "monitoring", tmp_path / "specs", ignore=shutil.ignore_patterns("runs", "mlflow.db*", "mlartifacts", "monitor"))
+    env = {**_env(), **{k: str(v) for k, v in workflow.get("env", {}).items()}, "CT_SPEC": "specs/spec.yaml", "CT_MODEL": "models:/penguins-monitored@champion"}
+    env.pop("MLFLOW_TRACKING_URI", None)  # the SQLite store beside the spec
+    first = subprocess.run(["mlx", "run", "specs/spec.yaml", "-q"], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert first.returncode == 0, first.stderr
+
+    def versions():
+        client = MlflowClient(f"sqlite:///{tmp_path / 'specs' / 'mlflow.db'}")
+        return sorted(str(v.version) for v in client.search_model_versions("name='penguins-monitored'"))
+
+    calm = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600)
+    assert calm.returncode == 0 and "no drift: the champion stays" in calm.stdout, calm.stdout + calm.stderr
+    assert versions() == ["1"] and "mlx_monitor_drift" in (tmp_path / "metrics" / "mlx.prom").read_text()
+    rows = pd.read_csv(tmp_path / "specs" / "penguins.csv")
+    rows["body_mass_g"] += 1500
+    rows.to_csv(tmp_path / "specs" / "drifted.csv", index=False)
+    spec = tmp_path / "specs" / "spec.yaml"
+    spec.write_text(spec.read_text().replace("  current: penguins.csv", "  current: drifted.csv", 1))
+    drift = subprocess.run(["bash", "-e", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=900)
+    assert drift.returncode == 0 and "::warning::drift in the data of specs/spec.yaml" in drift.stdout, drift.stdout[-3000:] + drift.stderr[-3000:]
+    assert versions() == ["1", "2"]
 
 
 # --------------------------------------------------------------------- shell completion

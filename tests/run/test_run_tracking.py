@@ -78,10 +78,16 @@ def test_registration_versions_and_alias(tmp_path, small_spec):
     assert str(v1.version) == "1"
     summary = json.loads((tmp_path / "runs" / "small" / "summary.json").read_text())
     assert float(v1.tags["holdout_accuracy"]) == pytest.approx(summary["holdout"]["accuracy"], rel=1e-5)
+    # a second run registers version 2; it takes the alias only if it beats version 1 on its test rows
     assert main(["run", str(spec), "--quiet", "--set", "seed=4"]) == 0
-    v2 = c.get_model_version_by_alias("penguin-model", "champion")
-    assert str(v2.version) == "2"
+    second = json.loads((tmp_path / "runs" / "small" / "summary.json").read_text())["promotion"]
+    champion = c.get_model_version_by_alias("penguin-model", "champion")
+    assert str(champion.version) == ("2" if second["promote"] else "1")
+    assert str(c.get_model_version_by_alias("penguin-model", "champion" if second["promote"] else "challenger").version) == "2"
     assert len(c.search_model_versions("name='penguin-model'")) == 2
+    # `promote: always` moves it, as every run did before the gate
+    assert main(["run", str(spec), "--quiet", "--set", "seed=5", "--set", "tracking.promote=always"]) == 0
+    assert str(c.get_model_version_by_alias("penguin-model", "champion").version) == "3"
 
 
 def test_secret_never_reaches_mlflow_or_the_terminal(tmp_path, postgres_url, penguins_frame, capsys, monkeypatch):

@@ -49,7 +49,7 @@ def read_current(current: str, loaded) -> Any:
         from ..data.sources import open_source
 
         return open_source(current, loaded.spec.sources[current], base_dir=loaded.base_dir).load()
-    return read_input(current, base_dir=loaded.base_dir if loaded is not None else None)
+    return read_input(current)  # a path typed on the command line is the working folder's, as for mlx predict --input
 
 
 def reference_of(model, name: str) -> dict[str, Any]:

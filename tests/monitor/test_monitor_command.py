@@ -128,3 +128,12 @@ def test_the_outputs_go_beside_the_spec_not_where_a_scheduler_runs(cli, trained,
     r = cli("monitor", "-m", trained / "runs" / "drifty", "--current", trained / "current.csv", "--spec", trained / "spec.yaml", "-q")
     assert r.code == 0, r
     assert (trained / "monitor" / "monitor.json").is_file() and not (tmp_path / "monitor").exists()
+
+
+def test_a_current_file_is_read_from_the_working_folder_with_a_spec_too(cli, trained, tmp_path, monkeypatch):
+    """`--current data/new.csv --spec elsewhere/spec.yaml` read data/new.csv beside the spec: not found."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    _rows(1).to_csv(tmp_path / "data" / "new.csv", index=False)
+    r = cli("monitor", "-m", trained / "runs" / "drifty", "--current", "data/new.csv", "--spec", trained / "spec.yaml", "-q")
+    assert r.code == 0, r

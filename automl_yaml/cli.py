@@ -19,7 +19,17 @@ from pathlib import Path
 
 import click
 
-from .errors import EXIT_INTERRUPTED, EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, AutomlYamlError, Terminated, UsageError, interrupt_name, storage_error
+from .errors import (
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_RUNTIME,
+    EXIT_USAGE,
+    AutomlYamlError,
+    Terminated,
+    UsageError,
+    interrupt_name,
+    storage_error,
+)
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 

@@ -745,8 +745,7 @@ class _Job:
 
         s = self.spec.search
         if needs_torch(s) and find_spec("torch") is None:
-            from .errors import MissingDependencyError
-            from .errors import TORCH_PIP
+            from .errors import TORCH_PIP, MissingDependencyError
 
             raise MissingDependencyError("torch", purpose=f"the {s.strategy} strategy (Optuna's GPSampler)", pip=TORCH_PIP)
         if s.strategy == "hyperopt" and find_spec("hyperopt") is None:

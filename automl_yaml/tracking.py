@@ -884,8 +884,8 @@ class MlflowTracker:
         """The gate's decision: the champion (the alias's holder, or ``--challenge``) scored on the gate's rows."""
         from mlflow.exceptions import MlflowException
 
-        from .promote import decide, score_on
         from .predict import load_model
+        from .promote import decide, score_on
 
         champion_uri = gate.champion_uri or f"models:/{name}@{alias}"
         hint = "name an existing version: models:/NAME@ALIAS or models:/NAME/VERSION"

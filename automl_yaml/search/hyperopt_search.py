@@ -55,6 +55,7 @@ from ..spec.models import HyperoptOptions
 from .base import Searcher, Trial, TrialResult, config_key
 from .space import MODEL, Dim, SearchSpace, label
 
+
 def _hyperopt():
     try:
         import hyperopt

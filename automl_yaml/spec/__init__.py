@@ -485,7 +485,6 @@ def validate(
     problems = list(loaded.warnings)
     if check_data:
         from ..data.check import check_data as _check
-
         from .semantic import UNREAD_SOURCE
 
         found = _check(loaded)

@@ -547,7 +547,6 @@ def test_without_hyperopt_validate_and_run_refuse_before_anything_runs(tmp_path,
 
     import automl_yaml.data.assemble as assemble
     from automl_yaml.cli import main
-
     from automl_yaml.spec import semantic
 
     real = util.find_spec

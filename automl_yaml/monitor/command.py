@@ -151,7 +151,37 @@ def monitor(
     uri = tracking_uri or _spec_uri(loaded)
     if str(model).startswith(("runs:/", "models:/")):
         report["mlflow"] = log_monitoring_run(report, str(model), uri)
+    elif (tracked := _tracked_as(model)) is not None:  # a run folder whose run was tracked: linked to it too
+        try:
+            report["mlflow"] = log_monitoring_run(report, tracked[0], uri or tracked[1])
+        except Exception as exc:  # noqa: BLE001 - the check itself is done; the link is a bonus
+            report["notes"].append(f"not logged to MLflow ({tracked[0]}): {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}")
+    if ("mlflow" in report or report["notes"]) and "json" in report.get("outputs", {}):  # monitor.json says where its run is (the run holds the first copy)
+        from ..io import atomic_write_json
+
+        atomic_write_json(report["outputs"]["json"], report)
     return report
+
+
+def _tracked_as(model: str) -> tuple[str, str | None] | None:
+    """A run folder's model as MLflow knows it (its registered version, else its run), from its summary.json."""
+    import json
+
+    for folder in (Path(model), Path(model).parent):
+        summary = folder / "summary.json"
+        if summary.is_file():
+            try:
+                info = json.loads(summary.read_text()).get("tracking") or {}
+            except (OSError, ValueError):
+                return None
+            uri = info.get("tracking_uri")
+            uri = uri if uri and "***" not in uri else None  # a masked password cannot connect: the spec's URI then
+            if info.get("registered_model") and info.get("registered_version"):
+                return f"models:/{info['registered_model']}/{info['registered_version']}", uri
+            if info.get("run_id"):
+                return f"runs:/{info['run_id']}/model", uri
+            return None
+    return None
 
 
 def _metric_key(name: str) -> str:

@@ -137,3 +137,14 @@ def test_a_current_file_is_read_from_the_working_folder_with_a_spec_too(cli, tra
     _rows(1).to_csv(tmp_path / "data" / "new.csv", index=False)
     r = cli("monitor", "-m", trained / "runs" / "drifty", "--current", "data/new.csv", "--spec", trained / "spec.yaml", "-q")
     assert r.code == 0, r
+
+
+def test_a_run_folder_is_linked_to_its_registered_version(cli, trained):
+    from mlflow import MlflowClient
+
+    r = _monitor(cli, trained, _rows(10), str(trained / "runs" / "drifty"))
+    assert r.code == 0, r
+    report = json.loads((trained / "mon" / "monitor.json").read_text())
+    client = MlflowClient(f"sqlite:///{trained / 'mlflow.db'}")
+    version = client.get_model_version("drifty", report["mlflow"]["model_version"])
+    assert version.tags["mlx.last_monitor_run"] == report["mlflow"]["run_id"]

@@ -111,10 +111,16 @@ def monitor(
     reference = reference_of(trained, model)
     features = list(reference["features"])
     missing = [c for c in features if c not in frame.columns]
-    if len(missing) * 2 > len(features):
-        shown = ", ".join(missing[:20]) + (", …" if len(missing) > 20 else "")
+    wrong = _unreadable(reference, frame)
+    if wrong or len(missing) * 2 > len(features):
+        # not this model's data: one message with every column at fault (a few missing columns are drift, exit 3)
+        parts = []
+        if missing:
+            parts.append(f"lacks {len(missing)} of the model's {len(features)} feature columns: " + ", ".join(missing[:20]) + (", …" if len(missing) > 20 else ""))
+        if wrong:
+            parts.append("has columns of the wrong type: " + ", ".join(f"{c} ({kind} in training, no value reads as one now)" for c, kind in wrong))
         raise UsageError(
-            f"the current data lacks {len(missing)} of the model's {len(features)} feature columns: {shown}",
+            "the current data " + "; and ".join(parts),
             hint=f"give the data this model reads (its columns: {', '.join(features[:20])}{', …' if len(features) > 20 else ''})",
         )
     notes: list[str] = []
@@ -239,6 +245,22 @@ def log_monitoring_run(report: dict[str, Any], model_uri: str, tracking_uri: str
             client.set_model_version_tag(version.name, version.version, "mlx.last_monitor_run", run.info.run_id)
             client.set_model_version_tag(version.name, version.version, "mlx.last_monitor_drift", str(report["drift"]).lower())
     return {"run_id": run.info.run_id, "experiment_id": experiment_id, "model_version": getattr(version, "version", None)}
+
+
+def _unreadable(reference: dict, frame) -> list[tuple[str, str]]:
+    """Number or date columns of which no value reads as one now (``[(column, kind)]``): a wrong type, not drift."""
+    import numpy as np
+
+    from .reference import CATEGORICAL, as_numbers
+
+    out = []
+    for name, ref in reference["features"].items():
+        if name in frame.columns and ref["kind"] != CATEGORICAL:
+            values = frame[name]
+            present = int(values.notna().sum())
+            if present and not np.isfinite(as_numbers(values, ref["kind"])).any():
+                out.append((name, "numbers" if ref["kind"] == "numeric" else "dates"))
+    return out
 
 
 def _spec_uri(loaded) -> str | None:

@@ -90,6 +90,15 @@ def test_data_that_is_not_the_models_is_one_message_exit_2(cli, trained):
     assert r.code == 2 and "lacks 3 of the model's 3 feature columns: x1, x2, c" in r.err, r
 
 
+def test_missing_columns_and_wrong_types_are_one_message_exit_2(cli, trained):
+    """A column of words where numbers were is a wrong type (exit 2), listed with the missing columns."""
+    rows = _rows(11).drop(columns=["x2"])
+    rows["x1"] = "high"
+    r = _monitor(cli, trained, rows, str(trained / "runs" / "drifty"))
+    assert r.code == 2 and "Traceback" not in r.err, r
+    assert "lacks 1 of the model's 3 feature columns: x2; and has columns of the wrong type: x1 (numbers in training" in " ".join(r.err.split())
+
+
 def test_an_alias_that_does_not_exist_is_a_clear_message(cli, trained):
     r = _monitor(cli, trained, _rows(1), "models:/drifty@nope")
     assert r.code == 2 and "models:/drifty@nope" in r.err and "Traceback" not in r.err, r

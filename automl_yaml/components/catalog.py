@@ -522,7 +522,11 @@ def optional_estimators() -> dict[str, str]:
 
 
 def _install_hint(dist: str) -> str:
-    return 'pip install "automl-yaml[boost]"' if dist in ("lightgbm", "xgboost") else f"pip install {dist}"
+    if dist in ("lightgbm", "xgboost"):
+        return 'pip install "automl-yaml[boost]"'
+    if dist == "catboost":
+        return 'pip install "automl-yaml[catboost]"'
+    return f"pip install {dist}"
 
 
 _COMMON_ESTIMATORS = (

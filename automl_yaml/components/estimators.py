@@ -50,6 +50,8 @@ def make_estimator(
         params["n_jobs"] = n_jobs
     if cls.__name__.startswith("LGBM") and "verbose" not in params:
         params["verbose"] = -1
+    if cls.__name__.startswith("CatBoost"):
+        params = _catboost_params(params, seed, n_jobs)
     estimator = cls(**params)
     if needs_proba and task == "classification" and "probability" not in params:
         from .proba import WithProbabilities, gives_probabilities
@@ -62,6 +64,24 @@ def make_estimator(
 def needs_proba(scorer_names) -> bool:
     """Whether any of these scikit-learn scorers scores predicted probabilities (``neg_log_loss``...)."""
     return any(n in catalog.NEEDS_PROBA for n in scorer_names if n)
+
+
+def _catboost_params(params: dict[str, Any], seed: int | None, n_jobs: int | None) -> dict[str, Any]:
+    """CatBoost's names for the seed and the threads, quiet and writing no files.
+
+    Its ``get_params`` lists only the values set, so the generic
+    ``random_state``/``n_jobs`` above never apply; and by default it prints
+    every iteration and writes ``catboost_info/`` into the working folder.
+    """
+    params = dict(params)
+    if seed is not None and not {"random_seed", "random_state"} & params.keys():
+        params["random_seed"] = seed
+    if n_jobs is not None and not {"thread_count", "n_jobs"} & params.keys():
+        params["thread_count"] = n_jobs
+    if not {"verbose", "silent", "logging_level", "verbose_eval"} & params.keys():
+        params["verbose"] = 0
+    params.setdefault("allow_writing_files", False)
+    return params
 
 
 # Estimators that still take n_jobs but warn that it has no effect (scikit-learn >= 1.8).

@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 PACKAGED = Path(__file__).with_name("estimators.json")
-FORMAT = 3  # 3: LightGBM's and XGBoost's ranges (DOCUMENTED)
+FORMAT = 4  # 3: LightGBM's and XGBoost's ranges (DOCUMENTED); 4: CatBoost's parameters (its __init__)
 
 #: The libraries introspected, with the classes to take from each. scikit-learn
 #: lists its own estimators (``all_estimators``, a public API).
@@ -221,6 +221,12 @@ def describe(cls: type, task: str) -> dict[str, Any] | None:
             defaults = cls().get_params(deep=False)
     except Exception:
         return None
+    # CatBoost's get_params lists only the values set (``{}`` for a default
+    # model): every parameter was unknown to ``mlx validate``. Its __init__
+    # names them all, with their defaults.
+    for p in list(sig.parameters.values())[1:]:
+        if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL) and p.name not in defaults:
+            defaults[p.name] = p.default
     declared = getattr(cls, "_parameter_constraints", None) or {}
     documented = DOCUMENTED.get(cls.__name__, {})
     params = {}

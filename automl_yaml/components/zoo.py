@@ -3,7 +3,7 @@
 Written in the spec's own search-space syntax, so that ``mlx plan`` can show
 it and a user can copy any entry into a spec. Entries marked ``max_rows`` are
 only used on data sets up to that many training rows (k-NN and SVMs scale
-badly). LightGBM and XGBoost join when they are installed.
+badly). LightGBM, XGBoost and CatBoost join when they are installed.
 
 Spaces follow common practice (FLAML's and Optuna's examples, scikit-learn's
 defaults as a centre): log scales for learning rates, regularisation and
@@ -133,6 +133,25 @@ ZOO: dict[str, dict[str, Any]] = {
             "subsample": {"float": [0.5, 1.0]},
             "colsample_bytree": {"float": [0.5, 1.0]},
             "reg_lambda": {"float": [1e-8, 10.0], "log": True},
+        },
+    },
+    # The parameters CatBoost's parameter tuning guide names
+    # (https://catboost.ai/docs/en/concepts/parameter-tuning): depth "from 4 to
+    # 10"; learning_rate and l2_leaf_reg on log scales, iterations as for
+    # LightGBM and XGBoost. ``start``: its defaults (1000 iterations, depth 6,
+    # l2_leaf_reg 3; learning_rate 0.03, the documented default where it is not
+    # chosen from the data). Seed, threads and quiet, file-less training are
+    # set by :func:`automl_yaml.components.estimators.make_estimator`.
+    "catboost": {
+        "tasks": ["classification", "regression"],
+        "cost": 5,
+        "start": {"iterations": 1000, "learning_rate": 0.03, "depth": 6, "l2_leaf_reg": 3.0},
+        "needs": "catboost",
+        "params": {
+            "iterations": {"int": [50, 1000], "log": True},
+            "learning_rate": {"float": [0.01, 0.3], "log": True},
+            "depth": {"int": [4, 10]},
+            "l2_leaf_reg": {"float": [1.0, 10.0], "log": True},
         },
     },
 }

@@ -61,6 +61,8 @@ def _summary(folder: Path) -> str:
 #: MLflow's folders, the outputs (``runs/``, or the spec's ``output:``), caches.
 RUN_ARTEFACTS = (
     "runs",
+    "monitor",  # mlx monitor's outputs beside the spec
+    "metrics",  # mlx monitor --prometheus in examples/monitoring's cron.sh
     "mlruns",
     "mlartifacts",
     "mlflow.db",

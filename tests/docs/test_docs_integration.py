@@ -278,7 +278,7 @@ def test_init_copies_a_templates_own_files_not_what_a_run_left_there(tmp_path, c
         "mlflow.db", "mlflow.db-wal", "mlflow.db-shm", "mlflow.db-journal", "mlflow.db.lock",
         "mlruns/0/meta.yaml", "mlartifacts/1/abc/artifacts/summary.json",
         "runs/quickstart/summary.json", "results/quickstart/model/MLmodel", "results/quickstart/.mlx-run.json",
-        "__pycache__/x.cpython-311.pyc",
+        "__pycache__/x.cpython-311.pyc", "monitor/monitor.json", "metrics/mlx.prom",
     ]  # fmt: skip
     for name in left:
         (template / name).parent.mkdir(parents=True, exist_ok=True)

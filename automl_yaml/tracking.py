@@ -882,19 +882,14 @@ class MlflowTracker:
 
     def _decide(self, name: str, alias: str, gate: Any):
         """The gate's decision: the champion (the alias's holder, or ``--challenge``) scored on the gate's rows."""
-        from mlflow.exceptions import MlflowException
-
         from .predict import load_model
         from .promote import decide, score_on
 
-        champion_uri = gate.champion_uri or f"models:/{name}@{alias}"
-        hint = "name an existing version: models:/NAME@ALIAS or models:/NAME/VERSION"
-        try:
+        if gate.champion_uri is not None:  # the user named it: a typo must not promote
+            champion_uri, version = gate.champion_uri, self.check_champion(gate.champion_uri)
+        else:  # the alias's holder, if any (none: the first model of a name)
+            champion_uri = f"models:/{name}@{alias}"
             version = _version_of(self.client, champion_uri)
-        except MlflowException as exc:
-            raise TrackingError(f"--challenge {champion_uri}: {exc.message.splitlines()[0]}", hint=hint) from None
-        if version is None and gate.champion_uri is not None:  # the user named it: a typo must not promote
-            raise TrackingError(f"--challenge {champion_uri}: no registered version has that alias", hint=hint)
         common = {"metric": gate.metric["name"], "greater_is_better": gate.metric["sign"] > 0, "challenger": gate.challenger, "rows": gate.rows}
         if version is None or gate.rule in ("always", "never"):
             return decide(gate.rule, champion_version=version, **common)
